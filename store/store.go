@@ -1,0 +1,315 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+)
+
+// Durability says when a write is on disk.
+type Durability uint8
+
+const (
+	// Sync: a write returns after its WAL record is fsynced. Concurrent
+	// writers share one fsync (Pebble's commit pipeline groups them).
+	Sync Durability = iota
+	// Async: a write returns once it is in the WAL buffer; the WAL is
+	// fsynced every Options.SyncInterval, so a crash loses at most that much.
+	Async
+)
+
+// Options configure Open. Zero values take the defaults noted.
+type Options struct {
+	Dir          string
+	Durability   Durability
+	SyncInterval time.Duration // Async only; default 2ms
+	Retention    time.Duration // clicks older than this are deleted; default 30 days
+	CacheSize    int64         // block cache bytes; default 64 MiB
+	Logger       *slog.Logger
+	Now          func() time.Time // the clock; tests inject one
+}
+
+// Store is an open clickedge database. It is safe for concurrent use.
+type Store struct {
+	db    *pebble.DB
+	cache *pebble.Cache
+	opts  Options
+	log   *slog.Logger
+	now   func() time.Time
+	sync  *pebble.WriteOptions
+
+	// clickLocks serialise the first-write-wins check of clicks whose ids
+	// hash alike; see clickwrite.go.
+	clickLocks [256]sync.Mutex
+	// convMu serialises attribution decisions; see conversion.go.
+	convMu sync.Mutex
+
+	bucketWidth uint32 // seconds, for buckets opened from now on
+	bucketMu    sync.RWMutex
+	buckets     []bucket // newest first
+	uaSeen      [4096]atomic.Uint64
+
+	idSeq    atomic.Uint64
+	unsynced atomic.Bool
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// bucket is one retention bucket: clicks made in [start, start+width).
+type bucket struct{ start, width uint32 }
+
+func (b bucket) end() int64 { return int64(b.start) + int64(b.width) }
+
+// Open opens (creating if needed) the database in o.Dir and starts its
+// background work: the WAL syncer in Async mode and the retention sweeper.
+func Open(o Options) (*Store, error) {
+	if o.SyncInterval <= 0 {
+		o.SyncInterval = 2 * time.Millisecond
+	}
+	if o.Retention <= 0 {
+		o.Retention = 30 * 24 * time.Hour
+	}
+	if o.CacheSize <= 0 {
+		o.CacheSize = 64 << 20
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	cache := pebble.NewCache(o.CacheSize)
+	po := &pebble.Options{
+		Cache:                       cache,
+		MemTableSize:                32 << 20,
+		MemTableStopWritesThreshold: 4,
+		CompactionConcurrencyRange:  func() (int, int) { return 1, 2 },
+		L0CompactionThreshold:       2,
+		L0StopWritesThreshold:       1000,
+		LBaseMaxBytes:               64 << 20,
+		FormatMajorVersion:          pebble.FormatNewest,
+		Logger:                      pebbleLogger{o.Logger},
+	}
+	po.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionGood })
+	for i := range po.Levels {
+		// Bloom filters on every level, L0 included: most lookups (a
+		// click_id never seen, an organic install) are for absent keys.
+		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+		po.Levels[i].BlockSize = 16 << 10
+	}
+	db, err := pebble.Open(o.Dir, po)
+	if err != nil {
+		cache.Unref()
+		return nil, fmt.Errorf("store: open %s: %w", o.Dir, err)
+	}
+	s := &Store{
+		db: db, cache: cache, opts: o, log: o.Logger, now: o.Now,
+		sync:        pebble.Sync,
+		bucketWidth: widthFor(o.Retention),
+		stop:        make(chan struct{}),
+	}
+	if o.Durability == Async {
+		s.sync = pebble.NoSync
+	}
+	if err := s.loadBuckets(); err != nil {
+		db.Close()
+		cache.Unref()
+		return nil, fmt.Errorf("store: open %s: %w", o.Dir, err)
+	}
+	s.idSeq.Store(uint64(s.now().UnixMilli()) << idSeqBits)
+	if o.Durability == Async {
+		s.wg.Add(1)
+		go s.syncLoop()
+	}
+	s.wg.Add(1)
+	go s.retentionLoop()
+	return s, nil
+}
+
+// Close stops background work, syncs and closes the database.
+func (s *Store) Close() error {
+	close(s.stop)
+	s.wg.Wait()
+	err := s.db.LogData(nil, pebble.Sync)
+	if cerr := s.db.Close(); err == nil {
+		err = cerr
+	}
+	s.cache.Unref()
+	if err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
+
+// DB exposes the Pebble database to benchmarks and tools in this module.
+func (s *Store) DB() *pebble.DB { return s.db }
+
+// Now returns the store's clock.
+func (s *Store) Now() time.Time { return s.now() }
+
+// widthFor returns the bucket width for a retention: a quarter of it in whole
+// hours, at least one hour, so expiry deletes whole buckets while keeping at
+// most a quarter more than the retention asks.
+func widthFor(retention time.Duration) uint32 {
+	w := retention / 4
+	w -= w % time.Hour
+	if w < time.Hour {
+		w = time.Hour
+	}
+	if w > 365*24*time.Hour {
+		w = 365 * 24 * time.Hour
+	}
+	return uint32(w / time.Second)
+}
+
+func (s *Store) loadBuckets() error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tableBucket}, UpperBound: []byte{tableBucket + 1}})
+	if err != nil {
+		return err
+	}
+	for it.First(); it.Valid(); it.Next() {
+		k, v := it.Key(), it.Value()
+		if len(k) != 5 || len(v) != 4 {
+			it.Close()
+			return fmt.Errorf("%w: bucket key %x", ErrCorrupt, k)
+		}
+		s.buckets = append(s.buckets, bucket{binary.BigEndian.Uint32(k[1:]), binary.BigEndian.Uint32(v)})
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	sort.Slice(s.buckets, func(i, j int) bool { return s.buckets[i].start > s.buckets[j].start })
+	return nil
+}
+
+// bucketFor returns the bucket a click made at unix second sec belongs to,
+// and whether it is new (its 'b' key must go into the click's batch). A
+// click older than the newest bucket lands in the existing bucket covering
+// it, if any.
+func (s *Store) bucketFor(sec int64) (bucket, bool) {
+	s.bucketMu.RLock()
+	for _, b := range s.buckets {
+		if int64(b.start) <= sec && sec < b.end() {
+			s.bucketMu.RUnlock()
+			return b, false
+		}
+	}
+	s.bucketMu.RUnlock()
+	s.bucketMu.Lock()
+	defer s.bucketMu.Unlock()
+	for _, b := range s.buckets {
+		if int64(b.start) <= sec && sec < b.end() {
+			return b, false
+		}
+	}
+	start := uint32(clampSecond(sec))
+	start -= start % s.bucketWidth
+	nb := bucket{start, s.bucketWidth}
+	// Buckets made under an older width may overlap the new one's start:
+	// begin after them so that every second has one bucket.
+	for _, b := range s.buckets {
+		if int64(b.start) <= int64(nb.start) && b.end() > int64(nb.start) {
+			nb.width -= uint32(b.end() - int64(nb.start))
+			nb.start = uint32(b.end())
+		}
+	}
+	s.buckets = append(s.buckets, nb)
+	sort.Slice(s.buckets, func(i, j int) bool { return s.buckets[i].start > s.buckets[j].start })
+	return nb, true
+}
+
+// liveBuckets appends the buckets that may hold clicks made in
+// [oldest, newest] unix seconds, newest first.
+func (s *Store) liveBuckets(dst []bucket, oldest, newest int64) []bucket {
+	s.bucketMu.RLock()
+	for _, b := range s.buckets {
+		if int64(b.start) <= newest && b.end() > oldest {
+			dst = append(dst, b)
+		}
+	}
+	s.bucketMu.RUnlock()
+	return dst
+}
+
+func (s *Store) syncLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.opts.SyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if s.unsynced.Swap(false) {
+				if err := s.db.LogData(nil, pebble.Sync); err != nil {
+					s.log.Error("store: WAL sync failed", "err", err)
+				}
+			}
+		}
+	}
+}
+
+// idSeqBits is how many low bits of an id count within one millisecond.
+const idSeqBits = 20
+
+// NewID returns a unique id that sorts in time order: milliseconds since
+// the epoch in the high bits, a counter in the low ones. It never repeats
+// within a process and, since the counter restarts from the clock, across
+// restarts unless more than a million ids a millisecond are taken.
+func (s *Store) NewID() uint64 {
+	now := uint64(s.now().UnixMilli()) << idSeqBits
+	for {
+		cur := s.idSeq.Load()
+		next := cur + 1
+		if now > next {
+			next = now
+		}
+		if s.idSeq.CompareAndSwap(cur, next) {
+			return next
+		}
+	}
+}
+
+// ErrNotFound is returned by lookups of absent records.
+var ErrNotFound = errors.New("store: not found")
+
+// Compact compacts the whole keyspace; used by tests and tools that measure
+// disk use.
+func (s *Store) Compact() error {
+	if err := s.db.Flush(); err != nil {
+		return fmt.Errorf("store: flush: %w", err)
+	}
+	if err := s.db.Compact(context.Background(), []byte{0}, []byte{0xff}, true); err != nil {
+		return fmt.Errorf("store: compact: %w", err)
+	}
+	return nil
+}
+
+// DiskUsage returns the bytes of live sstables and WAL.
+func (s *Store) DiskUsage() uint64 { return s.db.Metrics().DiskSpaceUsage() }
+
+type pebbleLogger struct{ l *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...interface{}) {
+	p.l.Debug(fmt.Sprintf(format, args...), "component", "pebble")
+}
+func (p pebbleLogger) Errorf(format string, args ...interface{}) {
+	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+}
+func (p pebbleLogger) Fatalf(format string, args ...interface{}) {
+	// Pebble calls Fatalf only when it cannot go on safely (a corrupt
+	// manifest, a failed WAL write): stop as log.Fatal would.
+	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+	os.Exit(1)
+}
