@@ -1,0 +1,339 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/clickedge/clickedge/config"
+	"github.com/clickedge/clickedge/edge"
+	"github.com/clickedge/clickedge/loadtest"
+)
+
+// Options configure a benchmark run.
+type Options struct {
+	Clicks      int64
+	Conversions int64
+	Rate        float64 // conversions per second; clicks go at 10x
+	Out         string
+	Durability  string
+	Target      string // an edge running elsewhere; "" starts one in process
+	SinkListen  string // where the postback sink listens
+	Campaign    string
+	Conns       int
+}
+
+// Main is `clickedge bench`.
+func Main(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o Options
+	fs.Int64Var(&o.Clicks, "clicks", 20000, "clicks to record first (`N`)")
+	fs.Int64Var(&o.Conversions, "conversions", 4000, "installs and events to attribute (`M`)")
+	fs.Float64Var(&o.Rate, "rate", 500, "conversions per second (`R`); clicks are sent at 10×R")
+	fs.StringVar(&o.Out, "out", "report", "`directory` for report.json and report.html")
+	fs.StringVar(&o.Durability, "durability", "sync", "in-process edge durability: sync or async")
+	fs.StringVar(&o.Target, "target", "", "benchmark an edge running elsewhere at this base `URL` (its campaign's partner must post to -sink-listen)")
+	fs.StringVar(&o.SinkListen, "sink-listen", "127.0.0.1:0", "postback sink `address`")
+	fs.StringVar(&o.Campaign, "campaign", "bench", "campaign of the clicks (with -target)")
+	fs.IntVar(&o.Conns, "conns", 64, "concurrent requests at most")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if err := o.check(); err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 2
+	}
+	r, err := Run(context.Background(), o, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	r.WriteTable(stdout)
+	if err := WriteReport(o.Out, r); err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "\nreport: %s\n", filepath.Join(o.Out, "report.html"))
+	return 0
+}
+
+func (o *Options) check() error {
+	switch {
+	case o.Clicks <= 0 || o.Clicks > 100_000_000:
+		return errors.New("-clicks must be a positive number up to 1e8")
+	case o.Conversions <= 0 || o.Conversions > o.Clicks:
+		return errors.New("-conversions must be a positive number, at most -clicks")
+	case !(o.Rate > 0) || o.Rate > 1e6:
+		return errors.New("-rate must be a positive number up to 1e6")
+	case o.Durability != "sync" && o.Durability != "async":
+		return errors.New("-durability must be sync or async")
+	case o.Conns <= 0:
+		return errors.New("-conns must be positive")
+	}
+	if o.Target != "" {
+		u, err := url.Parse(o.Target)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("-target %q is not an absolute http(s) URL", o.Target)
+		}
+	}
+	return nil
+}
+
+// Run runs the benchmark: clicks, then conversions for some of them, and
+// waits for every conversion's postback to reach the sink.
+func Run(ctx context.Context, o Options, logw io.Writer) (*Report, error) {
+	sk, err := startSink(o.SinkListen, o.Conversions)
+	if err != nil {
+		return nil, err
+	}
+	defer sk.close()
+
+	target := o.Target
+	campaign := o.Campaign
+	if target == "" {
+		dir, err := os.MkdirTemp("", "clickedge-bench")
+		if err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		cfg, err := benchConfig(dir, o.Durability, sk.addr)
+		if err != nil {
+			return nil, err
+		}
+		log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		e, err := edge.Start(cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		defer e.Shutdown(context.Background())
+		target = "http://" + e.PublicAddr()
+		campaign = "bench"
+	}
+	u, _ := url.Parse(target)
+	hc := &fasthttp.HostClient{
+		Addr: hostPort(u), IsTLS: u.Scheme == "https", MaxConns: o.Conns,
+		ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second,
+	}
+
+	clicks := loadtest.NewHistogram()
+	var mu sync.Mutex
+	var clickErrs int64
+	fmt.Fprintf(logw, "bench: %d clicks at %.0f/s\n", o.Clicks, o.Rate*10)
+	loadtest.Pace(ctx, o.Rate*10, o.Clicks, o.Conns, func(i int64, due time.Time) {
+		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+		defer fasthttp.ReleaseRequest(req)
+		defer fasthttp.ReleaseResponse(resp)
+		req.SetRequestURI(target + "/?c=" + campaign + "&click_id=" + clickID(i) + "&gaid=" + gaid(i) +
+			"&aff_id=4471&pub_id=site_209&sub1=bench&sub2=" + strconv.FormatInt(i%97, 10))
+		req.Header.SetUserAgent(userAgents[i%int64(len(userAgents))])
+		err := hc.Do(req, resp)
+		lat := time.Since(due)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil || resp.StatusCode() != fasthttp.StatusFound {
+			clickErrs++
+			return
+		}
+		clicks.Record(lat)
+	})
+
+	conversions := loadtest.NewHistogram()
+	var convErrs int64
+	fmt.Fprintf(logw, "bench: %d conversions at %.0f/s\n", o.Conversions, o.Rate)
+	step := o.Clicks / o.Conversions
+	loadtest.Pace(ctx, o.Rate, o.Conversions, o.Conns, func(i int64, due time.Time) {
+		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+		defer fasthttp.ReleaseRequest(req)
+		defer fasthttp.ReleaseResponse(resp)
+		c := i * step
+		// Half the installs carry the click_id through the install
+		// referrer; the other half only the advertising id.
+		body := `{"type":"install","install_id":"bench-in-` + strconv.FormatInt(i, 10) + `","event_id":"` + eventID(i) + `"`
+		if i%2 == 0 {
+			body += `,"click_id":"` + clickID(c) + `"`
+		} else {
+			body += `,"gaid":"` + gaid(c) + `","platform":"android"`
+		}
+		body += "}"
+		req.SetRequestURI(target + "/v1/conversions")
+		req.Header.SetMethod(fasthttp.MethodPost)
+		req.Header.SetContentType("application/json")
+		req.SetBodyString(body)
+		sk.sent(eventID(i), due)
+		err := hc.Do(req, resp)
+		lat := time.Since(due)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil || resp.StatusCode() != fasthttp.StatusOK || !strings.Contains(string(resp.Body()), `"postback":"queued"`) {
+			convErrs++
+			sk.forget(eventID(i))
+			return
+		}
+		conversions.Record(lat)
+	})
+
+	postbacks, missing := sk.wait(ctx, 30*time.Second)
+	r := &Report{
+		Settings: map[string]any{
+			"clicks": o.Clicks, "conversions": o.Conversions, "click_rate": o.Rate * 10,
+			"conversion_rate": o.Rate, "durability": o.Durability, "target": target,
+			"conns": o.Conns, "click_errors": clickErrs, "conversion_errors": convErrs,
+			"postbacks_missing": missing,
+		},
+		Clicks:      Series{Count: clicks.Count(), Latency: clicks.Percentiles(), Hist: clicks},
+		Conversions: Series{Count: conversions.Count(), Latency: conversions.Percentiles(), Hist: conversions},
+		Postbacks:   Series{Count: postbacks.Count(), Latency: postbacks.Percentiles(), Hist: postbacks},
+		Machine:     machine(),
+	}
+	if o.Target != "" {
+		r.Settings["durability"] = "remote"
+	}
+	return r, nil
+}
+
+func hostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	if u.Scheme == "https" {
+		return u.Host + ":443"
+	}
+	return u.Host + ":80"
+}
+
+func clickID(i int64) string { return "bench-ck-" + strconv.FormatInt(i, 36) }
+func eventID(i int64) string { return "bench-ev-" + strconv.FormatInt(i, 10) }
+
+// gaid makes a distinct, well-formed advertising id for click i.
+func gaid(i int64) string {
+	return fmt.Sprintf("38400000-8cf0-11bd-b23e-%012x", i)
+}
+
+var userAgents = []string{
+	"Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.144 Mobile Safari/537.36",
+	"Mozilla/5.0 (Linux; Android 13; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.6045.163 Mobile Safari/537.36",
+}
+
+func benchConfig(dir, durability, sinkAddr string) (*config.Config, error) {
+	pb := "http://" + sinkAddr + "/pb?event_id={event_id}&click_id={click_id}&match={match_type}"
+	y := fmt.Sprintf(`listen: "127.0.0.1:0"
+admin_listen: "127.0.0.1:0"
+data_dir: %q
+durability: %q
+allow_private_targets: true
+apps:
+  com.bench.app:
+    android: "https://play.google.com/store/apps/details?id=com.bench.app"
+    ios: "https://apps.apple.com/app/id1"
+partners:
+  bench:
+    install: %q
+    max_conns: 64
+    retry: { base: "100ms", max_interval: "1s", max_age: "1h" }
+campaigns:
+  bench: { app: com.bench.app, partner: bench }
+`, filepath.Join(dir, "data"), durability, pb)
+	return config.Parse("bench config", []byte(y), func(string) (string, bool) { return "", false })
+}
+
+func machine() map[string]string {
+	host, _ := os.Hostname()
+	return map[string]string{
+		"go":       runtime.Version(),
+		"os_arch":  runtime.GOOS + "/" + runtime.GOARCH,
+		"cpus":     strconv.Itoa(runtime.NumCPU()),
+		"hostname": host,
+		"time":     time.Now().UTC().Format(time.RFC3339),
+		"version":  edge.Version,
+	}
+}
+
+// sink receives the postbacks and measures conversion sent -> postback
+// received per event_id.
+type sink struct {
+	srv      *fasthttp.Server
+	ln       net.Listener
+	addr     string
+	mu       sync.Mutex
+	sentAt   map[string]time.Time
+	hist     *loadtest.Histogram
+	got      int64
+	expected int64
+	done     chan struct{}
+}
+
+func startSink(addr string, expected int64) (*sink, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("bench: sink listen %s: %w", addr, err)
+	}
+	s := &sink{ln: ln, addr: ln.Addr().String(), sentAt: make(map[string]time.Time, expected),
+		hist: loadtest.NewHistogram(), expected: expected, done: make(chan struct{})}
+	s.srv = &fasthttp.Server{Handler: s.handle, Name: "clickedge-bench-sink"}
+	go s.srv.Serve(ln)
+	return s, nil
+}
+
+func (s *sink) sent(id string, at time.Time) {
+	s.mu.Lock()
+	s.sentAt[id] = at
+	s.mu.Unlock()
+}
+
+func (s *sink) forget(id string) {
+	s.mu.Lock()
+	delete(s.sentAt, id)
+	s.expected--
+	s.mu.Unlock()
+}
+
+func (s *sink) handle(ctx *fasthttp.RequestCtx) {
+	now := time.Now()
+	id := string(ctx.QueryArgs().Peek("event_id"))
+	s.mu.Lock()
+	if at, ok := s.sentAt[id]; ok {
+		delete(s.sentAt, id)
+		s.hist.Record(now.Sub(at))
+		s.got++
+		if s.got == s.expected {
+			close(s.done)
+		}
+	}
+	s.mu.Unlock()
+	ctx.SetStatusCode(fasthttp.StatusOK)
+}
+
+// wait waits for every expected postback, or the timeout after the last
+// conversion was sent.
+func (s *sink) wait(ctx context.Context, timeout time.Duration) (*loadtest.Histogram, int64) {
+	s.mu.Lock()
+	complete := s.got >= s.expected
+	s.mu.Unlock()
+	if !complete {
+		select {
+		case <-s.done:
+		case <-time.After(timeout):
+		case <-ctx.Done():
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hist, s.expected - s.got
+}
+
+func (s *sink) close() { s.srv.Shutdown() }

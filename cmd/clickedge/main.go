@@ -1,0 +1,178 @@
+// Command clickedge is a self-hosted mobile-attribution click edge: it
+// records tracking-link clicks, attributes installs and in-app events to
+// them, and sends partners their postbacks.
+//
+//	clickedge serve [-config FILE] [-listen ADDR] [-admin-listen ADDR] [-data DIR]
+//	clickedge check-config -config FILE
+//	clickedge loadtest -target URL -rate N -duration D …
+//	clickedge bench [-clicks N] [-conversions M] [-rate R] [-out DIR]
+//	clickedge version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/clickedge/clickedge/bench"
+	"github.com/clickedge/clickedge/config"
+	"github.com/clickedge/clickedge/edge"
+	"github.com/clickedge/clickedge/loadtest"
+)
+
+const usage = `usage: clickedge <command> [flags]
+
+commands:
+  serve          run the edge (no -config: the embedded demo default)
+  check-config   validate a config file and exit
+  loadtest       drive an open-loop load against an edge
+  bench          run the in-process attribution-latency benchmark
+  version        print the version
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stderr)
+	case "check-config":
+		return checkConfig(args[1:], stdout, stderr)
+	case "loadtest":
+		return loadtest.Main(args[1:], stdout, stderr)
+	case "bench":
+		return bench.Main(args[1:], stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "clickedge", edge.Version)
+		return 0
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "clickedge: unknown command %q\n%s", args[0], usage)
+	return 2
+}
+
+// serveFlags are the flags that override the config file.
+type serveFlags struct {
+	config, listen, adminListen, data string
+}
+
+func (f *serveFlags) load() (*config.Config, error) {
+	cfg := config.Default()
+	if f.config != "" {
+		var err error
+		if cfg, err = config.Load(f.config); err != nil {
+			return nil, err
+		}
+	}
+	if f.listen != "" {
+		cfg.Listen = f.listen
+	}
+	if f.adminListen != "" {
+		cfg.AdminListen = f.adminListen
+	}
+	if f.data != "" {
+		cfg.DataDir = f.data
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func serve(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f serveFlags
+	fs.StringVar(&f.config, "config", "", "config `file` (default: the embedded demo config)")
+	fs.StringVar(&f.listen, "listen", "", "public listener `address`, overrides the config")
+	fs.StringVar(&f.adminListen, "admin-listen", "", "admin listener `address`, overrides the config")
+	fs.StringVar(&f.data, "data", "", "data `directory`, overrides the config")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	cfg, err := f.load()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	e, err := edge.Start(cfg, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "clickedge:", err)
+		return 1
+	}
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	for {
+		select {
+		case err := <-e.Errors():
+			log.Error("listener stopped", "err", err)
+			return shutdown(e, log, 1)
+		case s := <-sigs:
+			if s != syscall.SIGHUP {
+				log.Info("draining", "signal", s.String())
+				return shutdown(e, log, 0)
+			}
+			next, err := f.load()
+			if err != nil {
+				log.Error("config reload refused; keeping the running config", "err", err)
+				continue
+			}
+			if err := e.Reload(next); err != nil {
+				log.Error("config reload failed; keeping the running config", "err", err)
+			}
+		}
+	}
+}
+
+// shutdown drains the edge within 25 s, leaving room inside the usual 30 s
+// a supervisor waits after SIGTERM.
+func shutdown(e *edge.Edge, log *slog.Logger, code int) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	if err := e.Shutdown(ctx); err != nil {
+		log.Error("shutdown", "err", err)
+		return 1
+	}
+	log.Info("stopped")
+	return code
+}
+
+func checkConfig(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "config `file` to check")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *path == "" {
+		fmt.Fprintln(stderr, "check-config: -config FILE is required")
+		return 2
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		var ce *config.Error
+		if !errors.As(err, &ce) {
+			err = fmt.Errorf("config: %s: %w", *path, err)
+		}
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: ok (%d apps, %d partners, %d campaigns)\n", *path, len(cfg.Apps), len(cfg.Partners), len(cfg.Campaigns))
+	return 0
+}

@@ -1,0 +1,164 @@
+package config
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Config is one loaded configuration: CONTRACT §2 plus the replication block
+// of §8. Durations are resolved; maps are never nil after Parse; map keys are
+// the ids (the ID/Name fields repeat them for convenience).
+type Config struct {
+	Source string // file path, or "embedded default"
+	Demo   bool   // true only for the embedded default: enables the /_demo/postback sink
+
+	Listen      string
+	TLSCert     string
+	TLSKey      string
+	AdminListen string
+	DataDir     string
+	Region      string
+
+	Durability     string // "sync" | "async"
+	SyncInterval   time.Duration
+	ClickRetention time.Duration
+
+	TrustedProxies []netip.Prefix // a bare IP in the YAML becomes a /32 or /128
+	ClientIPHeader string
+	CountryHeader  string
+
+	AdminToken          string
+	AllowPrivateTargets bool
+
+	Apps      map[string]*App
+	Partners  map[string]*Partner
+	Campaigns map[string]*Campaign
+
+	Replication *Replication // nil when the key is absent
+}
+
+// App is where a click is sent, by platform.
+type App struct {
+	ID      string
+	Android string
+	IOS     string
+	Web     string
+}
+
+// Partner is an ad network that receives postbacks.
+type Partner struct {
+	Name         string
+	Install      string            // URL template, "" = none
+	Signup       string            // URL template, "" = none
+	Events       map[string]string // event name -> URL template
+	Rename       map[string]string // event name -> name sent in {event_name}
+	ShareRevenue bool              // default true
+	Method       string            // "GET" (default) | "POST", always upper-case
+	Body         string            // POST body template (YAML key `body:`), "" = empty body
+	Secret       string
+	Timeout      time.Duration // default 5s
+	MaxConns     int           // default 64
+	Retry        Retry
+}
+
+// Retry is a partner's backoff schedule.
+type Retry struct {
+	Base        time.Duration // default 1s
+	MaxInterval time.Duration // default 10m
+	MaxAge      time.Duration // default 24h
+}
+
+// Campaign ties a tracking link to an app and, optionally, a partner.
+type Campaign struct {
+	ID                  string
+	Name                string // defaults to ID
+	App                 string
+	Partner             string        // "" = no postbacks
+	ClickLookback       time.Duration // default 7d, 1d..30d
+	FingerprintLookback time.Duration // default 24h, 0 = off, at most 7d
+}
+
+// Replication is CONTRACT §8.
+type Replication struct {
+	NATSURL       string        // default nats://127.0.0.1:4222
+	Peers         []string      // region names; default none
+	PendingWindow time.Duration // default 60s
+}
+
+// Defaults, exactly as CONTRACT §2 and §8 show them.
+const (
+	defaultListen         = ":8080"
+	defaultAdminListen    = "127.0.0.1:8081"
+	defaultDataDir        = "./clickedge-data"
+	defaultRegion         = "local"
+	defaultDurability     = "sync"
+	defaultSyncInterval   = 2 * time.Millisecond
+	defaultClickRetention = 30 * 24 * time.Hour
+	defaultClientIPHeader = "X-Forwarded-For"
+	adminTokenEnv         = "CLICKEDGE_ADMIN_TOKEN"
+
+	defaultMethod           = "GET"
+	defaultTimeout          = 5 * time.Second
+	defaultMaxConns         = 64
+	defaultRetryBase        = time.Second
+	defaultRetryMaxInterval = 10 * time.Minute
+	defaultRetryMaxAge      = 24 * time.Hour
+
+	defaultClickLookback       = 7 * 24 * time.Hour
+	defaultFingerprintLookback = 24 * time.Hour
+
+	defaultNATSURL       = "nats://127.0.0.1:4222"
+	defaultPendingWindow = 60 * time.Second
+)
+
+// Bounds checked by Validate.
+const (
+	minClickRetention      = time.Hour
+	minClickLookback       = 24 * time.Hour
+	maxClickLookback       = 30 * 24 * time.Hour
+	maxFingerprintLookback = 7 * 24 * time.Hour
+	maxMaxConns            = 4096
+)
+
+func newConfig(source string) *Config {
+	return &Config{
+		Source:         source,
+		Listen:         defaultListen,
+		AdminListen:    defaultAdminListen,
+		DataDir:        defaultDataDir,
+		Region:         defaultRegion,
+		Durability:     defaultDurability,
+		SyncInterval:   defaultSyncInterval,
+		ClickRetention: defaultClickRetention,
+		TrustedProxies: []netip.Prefix{},
+		ClientIPHeader: defaultClientIPHeader,
+		Apps:           map[string]*App{},
+		Partners:       map[string]*Partner{},
+		Campaigns:      map[string]*Campaign{},
+	}
+}
+
+func newPartner(name string) *Partner {
+	return &Partner{
+		Name:         name,
+		Events:       map[string]string{},
+		Rename:       map[string]string{},
+		ShareRevenue: true,
+		Method:       defaultMethod,
+		Timeout:      defaultTimeout,
+		MaxConns:     defaultMaxConns,
+		Retry:        Retry{Base: defaultRetryBase, MaxInterval: defaultRetryMaxInterval, MaxAge: defaultRetryMaxAge},
+	}
+}
+
+func newCampaign(id string) *Campaign {
+	return &Campaign{
+		ID:                  id,
+		ClickLookback:       defaultClickLookback,
+		FingerprintLookback: defaultFingerprintLookback,
+	}
+}
+
+func newReplication() *Replication {
+	return &Replication{NATSURL: defaultNATSURL, Peers: []string{}, PendingWindow: defaultPendingWindow}
+}

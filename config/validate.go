@@ -1,0 +1,344 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var (
+	regionRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
+	campaignRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+)
+
+// Validate checks the whole config and reports the first problem as one line.
+// Checks run in a fixed order with map keys sorted, so the same bad file
+// always reports the same line. It never modifies c.
+func (c *Config) Validate() error {
+	v := &validator{file: c.Source}
+	if v.file == "" {
+		v.file = "(unnamed)"
+	}
+	c.validateTop(v)
+	for _, id := range sortedKeys(c.Apps) {
+		validateApp(v, join("apps", id), id, c.Apps[id])
+	}
+	for _, name := range sortedKeys(c.Partners) {
+		validatePartner(v, join("partners", name), name, c.Partners[name])
+	}
+	for _, id := range sortedKeys(c.Campaigns) {
+		c.validateCampaign(v, join("campaigns", id), id, c.Campaigns[id])
+	}
+	if c.Replication != nil {
+		c.validateReplication(v, "replication", c.Replication)
+	}
+	return v.err
+}
+
+// validator keeps the first error; later checks become no-ops, which keeps
+// each check a flat list instead of a chain of early returns.
+type validator struct {
+	file string
+	err  error
+}
+
+func (v *validator) fail(path, format string, args ...any) {
+	if v.err == nil {
+		v.err = &Error{File: v.file, Key: path, Msg: fmt.Sprintf(format, args...)}
+	}
+}
+
+func (c *Config) validateTop(v *validator) {
+	hostPort(v, "listen", c.Listen)
+	hostPort(v, "admin_listen", c.AdminListen)
+	if c.Listen == c.AdminListen && !strings.HasSuffix(c.Listen, ":0") {
+		v.fail("admin_listen", "%s is the same address as listen", quote(c.AdminListen))
+	}
+	switch {
+	case c.TLSCert != "" && c.TLSKey == "":
+		v.fail("tls_key", "must be set with tls_cert (both or neither)")
+	case c.TLSCert == "" && c.TLSKey != "":
+		v.fail("tls_cert", "must be set with tls_key (both or neither)")
+	}
+	if c.DataDir == "" {
+		v.fail("data_dir", "must not be empty")
+	}
+	if !regionRE.MatchString(c.Region) {
+		v.fail("region", "%s must match %s", quote(c.Region), reText(regionRE))
+	}
+	if c.Durability != "sync" && c.Durability != "async" {
+		v.fail("durability", "%s is not sync or async", quote(c.Durability))
+	}
+	positive(v, "sync_interval", c.SyncInterval)
+	if c.ClickRetention < minClickRetention {
+		v.fail("click_retention", "%s is less than %s", qdur(c.ClickRetention), formatDuration(minClickRetention))
+	}
+	for i, p := range c.TrustedProxies {
+		if !p.IsValid() {
+			v.fail(index("trusted_proxies", i), "%s is not a valid prefix", quote(p.String()))
+		}
+	}
+	headerName(v, "client_ip_header", c.ClientIPHeader)
+	headerName(v, "country_header", c.CountryHeader)
+}
+
+func validateApp(v *validator, path, id string, a *App) {
+	if a == nil {
+		v.fail(path, "is nil")
+		return
+	}
+	if id == "" {
+		v.fail(path, "the app id must not be empty")
+	}
+	if a.Android == "" && a.IOS == "" && a.Web == "" {
+		v.fail(path, "needs at least one of android, ios, web")
+	}
+	for _, u := range []struct{ key, val string }{{"android", a.Android}, {"ios", a.IOS}, {"web", a.Web}} {
+		if u.val != "" {
+			if why := checkURL(u.val); why != "" {
+				v.fail(join(path, u.key), "%s %s", quote(u.val), why)
+			}
+		}
+	}
+}
+
+func validatePartner(v *validator, path, name string, p *Partner) {
+	if p == nil {
+		v.fail(path, "is nil")
+		return
+	}
+	if name == "" {
+		v.fail(path, "the partner name must not be empty")
+	}
+	template(v, join(path, "install"), p.Install, true)
+	template(v, join(path, "signup"), p.Signup, true)
+	for _, ev := range sortedKeys(p.Events) {
+		if ev == "" {
+			v.fail(join(path, "events"), "an event name must not be empty")
+		}
+		template(v, join(join(path, "events"), ev), p.Events[ev], false)
+	}
+	for _, ev := range sortedKeys(p.Rename) {
+		if ev == "" {
+			v.fail(join(path, "rename"), "an event name must not be empty")
+		}
+		if p.Rename[ev] == "" {
+			v.fail(join(join(path, "rename"), ev), "must not be empty")
+		}
+	}
+	if p.Method != "GET" && p.Method != "POST" {
+		v.fail(join(path, "method"), "%s is not GET or POST", quote(p.Method))
+	}
+	if p.Body != "" && p.Method != "POST" {
+		v.fail(join(path, "body"), "only allowed with method POST")
+	}
+	positive(v, join(path, "timeout"), p.Timeout)
+	if p.MaxConns < 1 || p.MaxConns > maxMaxConns {
+		v.fail(join(path, "max_conns"), "%d is outside 1..%d", p.MaxConns, maxMaxConns)
+	}
+	retry := join(path, "retry")
+	positive(v, join(retry, "base"), p.Retry.Base)
+	positive(v, join(retry, "max_interval"), p.Retry.MaxInterval)
+	positive(v, join(retry, "max_age"), p.Retry.MaxAge)
+	if p.Retry.Base > p.Retry.MaxInterval {
+		v.fail(join(retry, "base"), "%s is more than max_interval %s", qdur(p.Retry.Base), qdur(p.Retry.MaxInterval))
+	}
+}
+
+func (c *Config) validateCampaign(v *validator, path, id string, cp *Campaign) {
+	if cp == nil {
+		v.fail(path, "is nil")
+		return
+	}
+	// The id is a URL path segment (GET /<campaign>), hence the narrow set.
+	switch {
+	case !campaignRE.MatchString(id):
+		v.fail(path, "%s must match %s", quote(id), reText(campaignRE))
+	case id == "." || id == "..":
+		v.fail(path, "%s cannot be a URL path segment", quote(id))
+	case id == "healthz":
+		v.fail(path, `"healthz" is reserved (GET /healthz)`)
+	}
+	switch {
+	case cp.App == "":
+		v.fail(join(path, "app"), "must name a defined app")
+	case c.Apps[cp.App] == nil:
+		v.fail(join(path, "app"), "%s is not a defined app", quote(cp.App))
+	}
+	if cp.Partner != "" && c.Partners[cp.Partner] == nil {
+		v.fail(join(path, "partner"), "%s is not a defined partner", quote(cp.Partner))
+	}
+	if cp.ClickLookback < minClickLookback || cp.ClickLookback > maxClickLookback {
+		v.fail(join(path, "click_lookback"), "%s is outside %s..%s", qdur(cp.ClickLookback),
+			formatDuration(minClickLookback), formatDuration(maxClickLookback))
+	}
+	if cp.FingerprintLookback < 0 || cp.FingerprintLookback > maxFingerprintLookback {
+		v.fail(join(path, "fingerprint_lookback"), "%s is outside 0..%s", qdur(cp.FingerprintLookback),
+			formatDuration(maxFingerprintLookback))
+	}
+}
+
+func (c *Config) validateReplication(v *validator, path string, r *Replication) {
+	// nats.Connect takes a comma-separated server list; each must be NATS.
+	for _, s := range strings.Split(r.NATSURL, ",") {
+		u, err := url.Parse(strings.TrimSpace(s))
+		if err != nil || (u.Scheme != "nats" && u.Scheme != "tls") || u.Hostname() == "" || badPort(u.Port()) {
+			v.fail(join(path, "nats_url"), "%s is not a nats:// or tls:// URL", quote(r.NATSURL))
+			break
+		}
+	}
+	seen := map[string]bool{}
+	for i, peer := range r.Peers {
+		p := index(join(path, "peers"), i)
+		switch {
+		case !regionRE.MatchString(peer):
+			v.fail(p, "%s must match %s", quote(peer), reText(regionRE))
+		case peer == c.Region:
+			v.fail(p, "%s is this edge's own region", quote(peer))
+		case seen[peer]:
+			v.fail(p, "%s is listed twice", quote(peer))
+		}
+		seen[peer] = true
+	}
+	positive(v, join(path, "pending_window"), r.PendingWindow)
+}
+
+func positive(v *validator, path string, d time.Duration) {
+	if d <= 0 {
+		v.fail(path, "%s must be greater than 0", qdur(d))
+	}
+}
+
+func hostPort(v *validator, path, addr string) {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		why := err.Error()
+		if ae, ok := err.(*net.AddrError); ok {
+			why = ae.Err
+		}
+		v.fail(path, "%s is not host:port (%s)", quote(addr), why)
+		return
+	}
+	if port == "" || badPort(port) {
+		v.fail(path, "%s has a bad port (want 0..65535)", quote(addr))
+	}
+}
+
+// badPort reports a port that is not a number in 0..65535; "" (no port) is fine.
+func badPort(port string) bool {
+	if port == "" {
+		return false
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	return err != nil || n > 65535
+}
+
+// headerName accepts "" (unused) or an RFC 9110 token.
+func headerName(v *validator, path, h string) {
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			v.fail(path, "%s is not a valid header name", quote(h))
+			return
+		}
+	}
+}
+
+// checkURL returns why s is not an absolute http(s) URL with a host, or "".
+func checkURL(s string) string {
+	if hasSpaceOrControl(s) {
+		return "contains a space or control character"
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "is not a valid URL"
+	}
+	if !strings.EqualFold(u.Scheme, "http") && !strings.EqualFold(u.Scheme, "https") || u.Opaque != "" {
+		return "is not an absolute http(s) URL"
+	}
+	return checkHost(u)
+}
+
+func checkHost(u *url.URL) string {
+	if u.Hostname() == "" {
+		return "has no host"
+	}
+	if badPort(u.Port()) || strings.HasSuffix(u.Host, ":") {
+		return "has a bad host or port"
+	}
+	return ""
+}
+
+// template checks a postback URL template. Macros ({name}) may appear anywhere
+// after the host and are not checked here: unknown ones pass through at render
+// time (CONTRACT §5). The scheme and host must be literal so the target of a
+// postback is known from the config alone.
+func template(v *validator, path, t string, optional bool) {
+	if t == "" {
+		if !optional {
+			v.fail(path, "must not be empty")
+		}
+		return
+	}
+	why := checkTemplate(t)
+	if why != "" {
+		v.fail(path, "%s %s", quote(t), why)
+	}
+}
+
+func checkTemplate(t string) string {
+	if hasSpaceOrControl(t) {
+		return "contains a space or control character"
+	}
+	var rest string
+	switch lower := strings.ToLower(t); {
+	case strings.HasPrefix(lower, "http://"):
+		rest = t[len("http://"):]
+	case strings.HasPrefix(lower, "https://"):
+		rest = t[len("https://"):]
+	default:
+		return "is not an absolute http(s) URL"
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	if strings.ContainsAny(rest[:end], "{}") {
+		return "has a macro in its scheme or host"
+	}
+	u, err := url.Parse(t[:len(t)-len(rest)+end])
+	if err != nil {
+		return "has a bad host or port"
+	}
+	return checkHost(u)
+}
+
+func hasSpaceOrControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+func qdur(d time.Duration) string { return quote(formatDuration(d)) }
+
+// reText is a pattern as the user should read it, without the anchors.
+func reText(re *regexp.Regexp) string {
+	return strings.TrimSuffix(strings.TrimPrefix(re.String(), "^"), "$")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,144 @@
+package dispatch
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/clickedge/clickedge/store"
+)
+
+// View is one postback as the admin API shows it.
+type View struct {
+	ID        string        `json:"id"`
+	Partner   string        `json:"partner"`
+	InstallID string        `json:"install_id"`
+	EventID   string        `json:"event_id"`
+	EventName string        `json:"event_name"`
+	Status    string        `json:"status"`
+	URL       string        `json:"url"`
+	NextAt    string        `json:"next_attempt_at,omitempty"`
+	Attempts  []AttemptView `json:"attempts"`
+}
+
+// AttemptView is one attempt as the admin API shows it.
+type AttemptView struct {
+	Time       string  `json:"time"`
+	StatusCode int     `json:"status_code"`
+	LatencyMs  float64 `json:"latency_ms"`
+	Error      string  `json:"error"`
+}
+
+// List returns up to limit postbacks with status st: pending ones in the
+// order they are due, delivered and failed ones newest first. URLs are
+// rendered with the current templates and their secrets masked.
+func (d *Dispatcher) List(st store.Status, limit int) ([]View, error) {
+	ps := d.partners.Load()
+	now := d.now()
+	views := []View{}
+	err := d.st.OutboxScan(store.QueuePostback, st, 0, 1<<62, st != store.StatusPending, limit, func(e store.OutboxEntry) bool {
+		var j Job
+		if err := DecodeJob(e.Payload, &j); err != nil {
+			return true
+		}
+		v := View{
+			ID: fmt.Sprint(j.ID), Partner: j.Partner, InstallID: j.InstallID, EventID: j.EventID,
+			EventName: j.EventName, Status: st.String(), Attempts: []AttemptView{},
+		}
+		if st == store.StatusPending {
+			v.NextAt = time.UnixMilli(e.At).UTC().Format(time.RFC3339Nano)
+		}
+		if s := ps.partners[j.Partner]; s != nil {
+			p := s.partner.Load()
+			if u, ok := RenderURL(nil, p, &j, now); ok {
+				v.URL = maskURL(string(u), p.Config.Secret)
+			}
+		}
+		for _, a := range j.Attempts {
+			v.Attempts = append(v.Attempts, AttemptView{
+				Time:       time.UnixMilli(a.Time).UTC().Format(time.RFC3339Nano),
+				StatusCode: a.StatusCode, LatencyMs: float64(a.LatencyUS) / 1000, Error: a.Error,
+			})
+		}
+		views = append(views, v)
+		return true
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dispatch: list: %w", err)
+	}
+	return views, nil
+}
+
+// secretParams are query parameter names whose values are masked in the
+// admin API and logs: partners put API keys in their postback URLs.
+var secretParams = []string{"token", "key", "secret", "password", "passwd", "auth", "signature", "sig", "apikey", "api_key", "access_token"}
+
+// maskURL masks the partner's signing secret and the values of query
+// parameters whose names say they are credentials.
+func maskURL(raw, secret string) string {
+	raw = MaskURL(raw, secret)
+	q := strings.IndexByte(raw, '?')
+	if q < 0 {
+		return raw
+	}
+	parts := strings.Split(raw[q+1:], "&")
+	for i, p := range parts {
+		name, _, found := strings.Cut(p, "=")
+		if !found {
+			continue
+		}
+		n, err := url.QueryUnescape(name)
+		if err != nil {
+			n = name
+		}
+		n = strings.ToLower(n)
+		for _, s := range secretParams {
+			if n == s || strings.HasSuffix(n, "_"+s) {
+				parts[i] = name + "=****"
+				break
+			}
+		}
+	}
+	return raw[:q+1] + strings.Join(parts, "&")
+}
+
+// Redrive moves every failed postback back to pending, due now, with a
+// fresh max_age; its past attempts are kept. It returns how many moved.
+func (d *Dispatcher) Redrive() (int, error) {
+	nowMs := d.now().UnixMilli()
+	total := 0
+	for {
+		type entry struct {
+			id, at int64
+			job    []byte
+		}
+		var batch []entry
+		err := d.st.OutboxScan(store.QueuePostback, store.StatusFailed, 0, 1<<62, false, 1024, func(e store.OutboxEntry) bool {
+			var j Job
+			if DecodeJob(e.Payload, &j) != nil {
+				return true
+			}
+			j.FirstDue = nowMs
+			batch = append(batch, entry{int64(e.ID), e.At, AppendJob(nil, &j)})
+			return true
+		})
+		if err == nil && len(batch) > 0 {
+			err = d.st.Update(func(w *store.Writer) error {
+				for _, e := range batch {
+					w.OutboxMove(store.QueuePostback, uint64(e.id), store.StatusFailed, e.at, store.StatusPending, nowMs, e.job)
+				}
+				return nil
+			})
+		}
+		if err != nil {
+			return total, fmt.Errorf("dispatch: redrive: %w", err)
+		}
+		total += len(batch)
+		postbacksRedriven.Add(len(batch))
+		d.Notify(len(batch))
+		if len(batch) < 1024 {
+			return total, nil
+		}
+	}
+}

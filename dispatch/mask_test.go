@@ -1,0 +1,27 @@
+package dispatch
+
+import "testing"
+
+func TestMaskURL(t *testing.T) {
+	f := func(raw string, secrets []string, want string) {
+		t.Helper()
+		if got := MaskURL(raw, secrets...); got != want {
+			t.Errorf("MaskURL(%q, %q)\n got %q\nwant %q", raw, secrets, got, want)
+		}
+	}
+	f("https://pb.example/i?token=abc123&c=x", nil, "https://pb.example/i?token=abc123&c=x")
+	f("https://pb.example/i?token=abc123&c=x", []string{""}, "https://pb.example/i?token=abc123&c=x")
+	f("https://pb.example/i?token=abc123&c=x", []string{"abc123"}, "https://pb.example/i?token=****&c=x")
+	// Every occurrence, in path, query, userinfo and fragment.
+	f("https://u:abc123@pb.example/abc123?t=abc123#abc123", []string{"abc123"}, "https://u:****@pb.example/****?t=****#****")
+	// Percent-encoded forms: as we render values, with lower-case hex, and
+	// form-encoded.
+	f("https://pb.example/i?a=s%2Fk%20y&b=s%2fk%20y&c=s%2Fk+y&d=s/k y", []string{"s/k y"},
+		"https://pb.example/i?a=****&b=****&c=****&d=****")
+	// Several secrets; the longer one first so no fragment of it is left.
+	f("https://pb.example/i?t=abcdef&k=abc", []string{"abc", "abcdef"}, "https://pb.example/i?t=****&k=****")
+	// A secret that is a substring of its own encoding.
+	f("https://pb.example/i?t=a%25&u=a%", []string{"a%"}, "https://pb.example/i?t=****&u=****")
+	// Letters keep their case: only the hex of escapes is case-folded.
+	f("https://pb.example/i?t=ABC&u=abc", []string{"ABC"}, "https://pb.example/i?t=****&u=abc")
+}

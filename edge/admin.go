@@ -1,0 +1,217 @@
+package edge
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/valyala/fasthttp"
+
+	"github.com/clickedge/clickedge/store"
+)
+
+// adminHandler serves the admin listener (CONTRACT §6).
+func (e *Edge) adminHandler(ctx *fasthttp.RequestCtx) {
+	path := string(ctx.Path())
+	switch {
+	case path == "/healthz":
+		ctx.SetContentType("text/plain; charset=utf-8")
+		ctx.SetBodyString("ok\n")
+		return
+	case path == "/metrics":
+		ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
+		metrics.WritePrometheus(ctx, true)
+		return
+	case e.demo != nil && (path == "/_demo/postback" || path == "/_demo/postbacks"):
+		e.demo.serve(ctx)
+		return
+	}
+	cfg := e.cfg.Load()
+	if cfg.AdminToken == "" {
+		// No token configured: the admin API does not exist, as far as
+		// anyone can tell from outside.
+		ctx.Error("not found\n", fasthttp.StatusNotFound)
+		return
+	}
+	if !authorized(ctx, cfg.AdminToken) {
+		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="clickedge"`)
+		writeJSON(ctx, fasthttp.StatusUnauthorized, map[string]string{"error": "missing or wrong bearer token"})
+		return
+	}
+	switch {
+	case strings.HasPrefix(path, "/admin/v1/clicks/"):
+		e.adminClick(ctx, strings.TrimPrefix(path, "/admin/v1/clicks/"))
+	case strings.HasPrefix(path, "/admin/v1/installs/"):
+		e.adminInstall(ctx, strings.TrimPrefix(path, "/admin/v1/installs/"))
+	case path == "/admin/v1/postbacks":
+		e.adminPostbacks(ctx)
+	case path == "/admin/v1/postbacks/redrive":
+		e.adminRedrive(ctx)
+	default:
+		writeJSON(ctx, fasthttp.StatusNotFound, map[string]string{"error": "not found"})
+	}
+}
+
+func authorized(ctx *fasthttp.RequestCtx, token string) bool {
+	h := ctx.Request.Header.Peek("Authorization")
+	got, ok := bytes.CutPrefix(h, []byte("Bearer "))
+	return ok && subtle.ConstantTimeCompare(got, []byte(token)) == 1
+}
+
+// clickView is a stored click as the admin API shows it.
+type clickView struct {
+	ClickID    string   `json:"click_id"`
+	Campaign   string   `json:"campaign"`
+	App        string   `json:"app"`
+	Time       string   `json:"time"`
+	Platform   string   `json:"platform"`
+	OSVersion  string   `json:"os_version"`
+	Flags      []string `json:"flags"`
+	AffID      string   `json:"aff_id"`
+	PubID      string   `json:"pub_id"`
+	OfferID    string   `json:"offer_id"`
+	CreativeID string   `json:"creative_id"`
+	Sub        []string `json:"sub"`
+	GAID       string   `json:"gaid"`
+	IDFA       string   `json:"idfa"`
+	OAID       string   `json:"oaid"`
+	IP         string   `json:"ip"`
+	UserAgent  string   `json:"user_agent"`
+	Country    string   `json:"country"`
+}
+
+var flagNames = []struct {
+	f    store.ClickFlags
+	name string
+}{
+	{store.FlagBot, "bot"}, {store.FlagInvalidID, "invalid_click_id"}, {store.FlagOversize, "oversize"},
+	{store.FlagBadUTF8, "invalid_utf8"}, {store.FlagMacro, "unexpanded_macro"},
+	{store.FlagGeneratedID, "generated_click_id"}, {store.FlagServerToServer, "server_to_server"},
+}
+
+func (e *Edge) adminClick(ctx *fasthttp.RequestCtx, id string) {
+	var c store.Click
+	_, ok, err := e.st.GetClick([]byte(id), &c, nil)
+	if err != nil {
+		writeJSON(ctx, fasthttp.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	if !ok {
+		writeJSON(ctx, fasthttp.StatusNotFound, map[string]string{"error": "click not found"})
+		return
+	}
+	ua, _ := e.st.ClickUserAgent([]byte(id))
+	v := clickView{
+		ClickID: id, Campaign: string(c.Campaign), App: string(c.App),
+		Time: time.UnixMilli(c.Time).UTC().Format(time.RFC3339Nano), Platform: c.Platform.String(),
+		OSVersion: string(c.OSVersion), Flags: []string{}, AffID: string(c.AffID), PubID: string(c.PubID),
+		OfferID: string(c.OfferID), CreativeID: string(c.CreativeID), GAID: string(c.GAID),
+		IDFA: string(c.IDFA), OAID: string(c.OAID), IP: string(c.IP), UserAgent: ua, Country: string(c.Country),
+	}
+	for _, s := range c.Sub {
+		v.Sub = append(v.Sub, string(s))
+	}
+	for _, f := range flagNames {
+		if c.Flags&f.f != 0 {
+			v.Flags = append(v.Flags, f.name)
+		}
+	}
+	writeJSON(ctx, fasthttp.StatusOK, v)
+}
+
+func (e *Edge) adminInstall(ctx *fasthttp.RequestCtx, id string) {
+	in, err := e.st.GetInstall(id)
+	if errors.Is(err, store.ErrNotFound) {
+		writeJSON(ctx, fasthttp.StatusNotFound, map[string]string{"error": "install not found"})
+		return
+	}
+	if err != nil {
+		writeJSON(ctx, fasthttp.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	v := map[string]any{
+		"install_id": in.InstallID, "event_id": in.EventID, "app": in.App, "platform": in.Platform.String(),
+		"time": time.Unix(in.Time, 0).UTC().Format(time.RFC3339), "attributed": in.Attributed(),
+		"match": in.Match.String(), "click_id": in.ClickID, "campaign": in.Campaign, "partner": in.Partner,
+		"aff_id": in.AffID, "pub_id": in.PubID, "offer_id": in.OfferID, "creative_id": in.CreativeID,
+		"sub": in.Sub, "gaid": in.GAID, "idfa": in.IDFA, "oaid": in.OAID, "ip": in.IP,
+		"user_agent": in.UserAgent, "country": in.Country, "app_version": in.AppVersion,
+		"why": why(in),
+	}
+	if in.ClickTime > 0 {
+		v["click_time"] = time.UnixMilli(in.ClickTime).UTC().Format(time.RFC3339Nano)
+	}
+	writeJSON(ctx, fasthttp.StatusOK, v)
+}
+
+// why says in words how an install was attributed, for support staff.
+func why(in *store.Install) string {
+	switch in.Match {
+	case store.MatchClickID:
+		return "the install carried click_id " + in.ClickID + " (directly or in its install referrer), a click within its campaign's click_lookback"
+	case store.MatchDeviceID:
+		return "no usable click_id; click " + in.ClickID + " was the latest click for this app with the same advertising id within its campaign's click_lookback"
+	case store.MatchFingerprint:
+		return "no usable click_id or advertising id match; click " + in.ClickID + " was the latest click for this app from the same IP, platform and OS version within its campaign's fingerprint_lookback"
+	}
+	return "no click matched by click_id, advertising id or IP + OS version within the campaigns' windows"
+}
+
+func (e *Edge) adminPostbacks(ctx *fasthttp.RequestCtx) {
+	if !ctx.IsGet() {
+		writeJSON(ctx, fasthttp.StatusMethodNotAllowed, map[string]string{"error": "use GET"})
+		return
+	}
+	args := ctx.QueryArgs()
+	st := store.StatusPending
+	if s := args.Peek("status"); len(s) > 0 {
+		var ok bool
+		if st, ok = store.ParseStatus(string(s)); !ok {
+			writeJSON(ctx, fasthttp.StatusBadRequest, map[string]string{"error": "status: one of pending, delivered, failed"})
+			return
+		}
+	}
+	limit := 100
+	if s := args.Peek("limit"); len(s) > 0 {
+		n, err := strconv.Atoi(string(s))
+		if err != nil || n < 1 || n > 10000 {
+			writeJSON(ctx, fasthttp.StatusBadRequest, map[string]string{"error": "limit: a number from 1 to 10000"})
+			return
+		}
+		limit = n
+	}
+	views, err := e.disp.List(st, limit)
+	if err != nil {
+		writeJSON(ctx, fasthttp.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	writeJSON(ctx, fasthttp.StatusOK, views)
+}
+
+func (e *Edge) adminRedrive(ctx *fasthttp.RequestCtx) {
+	if !ctx.IsPost() {
+		writeJSON(ctx, fasthttp.StatusMethodNotAllowed, map[string]string{"error": "use POST"})
+		return
+	}
+	n, err := e.disp.Redrive()
+	if err != nil {
+		writeJSON(ctx, fasthttp.StatusInternalServerError, map[string]any{"error": err.Error(), "redriven": n})
+		return
+	}
+	writeJSON(ctx, fasthttp.StatusOK, map[string]int{"redriven": n})
+}
+
+func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = fasthttp.StatusInternalServerError, []byte(`{"error":"encoding"}`)
+	}
+	ctx.SetStatusCode(status)
+	ctx.SetContentType("application/json")
+	ctx.SetBody(append(b, '\n'))
+}

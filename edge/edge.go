@@ -1,0 +1,206 @@
+// Package edge assembles one running clickedge from its parts: the store,
+// the tracker on the public listener, the dispatcher, and the admin
+// listener. cmd/clickedge and the in-process benchmark both start one.
+package edge
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/clickedge/clickedge/config"
+	"github.com/clickedge/clickedge/dispatch"
+	"github.com/clickedge/clickedge/store"
+	"github.com/clickedge/clickedge/tracker"
+)
+
+// Version is the build's version, set by the linker (-X).
+var Version = "dev"
+
+// Edge is a running clickedge.
+type Edge struct {
+	cfg    atomic.Pointer[config.Config]
+	log    *slog.Logger
+	st     *store.Store
+	tr     *tracker.Tracker
+	disp   *dispatch.Dispatcher
+	demo   *demoSink
+	public *fasthttp.Server
+	admin  *fasthttp.Server
+	pubLn  net.Listener
+	admLn  net.Listener
+	cert   atomic.Pointer[tls.Certificate]
+	wg     sync.WaitGroup
+	errs   chan error
+}
+
+// Start opens the store, binds both listeners and serves. The config must
+// be valid. On error nothing is left running.
+func Start(cfg *config.Config, log *slog.Logger) (*Edge, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	e := &Edge{log: log, errs: make(chan error, 2)}
+	pubLn, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("edge: listen %s: %w", cfg.Listen, err)
+	}
+	admLn, err := net.Listen("tcp", cfg.AdminListen)
+	if err != nil {
+		pubLn.Close()
+		return nil, fmt.Errorf("edge: admin listen %s: %w", cfg.AdminListen, err)
+	}
+	e.pubLn, e.admLn = pubLn, admLn
+	if cfg.Demo {
+		// The demo partner posts to wherever the admin listener really is.
+		cfg.SetDemoSink(admLn.Addr().String())
+		e.demo = newDemoSink(log)
+	}
+	e.cfg.Store(cfg)
+	if cfg.TLSCert != "" {
+		if err := e.loadCert(cfg); err != nil {
+			pubLn.Close()
+			admLn.Close()
+			return nil, err
+		}
+		e.pubLn = tls.NewListener(pubLn, &tls.Config{
+			MinVersion:     tls.VersionTLS12,
+			GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return e.cert.Load(), nil },
+		})
+	}
+
+	durability := store.Sync
+	if cfg.Durability == "async" {
+		durability = store.Async
+	}
+	e.st, err = store.Open(store.Options{
+		Dir: cfg.DataDir, Durability: durability, SyncInterval: cfg.SyncInterval,
+		Retention: cfg.ClickRetention, Logger: log,
+	})
+	if err != nil {
+		pubLn.Close()
+		admLn.Close()
+		return nil, err
+	}
+	e.disp = dispatch.New(dispatch.Options{Store: e.st, Config: cfg, Logger: log, Version: Version})
+	if err := e.disp.Start(); err != nil {
+		e.st.Close()
+		pubLn.Close()
+		admLn.Close()
+		return nil, err
+	}
+	e.tr = tracker.New(tracker.Options{Store: e.st, Config: cfg, Logger: log, Notify: e.disp.Notify})
+	e.public = &fasthttp.Server{
+		Handler:            e.tr.Handler,
+		Name:               "clickedge",
+		ReadTimeout:        30 * time.Second,
+		WriteTimeout:       30 * time.Second,
+		IdleTimeout:        2 * time.Minute,
+		MaxRequestBodySize: tracker.MaxConversionBody,
+		// Bodies over the conversion limit reach the handler as a stream,
+		// so one too large is refused without reading it all, while the
+		// batch endpoint reads its larger bodies.
+		StreamRequestBody:             true,
+		DisableHeaderNamesNormalizing: false,
+		NoDefaultContentType:          true,
+		NoDefaultDate:                 false,
+		CloseOnShutdown:               true,
+		Logger:                        fasthttpLogger{log},
+	}
+	e.admin = &fasthttp.Server{
+		Handler:         e.adminHandler,
+		Name:            "clickedge-admin",
+		ReadTimeout:     30 * time.Second,
+		WriteTimeout:    30 * time.Second,
+		CloseOnShutdown: true,
+		Logger:          fasthttpLogger{log},
+	}
+	e.serve(e.public, e.pubLn)
+	e.serve(e.admin, e.admLn)
+	log.Info("clickedge serving", "version", Version, "listen", pubLn.Addr().String(),
+		"admin_listen", admLn.Addr().String(), "data_dir", cfg.DataDir, "durability", cfg.Durability,
+		"config", cfg.Source, "admin_api", cfg.AdminToken != "")
+	return e, nil
+}
+
+func (e *Edge) serve(s *fasthttp.Server, ln net.Listener) {
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		if err := s.Serve(ln); err != nil {
+			e.errs <- err
+		}
+	}()
+}
+
+// Errors reports a listener that stopped serving on its own.
+func (e *Edge) Errors() <-chan error { return e.errs }
+
+// PublicAddr and AdminAddr return the bound addresses (useful with port 0).
+func (e *Edge) PublicAddr() string { return e.pubLn.Addr().String() }
+func (e *Edge) AdminAddr() string  { return e.admLn.Addr().String() }
+
+// Store returns the edge's store (benchmarks read it).
+func (e *Edge) Store() *store.Store { return e.st }
+
+// Reload swaps in a new config's apps, partners and campaigns, and its TLS
+// certificate. Listener addresses, data dir and durability need a restart.
+func (e *Edge) Reload(cfg *config.Config) error {
+	old := e.cfg.Load()
+	if old.Demo {
+		cfg.SetDemoSink(e.admLn.Addr().String())
+	}
+	if cfg.TLSCert != "" && old.TLSCert != "" {
+		if err := e.loadCert(cfg); err != nil {
+			return err
+		}
+	}
+	e.cfg.Store(cfg)
+	e.tr.SetConfig(cfg)
+	e.disp.SetConfig(cfg)
+	e.log.Info("config reloaded", "config", cfg.Source, "campaigns", len(cfg.Campaigns), "partners", len(cfg.Partners))
+	return nil
+}
+
+func (e *Edge) loadCert(cfg *config.Config) error {
+	c, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+	if err != nil {
+		return fmt.Errorf("edge: tls: %w", err)
+	}
+	e.cert.Store(&c)
+	return nil
+}
+
+// Shutdown stops accepting, lets requests in flight finish, stops the
+// dispatcher (recording attempts in flight) and closes the store.
+func (e *Edge) Shutdown(ctx context.Context) error {
+	var errs []error
+	if err := e.public.ShutdownWithContext(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("edge: public listener: %w", err))
+	}
+	if err := e.admin.ShutdownWithContext(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("edge: admin listener: %w", err))
+	}
+	e.wg.Wait()
+	if err := e.disp.Stop(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := e.st.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+type fasthttpLogger struct{ l *slog.Logger }
+
+func (f fasthttpLogger) Printf(format string, args ...any) {
+	f.l.Warn(fmt.Sprintf(format, args...), "component", "http")
+}

@@ -1,0 +1,159 @@
+package tracker
+
+// Attribution rules (CONTRACT §4), in the order they are tried:
+//
+//  1. click_id: the conversion's click_id, else the one in its Play install
+//     referrer. The click must exist, be for this app, not be a bot's or
+//     carry an invalid id, precede the install (the same second counts) and
+//     lie within its campaign's click_lookback (inclusive).
+//  2. device_id: the latest such click for this app with the same gaid,
+//     idfa or oaid, within its campaign's click_lookback.
+//  3. fingerprint: the latest such click for this app from the same IP with
+//     the same platform and OS major.minor, within its campaign's
+//     fingerprint_lookback (0 turns the rule off for that campaign).
+//  4. organic.
+//
+// Windows are per campaign, so the store scans back as far as the widest
+// window allows and asks clickMatch about each candidate, newest first.
+// Times compare in whole seconds.
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/clickedge/clickedge/config"
+	"github.com/clickedge/clickedge/store"
+)
+
+// Longest windows the config allows; the store scans no further back.
+const (
+	maxClickLookback       = 30 * 24 * time.Hour
+	maxFingerprintLookback = 7 * 24 * time.Hour
+)
+
+// attribution is the outcome of the waterfall for one install.
+type attribution struct {
+	match    store.MatchType
+	click    store.Click // valid when match != MatchOrganic
+	campaign *config.Campaign
+}
+
+// attributeInstall runs the waterfall for an install made at unix second at.
+// Each lookup reads into its own buffer, so a candidate kept from one rule
+// survives the next lookup.
+func (t *Tracker) attributeInstall(cfg *config.Config, cv *Conversion, app string, at int64) (attribution, error) {
+	var a attribution
+	if id := cv.AttributionClickID(); id != "" {
+		_, ok, err := t.st.GetClick([]byte(id), &a.click, nil)
+		if err != nil {
+			return a, err
+		}
+		if ok && (app == "" || string(a.click.App) == app) {
+			if camp := clickMatch(cfg, &a.click, at, false); camp != nil {
+				a.match, a.campaign = store.MatchClickID, camp
+				return a, nil
+			}
+		}
+	}
+	if app == "" {
+		return attribution{}, nil
+	}
+
+	var best store.Click
+	var bestCamp *config.Campaign
+	oldest := at - int64(maxClickLookback/time.Second)
+	for _, d := range [...]struct {
+		kind store.DeviceKind
+		id   string
+	}{{store.DeviceGAID, cv.GAID}, {store.DeviceIDFA, cv.IDFA}, {store.DeviceOAID, cv.OAID}} {
+		if d.id == "" {
+			continue
+		}
+		var camp *config.Campaign
+		match := func(c *store.Click) bool {
+			camp = clickMatch(cfg, c, at, false)
+			return camp != nil
+		}
+		var c store.Click
+		_, ok, err := t.st.LatestByDevice(s2b(app), d.kind, s2b(d.id), at, oldest, match, &c, nil)
+		if err != nil {
+			return a, err
+		}
+		// A gaid and an oaid can both match different clicks; the latest
+		// click is the one the waterfall names.
+		if ok && (bestCamp == nil || c.Time > best.Time) {
+			best, bestCamp = c, camp
+		}
+	}
+	if bestCamp != nil {
+		return attribution{match: store.MatchDeviceID, click: best, campaign: bestCamp}, nil
+	}
+
+	ip, p, osv := fingerprintOf(cv)
+	if !ip.IsValid() || p == store.PlatformUnknown || len(osv) == 0 {
+		return attribution{}, nil
+	}
+	var camp *config.Campaign
+	match := func(c *store.Click) bool {
+		camp = clickMatch(cfg, c, at, true)
+		return camp != nil
+	}
+	oldest = at - int64(maxFingerprintLookback/time.Second)
+	a = attribution{}
+	_, ok, err := t.st.LatestByFingerprint(s2b(app), ip, p, osv, at, oldest, match, &a.click, nil)
+	if err != nil || !ok {
+		return attribution{}, err
+	}
+	a.match, a.campaign = store.MatchFingerprint, camp
+	return a, nil
+}
+
+// clickMatch returns the click's campaign when the click may be credited
+// with a conversion at unix second at, else nil.
+func clickMatch(cfg *config.Config, c *store.Click, at int64, fingerprint bool) *config.Campaign {
+	if c.Flags&(store.FlagBot|store.FlagInvalidID) != 0 {
+		return nil
+	}
+	// A campaign dropped from the config has no partner to post to and no
+	// window to judge by: its clicks no longer attribute.
+	camp := cfg.Campaigns[string(c.Campaign)]
+	if camp == nil {
+		return nil
+	}
+	window := camp.ClickLookback
+	if fingerprint {
+		window = camp.FingerprintLookback
+		if window <= 0 {
+			return nil
+		}
+	}
+	sec := c.Time / 1000
+	if sec > at || at-sec > int64(window/time.Second) {
+		return nil
+	}
+	return camp
+}
+
+// fingerprintOf returns what IP matching compares: the device's IP and the
+// platform and OS version read from its user agent.
+func fingerprintOf(cv *Conversion) (netip.Addr, store.Platform, []byte) {
+	ip, err := netip.ParseAddr(cv.IP)
+	if err != nil || ip.Zone() != "" {
+		return netip.Addr{}, 0, nil
+	}
+	p, osv := ParseUserAgent(s2b(cv.UserAgent))
+	if want := platformOf(cv.Platform); want != store.PlatformUnknown && want != p {
+		return netip.Addr{}, 0, nil
+	}
+	return ip.Unmap(), p, osv
+}
+
+func platformOf(s string) store.Platform {
+	switch s {
+	case "android":
+		return store.PlatformAndroid
+	case "ios":
+		return store.PlatformIOS
+	}
+	return store.PlatformUnknown
+}

@@ -1,0 +1,245 @@
+package tracker
+
+import (
+	"bytes"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/clickedge/clickedge/config"
+	"github.com/clickedge/clickedge/store"
+)
+
+// clickRequest is the pooled state of one click: the parsed input and the
+// buffers its answer is built in.
+type clickRequest struct {
+	in  ClickInput
+	buf []byte
+}
+
+var (
+	hdrLocation     = []byte("Location")
+	hdrCacheControl = []byte("Cache-Control")
+	valNoStore      = []byte("no-store")
+)
+
+// click serves a tracking link: GET /?c=CAMPAIGN&… or GET /CAMPAIGN?….
+func (t *Tracker) click(ctx *fasthttp.RequestCtx) {
+	start := time.Now()
+	head := ctx.IsHead()
+	if !head && !ctx.IsGet() {
+		ctx.Error("method not allowed\n", fasthttp.StatusMethodNotAllowed)
+		return
+	}
+	cfg := t.cfg.Load()
+	r := t.clickReqs.Get().(*clickRequest)
+	defer t.clickReqs.Put(r)
+	in := &r.in
+	in.Reset()
+	in.Parse(ctx.QueryArgs(), ctx.Request.Header.UserAgent())
+
+	campaignID := in.Campaign
+	if len(campaignID) == 0 {
+		campaignID = pathCampaign(ctx.Path())
+	}
+	camp := cfg.Campaigns[string(campaignID)]
+	var app *config.App
+	if camp != nil {
+		app = cfg.Apps[camp.App]
+	}
+	if app == nil {
+		clicksUnknownCampaign.Inc()
+		noStore(ctx)
+		ctx.Error("unknown campaign\n", fasthttp.StatusNotFound)
+		return
+	}
+	c := &in.Click
+	c.Campaign = s2b(camp.ID)
+	c.App = s2b(app.ID)
+	now := t.now()
+	c.Time = now.UnixMilli()
+	in.GenerateClickID(t.ids, now)
+	t.fillClientFields(ctx, cfg, in)
+
+	if head {
+		// HEAD answers as GET would and stores nothing: link checkers and
+		// CDNs probe with it.
+		clicksHead.Inc()
+	} else {
+		t.storeClick(c)
+	}
+	r.buf = AppendLocation(r.buf[:0], appURL(app, c.Platform), c.ClickID, c.Campaign)
+	noStore(ctx)
+	ctx.Response.Header.SetBytesKV(hdrLocation, r.buf)
+	ctx.SetStatusCode(fasthttp.StatusFound)
+	clickDuration.UpdateDuration(start)
+}
+
+// storeClick writes the click and counts the outcome. A store failure is
+// logged and counted but does not block the redirect: the user reaches the
+// store either way, and the error is the operator's to see.
+func (t *Tracker) storeClick(c *store.Click) (stored bool, err error) {
+	start := time.Now()
+	stored, err = t.st.PutClick(c)
+	commitDuration.UpdateDuration(start)
+	switch {
+	case err != nil:
+		clicksError.Inc()
+		t.log.Error("click not stored", "click_id", string(c.ClickID), "err", err)
+	case !stored:
+		clicksDuplicate.Inc()
+	case c.Flags&store.FlagBot != 0:
+		clicksBot.Inc()
+	case c.Flags&(store.FlagOversize|store.FlagBadUTF8|store.FlagMacro|store.FlagInvalidID) != 0:
+		clicksFlagged.Inc()
+	default:
+		clicksStored.Inc()
+	}
+	return stored, err
+}
+
+// fillClientFields sets what comes from the connection rather than the
+// query: the client IP (through trusted proxies) and the country header.
+func (t *Tracker) fillClientFields(ctx *fasthttp.RequestCtx, cfg *config.Config, in *ClickInput) {
+	peer, _ := netip.AddrFromSlice(ctx.RemoteIP())
+	var hdr []byte
+	if len(cfg.TrustedProxies) != 0 {
+		hdr = ctx.Request.Header.Peek(cfg.ClientIPHeader)
+	}
+	in.SetClientIP(peer.Unmap(), hdr, cfg.TrustedProxies)
+	if cfg.CountryHeader != "" && in.Click.Country == nil {
+		if v := ctx.Request.Header.Peek(cfg.CountryHeader); len(v) > 0 && len(v) <= 8 {
+			in.Click.Country = in.keep(v)
+		}
+	}
+}
+
+// pathCampaign returns the campaign of /CAMPAIGN, or nil for any other path.
+func pathCampaign(path []byte) []byte {
+	if len(path) < 2 || path[0] != '/' || bytes.IndexByte(path[1:], '/') >= 0 {
+		return nil
+	}
+	return path[1:]
+}
+
+// appURL picks the app's URL for the platform; the web URL is the fallback
+// for every platform the app has no store URL for.
+func appURL(app *config.App, p store.Platform) string {
+	switch {
+	case p == store.PlatformAndroid && app.Android != "":
+		return app.Android
+	case p == store.PlatformIOS && app.IOS != "":
+		return app.IOS
+	case app.Web != "":
+		return app.Web
+	case app.Android != "":
+		return app.Android
+	}
+	return app.IOS
+}
+
+func noStore(ctx *fasthttp.RequestCtx) {
+	ctx.Response.Header.SetBytesKV(hdrCacheControl, valNoStore)
+}
+
+// serverClick serves GET /v1/click: a click reported server to server. It
+// answers JSON and never redirects.
+func (t *Tracker) serverClick(ctx *fasthttp.RequestCtx) {
+	if !ctx.IsGet() {
+		jsonError(ctx, fasthttp.StatusMethodNotAllowed, "method: use GET")
+		return
+	}
+	cfg := t.cfg.Load()
+	r := t.clickReqs.Get().(*clickRequest)
+	defer t.clickReqs.Put(r)
+	in := &r.in
+	in.Reset()
+	// The User-Agent header of a server-to-server click is the reporting
+	// server's, not the device's: only the user_agent parameter counts.
+	in.Parse(ctx.QueryArgs(), nil)
+	c := &in.Click
+
+	if len(in.Campaign) == 0 {
+		clicksRejected.Inc()
+		jsonError(ctx, fasthttp.StatusBadRequest, "c: missing campaign")
+		return
+	}
+	camp := cfg.Campaigns[string(in.Campaign)]
+	var app *config.App
+	if camp != nil {
+		app = cfg.Apps[camp.App]
+	}
+	if app == nil {
+		clicksRejected.Inc()
+		jsonError(ctx, fasthttp.StatusBadRequest, "c: unknown campaign")
+		return
+	}
+	if c.Flags&store.FlagMacro != 0 {
+		clicksRejected.Inc()
+		jsonError(ctx, fasthttp.StatusBadRequest, "unexpanded macro in a parameter value")
+		return
+	}
+	now := t.now()
+	at, msg := clickTime(in.ClickTime, now)
+	if msg != "" {
+		clicksRejected.Inc()
+		jsonError(ctx, fasthttp.StatusBadRequest, msg)
+		return
+	}
+	c.Campaign = s2b(camp.ID)
+	c.App = s2b(app.ID)
+	c.Time = at.UnixMilli()
+	c.Flags |= store.FlagServerToServer
+	in.GenerateClickID(t.ids, now)
+	t.fillClientFields(ctx, cfg, in)
+	stored, err := t.storeClick(c)
+	reason := "stored"
+	switch {
+	case err != nil:
+		jsonError(ctx, fasthttp.StatusInternalServerError, "click not stored")
+		return
+	case !stored:
+		reason = "duplicate"
+	case c.Flags&store.FlagBot != 0:
+		reason = "bot"
+	case c.Flags&(store.FlagOversize|store.FlagBadUTF8|store.FlagInvalidID) != 0:
+		reason = "flagged"
+	}
+	b := r.buf[:0]
+	b = append(b, `{"click_id":`...)
+	b = appendJSONBytes(b, c.ClickID)
+	b = append(b, `,"stored":`...)
+	b = strconv.AppendBool(b, stored)
+	b = append(b, `,"reason":"`...)
+	b = append(b, reason...)
+	b = append(b, "\"}\n"...)
+	r.buf = b
+	ctx.SetContentType("application/json")
+	ctx.SetBody(b)
+}
+
+// clickTime reads click_time in unix seconds or milliseconds; absent is now.
+// A click more than 24 h old is refused: attribution windows start at the
+// click, and a late report would attribute what has long been decided.
+func clickTime(raw []byte, now time.Time) (time.Time, string) {
+	if len(raw) == 0 {
+		return now, ""
+	}
+	n, err := strconv.ParseInt(string(raw), 10, 64)
+	if err != nil || n <= 0 {
+		return now, "click_time: not a unix time in seconds or milliseconds"
+	}
+	t := time.Unix(n, 0)
+	if n >= 1e11 { // later than the year 5138 in seconds: it is milliseconds
+		t = time.UnixMilli(n)
+	}
+	switch {
+	case now.Sub(t) > 24*time.Hour:
+		return now, "click_time: more than 24 h ago"
+	case t.Sub(now) > time.Hour:
+		return now, "click_time: more than 1 h ahead"
+	}
+	return t, ""
+}

@@ -1,0 +1,462 @@
+package tracker
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/clickedge/clickedge/config"
+	"github.com/clickedge/clickedge/dispatch"
+	"github.com/clickedge/clickedge/store"
+)
+
+// Batch limits: a bulk request is one Pebble batch and one fsync, so it is
+// bounded in bytes and lines to keep a single commit reasonable.
+const (
+	MaxBatchBody  = 16 << 20
+	MaxBatchLines = 10000
+)
+
+// result is the answer to one conversion (CONTRACT §4).
+type result struct {
+	EventID, InstallID string
+	Attributed         bool
+	Match              string
+	Campaign, ClickID  string
+	Postback           string
+	Type               ConversionType
+	queued             bool
+}
+
+func (r *result) appendJSON(b []byte) []byte {
+	b = append(b, `{"event_id":`...)
+	b = appendJSONString(b, r.EventID)
+	b = append(b, `,"install_id":`...)
+	b = appendJSONString(b, r.InstallID)
+	b = append(b, `,"attributed":`...)
+	b = strconv.AppendBool(b, r.Attributed)
+	b = append(b, `,"match":`...)
+	b = appendJSONString(b, r.Match)
+	b = append(b, `,"campaign":`...)
+	b = appendJSONString(b, r.Campaign)
+	b = append(b, `,"click_id":`...)
+	b = appendJSONString(b, r.ClickID)
+	b = append(b, `,"postback":`...)
+	b = appendJSONString(b, r.Postback)
+	return append(b, '}')
+}
+
+// conversion serves POST /v1/conversions: one JSON object or form body.
+func (t *Tracker) conversion(ctx *fasthttp.RequestCtx) {
+	start := time.Now()
+	if !ctx.IsPost() {
+		jsonError(ctx, fasthttp.StatusMethodNotAllowed, "method: use POST")
+		return
+	}
+	body, err := readBody(ctx, MaxConversionBody)
+	if err != nil {
+		conversionsRejected.Inc()
+		ctx.SetConnectionClose()
+		jsonError(ctx, fasthttp.StatusBadRequest, err.Error())
+		return
+	}
+	var cv Conversion
+	if isForm(ctx) {
+		err = ParseConversionForm(body, &cv)
+	} else {
+		err = ParseConversionJSON(body, &cv)
+	}
+	now := t.now()
+	if err == nil {
+		err = cv.Validate(now)
+	}
+	if err != nil {
+		conversionsRejected.Inc()
+		jsonError(ctx, fasthttp.StatusBadRequest, err.Error())
+		return
+	}
+	cfg := t.cfg.Load()
+	tx := t.st.BeginConversions()
+	res, err := t.decide(tx, cfg, &cv, now)
+	if err != nil {
+		tx.Abort()
+		t.log.Error("conversion not stored", "install_id", cv.InstallID, "err", err)
+		jsonError(ctx, fasthttp.StatusInternalServerError, "conversion not stored")
+		return
+	}
+	if err := tx.Commit(); err != nil {
+		t.log.Error("conversion not stored", "install_id", cv.InstallID, "err", err)
+		jsonError(ctx, fasthttp.StatusInternalServerError, "conversion not stored")
+		return
+	}
+	countConversion(&res)
+	if res.queued {
+		t.notify(1)
+	}
+	ctx.SetContentType("application/json")
+	ctx.SetBody(append(res.appendJSON(make([]byte, 0, 256)), '\n'))
+	conversionDuration.UpdateDuration(start)
+}
+
+// conversionBatch serves POST /v1/conversions/batch: NDJSON in, one result
+// line per input line out, in order. Every line is decided in one
+// transaction and committed with one fsync; a bad line answers its error
+// and does not stop the others.
+func (t *Tracker) conversionBatch(ctx *fasthttp.RequestCtx) {
+	start := time.Now()
+	if !ctx.IsPost() {
+		jsonError(ctx, fasthttp.StatusMethodNotAllowed, "method: use POST")
+		return
+	}
+	body, err := readBody(ctx, MaxBatchBody)
+	if err != nil {
+		conversionsRejected.Inc()
+		ctx.SetConnectionClose()
+		jsonError(ctx, fasthttp.StatusBadRequest, err.Error())
+		return
+	}
+	lines := 0
+	ForEachNDJSONLine(body, func(int, []byte) { lines++ })
+	if lines > MaxBatchLines {
+		conversionsRejected.Inc()
+		jsonError(ctx, fasthttp.StatusBadRequest, "body: more than "+strconv.Itoa(MaxBatchLines)+" lines")
+		return
+	}
+	cfg := t.cfg.Load()
+	now := t.now()
+	results := make([]result, 0, lines)
+	errs := make([]error, 0, lines)
+	tx := t.st.BeginConversions()
+	var failed error
+	ForEachNDJSONLine(body, func(_ int, line []byte) {
+		var cv Conversion
+		err := ParseConversionJSON(line, &cv)
+		if err == nil {
+			err = cv.Validate(now)
+		}
+		var res result
+		if err == nil && failed == nil {
+			res, failed = t.decide(tx, cfg, &cv, now)
+		}
+		results = append(results, res)
+		errs = append(errs, err)
+	})
+	if failed == nil {
+		failed = tx.Commit()
+	} else {
+		tx.Abort()
+	}
+	if failed != nil {
+		t.log.Error("conversion batch not stored", "lines", lines, "err", failed)
+		jsonError(ctx, fasthttp.StatusInternalServerError, "conversions not stored")
+		return
+	}
+	out := make([]byte, 0, 200*lines)
+	queued := 0
+	for i := range results {
+		if errs[i] != nil {
+			conversionsRejected.Inc()
+			out = append(out, `{"error":`...)
+			out = appendJSONString(out, errs[i].Error())
+			out = append(out, "}\n"...)
+			continue
+		}
+		countConversion(&results[i])
+		if results[i].queued {
+			queued++
+		}
+		out = append(results[i].appendJSON(out), '\n')
+	}
+	if queued > 0 {
+		t.notify(queued)
+	}
+	ctx.SetContentType("application/x-ndjson")
+	ctx.SetBody(out)
+	conversionDuration.UpdateDuration(start)
+}
+
+var errBodyTooLarge = errors.New("body: over the size limit")
+
+// readBody returns the request body, refusing one over limit without
+// reading it all: the server streams bodies over the conversion limit, so a
+// large declared length is refused from the header alone.
+func readBody(ctx *fasthttp.RequestCtx, limit int) ([]byte, error) {
+	if n := ctx.Request.Header.ContentLength(); n > limit {
+		return nil, bodyError(limit)
+	}
+	if !ctx.Request.IsBodyStream() {
+		b := ctx.Request.Body()
+		if len(b) > limit {
+			return nil, bodyError(limit)
+		}
+		return b, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(ctx.RequestBodyStream(), int64(limit)+1))
+	if err != nil {
+		return nil, errors.New("body: " + err.Error())
+	}
+	if len(b) > limit {
+		return nil, bodyError(limit)
+	}
+	return b, nil
+}
+
+func bodyError(limit int) error {
+	if limit == MaxConversionBody {
+		return ErrBodyTooLarge
+	}
+	return errors.New("body: over " + strconv.Itoa(limit>>20) + " MiB")
+}
+
+func isForm(ctx *fasthttp.RequestCtx) bool {
+	return bytes.HasPrefix(ctx.Request.Header.ContentType(), []byte("application/x-www-form-urlencoded"))
+}
+
+func countConversion(r *result) {
+	mi := 5 // unattributed signup/event
+	switch {
+	case r.Postback == "duplicate":
+		mi = 4
+	case r.Match == store.MatchClickID.String():
+		mi = 1
+	case r.Match == store.MatchDeviceID.String():
+		mi = 2
+	case r.Match == store.MatchFingerprint.String():
+		mi = 3
+	case r.Type == ConversionInstall:
+		mi = 0
+	}
+	if int(r.Type) < len(conversionCounters) {
+		conversionCounters[r.Type][mi].Inc()
+	}
+}
+
+// decide attributes one conversion inside tx and writes what it causes: the
+// install, the event, the dedup keys and the postback, all in tx's batch.
+func (t *Tracker) decide(tx *store.ConvTx, cfg *config.Config, cv *Conversion, now time.Time) (result, error) {
+	res := result{InstallID: cv.InstallID, EventID: cv.EventID, Type: cv.Type, Match: "organic"}
+	at := cv.EventTime
+	if at == 0 {
+		at = now.Unix()
+	}
+	if res.EventID != "" {
+		ev, seen, err := tx.Event(res.EventID)
+		if err != nil {
+			return res, err
+		}
+		if seen {
+			return duplicateOf(ev), nil
+		}
+	}
+
+	var in *store.Install
+	switch cv.Type {
+	case ConversionInstall:
+		prev, seen, err := tx.Install(cv.InstallID)
+		if err != nil {
+			return res, err
+		}
+		if seen {
+			ev, _, err := tx.Event(prev.EventID)
+			if err != nil || ev == nil {
+				return duplicateOfInstall(prev), err
+			}
+			return duplicateOf(ev), nil
+		}
+		if res.EventID == "" {
+			res.EventID = t.newEventID()
+		}
+		in, err = t.newInstall(cfg, cv, res.EventID, at)
+		if err != nil {
+			return res, err
+		}
+		tx.PutInstall(in)
+	case ConversionSignup:
+		if sid, seen, err := tx.Signup(cv.InstallID); err != nil {
+			return res, err
+		} else if seen {
+			if ev, ok, err := tx.Event(sid); err != nil {
+				return res, err
+			} else if ok {
+				return duplicateOf(ev), nil
+			}
+			res.Postback = "duplicate"
+			return res, nil
+		}
+		fallthrough
+	default:
+		var err error
+		var ok bool
+		in, ok, err = tx.Install(cv.InstallID)
+		if err != nil {
+			return res, err
+		}
+		if !ok {
+			in = nil
+		}
+		if res.EventID == "" {
+			res.EventID = t.newEventID()
+		}
+		if cv.Type == ConversionSignup {
+			tx.PutSignup(cv.InstallID, res.EventID)
+		}
+	}
+
+	ev := &store.Event{
+		EventID: res.EventID, InstallID: cv.InstallID, Kind: uint8(cv.Type),
+		Name: eventName(cv), Time: at, Postback: "none",
+	}
+	if cv.HasRevenue {
+		ev.Revenue, ev.Currency = cv.Revenue.String(), cv.Currency
+	}
+	if in != nil && in.Attributed() {
+		ev.Attributed, ev.Match = true, in.Match
+		ev.ClickID, ev.Campaign = in.ClickID, in.Campaign
+		ev.Postback = "not_configured"
+		if tmplFor(cfg, in.Partner, cv) {
+			job := t.newJob(cfg, cv, in, ev, now)
+			tx.OutboxPut(store.QueuePostback, job.ID, store.StatusPending, job.FirstDue, dispatch.AppendJob(nil, job))
+			ev.Postback, ev.PostbackID = "queued", job.ID
+			res.queued = true
+		}
+	}
+	tx.PutEvent(ev)
+	r := resultOf(ev)
+	r.queued = res.queued
+	return r, nil
+}
+
+// newInstall attributes an install and returns its record.
+func (t *Tracker) newInstall(cfg *config.Config, cv *Conversion, eventID string, at int64) (*store.Install, error) {
+	app := cv.App
+	if app == "" && len(cfg.Apps) == 1 {
+		for id := range cfg.Apps { // one app configured: an install is for it
+			app = id
+		}
+	}
+	a, err := t.attributeInstall(cfg, cv, app, at)
+	if err != nil {
+		return nil, err
+	}
+	in := &store.Install{
+		InstallID: cv.InstallID, EventID: eventID, App: app,
+		Platform: platformOf(cv.Platform), Time: at, Match: a.match,
+		GAID: cv.GAID, IDFA: cv.IDFA, OAID: cv.OAID, IP: cv.IP, UserAgent: cv.UserAgent,
+		Country: cv.Country, AppVersion: cv.AppVersion,
+	}
+	if a.match == store.MatchOrganic {
+		return in, nil
+	}
+	c := &a.click
+	if in.App == "" {
+		in.App = string(c.App)
+	}
+	if in.Platform == store.PlatformUnknown {
+		in.Platform = c.Platform
+	}
+	in.ClickID, in.Campaign, in.Partner = string(c.ClickID), a.campaign.ID, a.campaign.Partner
+	in.ClickTime = c.Time
+	in.AffID, in.PubID, in.OfferID, in.CreativeID = string(c.AffID), string(c.PubID), string(c.OfferID), string(c.CreativeID)
+	for i := range c.Sub {
+		in.Sub[i] = string(c.Sub[i])
+	}
+	if in.Country == "" {
+		in.Country = string(c.Country)
+	}
+	return in, nil
+}
+
+// tmplFor reports whether the partner has a template for this conversion.
+func tmplFor(cfg *config.Config, partner string, cv *Conversion) bool {
+	p := cfg.Partners[partner]
+	if p == nil {
+		return false
+	}
+	switch cv.Type {
+	case ConversionInstall:
+		return p.Install != ""
+	case ConversionSignup:
+		return p.Signup != ""
+	}
+	return p.Events[cv.EventName] != ""
+}
+
+// newJob builds the postback for an attributed conversion. Values the
+// conversion carries win over the install's: an event reports the device as
+// it is now.
+func (t *Tracker) newJob(cfg *config.Config, cv *Conversion, in *store.Install, ev *store.Event, now time.Time) *dispatch.Job {
+	nowMs := now.UnixMilli()
+	j := &dispatch.Job{
+		ID: t.st.NewID(), Partner: in.Partner, Kind: cv.Type.String(), EventName: ev.Name,
+		Created: nowMs, FirstDue: nowMs,
+		ClickID: in.ClickID, InstallID: in.InstallID, EventID: ev.EventID, EventTime: ev.Time,
+		Currency: cv.Currency, Platform: in.Platform.String(),
+		GAID: or(cv.GAID, in.GAID), IDFA: or(cv.IDFA, in.IDFA), OAID: or(cv.OAID, in.OAID),
+		IP: or(cv.IP, in.IP), Country: or(cv.Country, in.Country),
+		AppID: in.App, AppVersion: or(cv.AppVersion, in.AppVersion),
+		CampaignID: in.Campaign, Sub: in.Sub,
+		AffID: in.AffID, PubID: in.PubID, OfferID: in.OfferID, CreativeID: in.CreativeID,
+		ClickTime: in.ClickTime, MatchType: in.Match.String(),
+	}
+	if p := platformOf(cv.Platform); p != store.PlatformUnknown {
+		j.Platform = p.String()
+	}
+	if camp := cfg.Campaigns[in.Campaign]; camp != nil {
+		j.CampaignName = camp.Name
+	}
+	if cv.HasRevenue {
+		j.Revenue = string(cv.Revenue.AppendFixed2(nil))
+	}
+	return j
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func eventName(cv *Conversion) string {
+	if cv.Type == ConversionEvent {
+		return cv.EventName
+	}
+	return cv.Type.String()
+}
+
+func resultOf(ev *store.Event) result {
+	r := result{
+		EventID: ev.EventID, InstallID: ev.InstallID, Attributed: ev.Attributed,
+		Match: ev.Match.String(), Campaign: ev.Campaign, ClickID: ev.ClickID,
+		Postback: ev.Postback, Type: ConversionType(ev.Kind),
+	}
+	if !ev.Attributed {
+		r.Match = store.MatchOrganic.String()
+	}
+	return r
+}
+
+// duplicateOf answers a replay with what the original was answered.
+func duplicateOf(ev *store.Event) result {
+	r := resultOf(ev)
+	r.Postback = "duplicate"
+	return r
+}
+
+func duplicateOfInstall(in *store.Install) result {
+	return result{
+		EventID: in.EventID, InstallID: in.InstallID, Attributed: in.Attributed(),
+		Match: in.Match.String(), Campaign: in.Campaign, ClickID: in.ClickID,
+		Postback: "duplicate", Type: ConversionInstall,
+	}
+}
+
+// newEventID makes an event_id for a conversion that came without one:
+// region-prefixed and time-sortable like generated click ids.
+func (t *Tracker) newEventID() string {
+	return string(t.ids.Append(make([]byte, 0, 40), t.now()))
+}

@@ -1,0 +1,80 @@
+package tracker
+
+import (
+	"strconv"
+	"time"
+)
+
+// Validate checks the rules of a conversion that parsing alone cannot and
+// returns the first one broken, as a *FieldError, in this order: type,
+// install_id, event_name, event_id, event_time, the other strings' lengths,
+// platform, revenue, currency. now is the receiving time; event_time may be
+// at most one hour after it (clocks drift; more is a bad clock or a unit
+// mistake such as milliseconds). Validate does not change c and does not
+// allocate unless it fails.
+func (c *Conversion) Validate(now time.Time) error {
+	switch c.Type {
+	case ConversionInstall, ConversionSignup, ConversionEvent:
+	case 0:
+		return &FieldError{Field: "type", Msg: "missing"}
+	default:
+		return &FieldError{Field: "type", Msg: "unknown type " + strconv.Quote(c.Type.String())}
+	}
+	if c.InstallID == "" {
+		return &FieldError{Field: "install_id", Msg: "missing"}
+	}
+	if len(c.InstallID) > MaxInstallIDLen {
+		return convOversize("install_id", MaxInstallIDLen)
+	}
+	if c.Type == ConversionEvent && c.EventName == "" {
+		return &FieldError{Field: "event_name", Msg: "required for type event"}
+	}
+	if len(c.EventName) > MaxEventNameLen {
+		return convOversize("event_name", MaxEventNameLen)
+	}
+	if len(c.EventID) > MaxEventIDLen {
+		return convOversize("event_id", MaxEventIDLen)
+	}
+	if c.EventTime < 0 {
+		return &FieldError{Field: "event_time", Msg: "negative"}
+	}
+	if c.EventTime > now.Unix()+convMaxFutureSeconds {
+		return &FieldError{Field: "event_time", Msg: "more than 1 h in the future (unix seconds expected)"}
+	}
+	others := [...]struct{ name, v string }{
+		{"click_id", c.ClickID},
+		{"install_referrer", c.InstallReferrer},
+		{"app", c.App},
+		{"platform", c.Platform},
+		{"gaid", c.GAID},
+		{"idfa", c.IDFA},
+		{"oaid", c.OAID},
+		{"ip", c.IP},
+		{"user_agent", c.UserAgent},
+		{"country", c.Country},
+		{"app_version", c.AppVersion},
+		{"revenue", c.Revenue.digits},
+		{"currency", c.Currency},
+	}
+	for _, o := range others {
+		if len(o.v) > MaxConvFieldLen {
+			return convOversize(o.name, MaxConvFieldLen)
+		}
+	}
+	if p := c.Platform; p != "" && !convEqualFold(p, "android") && !convEqualFold(p, "ios") {
+		return &FieldError{Field: "platform", Msg: "unknown platform " + convQuote(p) + " (android or ios)"}
+	}
+	if c.HasRevenue {
+		if c.Currency == "" {
+			return &FieldError{Field: "currency", Msg: "required with revenue"}
+		}
+		if !IsCurrency(c.Currency) {
+			return &FieldError{Field: "currency", Msg: "unknown currency " + convQuote(c.Currency)}
+		}
+	}
+	return nil
+}
+
+func convOversize(field string, max int) error {
+	return &FieldError{Field: field, Msg: "oversize (max " + strconv.Itoa(max) + " bytes)"}
+}

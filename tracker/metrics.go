@@ -1,0 +1,37 @@
+package tracker
+
+import (
+	"fmt"
+
+	"github.com/VictoriaMetrics/metrics"
+)
+
+// Click outcomes, one counter each, made up front so that counting a click
+// allocates nothing.
+var (
+	clicksStored          = metrics.NewCounter(`clickedge_clicks_total{result="stored"}`)
+	clicksFlagged         = metrics.NewCounter(`clickedge_clicks_total{result="flagged"}`)
+	clicksBot             = metrics.NewCounter(`clickedge_clicks_total{result="bot"}`)
+	clicksDuplicate       = metrics.NewCounter(`clickedge_clicks_total{result="duplicate"}`)
+	clicksUnknownCampaign = metrics.NewCounter(`clickedge_clicks_total{result="unknown_campaign"}`)
+	clicksHead            = metrics.NewCounter(`clickedge_clicks_total{result="head"}`)
+	clicksRejected        = metrics.NewCounter(`clickedge_clicks_total{result="rejected"}`)
+	clicksError           = metrics.NewCounter(`clickedge_clicks_total{result="error"}`)
+
+	clickDuration  = metrics.NewPrometheusHistogram(`clickedge_click_duration_seconds`)
+	commitDuration = metrics.NewPrometheusHistogram(`clickedge_click_commit_duration_seconds`)
+
+	conversionDuration  = metrics.NewPrometheusHistogram(`clickedge_conversion_duration_seconds`)
+	conversionsRejected = metrics.NewCounter(`clickedge_conversions_rejected_total`)
+)
+
+var conversionCounters = func() (m [4][6]*metrics.Counter) {
+	types := [...]string{"", "install", "signup", "event"}
+	matches := [...]string{"organic", "click_id", "device_id", "fingerprint", "duplicate", "unattributed"}
+	for ti := 1; ti < len(types); ti++ {
+		for mi, match := range matches {
+			m[ti][mi] = metrics.NewCounter(fmt.Sprintf(`clickedge_conversions_total{type=%q,match=%q}`, types[ti], match))
+		}
+	}
+	return m
+}()

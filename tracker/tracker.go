@@ -1,0 +1,96 @@
+package tracker
+
+import (
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/clickedge/clickedge/config"
+	"github.com/clickedge/clickedge/store"
+)
+
+// Tracker answers the public listener. It is safe for concurrent use; its
+// configuration is swapped whole on reload, so a request sees one version.
+type Tracker struct {
+	st     *store.Store
+	cfg    atomic.Pointer[config.Config]
+	ids    *ClickIDGen
+	log    *slog.Logger
+	now    func() time.Time
+	notify func(queued int) // wakes the postback dispatcher after a commit
+
+	clickReqs sync.Pool
+}
+
+// Options configure New.
+type Options struct {
+	Store  *store.Store
+	Config *config.Config
+	Logger *slog.Logger
+	// Notify, if set, is called with the number of postbacks queued after
+	// a commit that queued any.
+	Notify func(queued int)
+	// Now is the clock; tests inject one. Default time.Now.
+	Now func() time.Time
+}
+
+// New returns a Tracker over an open store.
+func New(o Options) *Tracker {
+	t := &Tracker{
+		st:     o.Store,
+		ids:    NewClickIDGen(o.Config.Region),
+		log:    o.Logger,
+		now:    o.Now,
+		notify: o.Notify,
+	}
+	if t.log == nil {
+		t.log = slog.Default()
+	}
+	if t.now == nil {
+		t.now = time.Now
+	}
+	if t.notify == nil {
+		t.notify = func(int) {}
+	}
+	t.cfg.Store(o.Config)
+	t.clickReqs.New = func() any { return new(clickRequest) }
+	return t
+}
+
+// SetConfig swaps in a reloaded configuration (apps, partners, campaigns).
+// Requests already running finish with the one they started with.
+func (t *Tracker) SetConfig(c *config.Config) { t.cfg.Store(c) }
+
+// Config returns the configuration in force.
+func (t *Tracker) Config() *config.Config { return t.cfg.Load() }
+
+// Handler routes the public listener.
+func (t *Tracker) Handler(ctx *fasthttp.RequestCtx) {
+	path := ctx.Path()
+	switch string(path) {
+	case "/healthz":
+		ctx.SetContentType("text/plain; charset=utf-8")
+		ctx.SetBodyString("ok\n")
+		return
+	case "/v1/click":
+		t.serverClick(ctx)
+		return
+	case "/v1/conversions":
+		t.conversion(ctx)
+		return
+	case "/v1/conversions/batch":
+		t.conversionBatch(ctx)
+		return
+	}
+	t.click(ctx)
+}
+
+// s2b views s as bytes without copying; the bytes must not be written.
+func s2b(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// b2s views b as a string without copying; b must not change while it is used.
+func b2s(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
