@@ -1,0 +1,115 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// A broken config exits non-zero before listening, with one line naming the
+// file, the key and what is wrong.
+func TestCheckConfig(t *testing.T) {
+	dir := t.TempDir()
+	good := writeConfig(t, dir, "127.0.0.1:0", "127.0.0.1:0", testApps+"campaigns:\n  camp1: { app: com.test.app }\n")
+	out, err := exec.Command(binPath, "check-config", "-config", good).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "ok") {
+		t.Fatalf("check-config on a good file: %v\n%s", err, out)
+	}
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"unknown key", "listen: \":8080\"\nlisen: x\n", "lisen: unknown key"},
+		{"bad duration", "click_retention: 7x\n", "click_retention"},
+		{"bad template", testApps + "partners:\n  p:\n    install: \"ftp://x/{click_id}\"\n", "partners.p.install"},
+		{"unknown app", "campaigns:\n  c1: { app: nope }\n", "campaigns.c1.app"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "bad.yaml")
+			os.WriteFile(path, []byte(tc.yaml), 0o644)
+			for _, args := range [][]string{{"check-config", "-config", path}, {"serve", "-config", path}} {
+				out, err := exec.Command(binPath, args...).CombinedOutput()
+				if err == nil {
+					t.Fatalf("%v accepted a bad config:\n%s", args, out)
+				}
+				lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+				if len(lines) != 1 || !strings.Contains(lines[0], path) || !strings.Contains(lines[0], tc.want) {
+					t.Fatalf("%v: want one line naming %s and %q, got:\n%s", args, path, tc.want, out)
+				}
+			}
+		})
+	}
+}
+
+// SIGHUP reloads campaigns without a restart.
+func TestSIGHUPReload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	dir := t.TempDir()
+	public, admin := freeAddr(t), freeAddr(t)
+	cfg := writeConfig(t, dir, public, admin, testApps+"campaigns:\n  camp1: { app: com.test.app }\n")
+	p := startEdge(t, cfg, public, admin)
+	if code, _ := do(t, mustReq("GET", "http://"+public+"/?c=camp2&click_id=r1")); code != 404 {
+		t.Fatalf("camp2 before reload: %d, want 404", code)
+	}
+	writeConfig(t, dir, public, admin, testApps+"campaigns:\n  camp1: { app: com.test.app }\n  camp2: { app: com.test.app }\n")
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, "camp2 after SIGHUP", 5*time.Second, func() bool {
+		code, _ := do(t, mustReq("GET", "http://"+public+"/?c=camp2&click_id=r2"))
+		return code == 302
+	})
+	// A broken file on SIGHUP keeps the running config.
+	os.WriteFile(cfg, []byte("lisen: x\n"), 0o644)
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, "the refusal in the log", 5*time.Second, func() bool { return len(p.logLines("reload refused")) > 0 })
+	if code, _ := do(t, mustReq("GET", "http://"+public+"/?c=camp2&click_id=r3")); code != 302 {
+		t.Fatalf("after a bad reload: %d, want 302", code)
+	}
+	if code := p.stop(); code != 0 {
+		t.Fatalf("exit %d after SIGTERM", code)
+	}
+}
+
+// clickedge loadtest against a real edge holds the asked rate.
+func TestLoadtestAgainstEdge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	dir := t.TempDir()
+	public, admin := freeAddr(t), freeAddr(t)
+	cfg := writeConfig(t, dir, public, admin, "durability: async\n"+testApps+"campaigns:\n  demo: { app: com.test.app }\n")
+	startEdge(t, cfg, public, admin)
+	out := filepath.Join(dir, "lt.json")
+	cmd := exec.Command(binPath, "loadtest", "-target", "http://"+public, "-rate", "300", "-duration", "3s", "-json", out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("loadtest: %v\n%s", err, b)
+	}
+	var r struct {
+		RequestedRate float64          `json:"requested_rate"`
+		AchievedRate  float64          `json:"achieved_rate"`
+		Requests      int64            `json:"requests"`
+		Errors        map[string]int64 `json:"errors"`
+		Latency       map[string]any   `json:"latency_ms"`
+	}
+	b, _ := os.ReadFile(out)
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	if r.AchievedRate < 270 || r.AchievedRate > 330 {
+		t.Fatalf("achieved %.1f/s, want within 10%% of 300/s\n%s", r.AchievedRate, b)
+	}
+	for _, k := range []string{"p50", "p90", "p99", "p999", "max"} {
+		if _, ok := r.Latency[k]; !ok {
+			t.Fatalf("latency_ms lacks %s: %s", k, b)
+		}
+	}
+	for _, bad := range [][]string{{"-rate", "0"}, {"-rate", "-5"}, {"-duration", "0s"}, {"-rate", "abc"}} {
+		args := append([]string{"loadtest", "-target", "http://" + public, "-rate", "10", "-duration", "1s"}, bad...)
+		if err := exec.Command(binPath, args...).Run(); err == nil {
+			t.Errorf("loadtest %v: accepted", bad)
+		}
+	}
+}
