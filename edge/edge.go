@@ -123,6 +123,11 @@ func Start(cfg *config.Config, log *slog.Logger) (*Edge, error) {
 		CloseOnShutdown: true,
 		Logger:          fasthttpLogger{log},
 	}
+	if cfg.Replication != nil {
+		// CONTRACT §8 is the next piece of work: the outbox it will drain
+		// (store.QueueReplicate) exists, the publisher does not yet.
+		log.Warn("replication is configured but not implemented in this version; this edge runs as a single region")
+	}
 	e.serve(e.public, e.pubLn)
 	e.serve(e.admin, e.admLn)
 	log.Info("clickedge serving", "version", Version, "listen", pubLn.Addr().String(),

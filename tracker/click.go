@@ -23,6 +23,9 @@ var (
 	hdrLocation     = []byte("Location")
 	hdrCacheControl = []byte("Cache-Control")
 	valNoStore      = []byte("no-store")
+	hdrAllow        = []byte("Allow")
+	valGetHead      = []byte("GET, HEAD")
+	valGet          = []byte("GET")
 )
 
 // click serves a tracking link: GET /?c=CAMPAIGN&… or GET /CAMPAIGN?….
@@ -31,6 +34,9 @@ func (t *Tracker) click(ctx *fasthttp.RequestCtx) {
 	head := ctx.IsHead()
 	if !head && !ctx.IsGet() {
 		ctx.Error("method not allowed\n", fasthttp.StatusMethodNotAllowed)
+		// After Error, which resets the response; RFC 9110 §15.5.6
+		// requires it of a 405.
+		ctx.Response.Header.SetBytesKV(hdrAllow, valGetHead)
 		return
 	}
 	cfg := t.cfg.Load()
@@ -51,8 +57,10 @@ func (t *Tracker) click(ctx *fasthttp.RequestCtx) {
 	}
 	if app == nil {
 		clicksUnknownCampaign.Inc()
-		noStore(ctx)
 		ctx.Error("unknown campaign\n", fasthttp.StatusNotFound)
+		// After Error, which resets the response: a CDN must not keep the
+		// 404 of a campaign that the next reload may add.
+		noStore(ctx)
 		return
 	}
 	c := &in.Click
@@ -104,11 +112,15 @@ func (t *Tracker) storeClick(c *store.Click) (stored bool, err error) {
 // query: the client IP (through trusted proxies) and the country header.
 func (t *Tracker) fillClientFields(ctx *fasthttp.RequestCtx, cfg *config.Config, in *ClickInput) {
 	peer, _ := netip.AddrFromSlice(ctx.RemoteIP())
-	var hdr []byte
+	var lines [][]byte
 	if len(cfg.TrustedProxies) != 0 {
-		hdr = ctx.Request.Header.Peek(cfg.ClientIPHeader)
+		// Every line of the header: a proxy may add its own line rather
+		// than extend the client's (HAProxy's forwardfor does), and then
+		// the first line is the one the client wrote. PeekAll reuses the
+		// header's own slice.
+		lines = ctx.Request.Header.PeekAll(cfg.ClientIPHeader)
 	}
-	in.SetClientIP(peer.Unmap(), hdr, cfg.TrustedProxies)
+	in.SetClientIPLines(peer.Unmap(), lines, cfg.TrustedProxies)
 	if cfg.CountryHeader != "" && in.Click.Country == nil {
 		if v := ctx.Request.Header.Peek(cfg.CountryHeader); len(v) > 0 && len(v) <= 8 {
 			in.Click.Country = in.keep(v)
@@ -149,6 +161,7 @@ func noStore(ctx *fasthttp.RequestCtx) {
 func (t *Tracker) serverClick(ctx *fasthttp.RequestCtx) {
 	if !ctx.IsGet() {
 		jsonError(ctx, fasthttp.StatusMethodNotAllowed, "method: use GET")
+		ctx.Response.Header.SetBytesKV(hdrAllow, valGet)
 		return
 	}
 	cfg := t.cfg.Load()

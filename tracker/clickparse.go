@@ -239,11 +239,17 @@ func (in *ClickInput) Parse(args *fasthttp.Args, headerUA []byte) {
 // SetClientIP sets Click.IP, when Parse found no ip parameter, to the
 // address ClientIP picks.
 func (in *ClickInput) SetClientIP(peer netip.Addr, header []byte, trusted []netip.Prefix) {
+	in.SetClientIPLines(peer, [][]byte{header}, trusted)
+}
+
+// SetClientIPLines is SetClientIP for a header sent on several lines, in
+// the order received (see ClientIPLines).
+func (in *ClickInput) SetClientIPLines(peer netip.Addr, lines [][]byte, trusted []netip.Prefix) {
 	if in.Click.IP != nil {
 		return
 	}
 	start := len(in.scratch)
-	in.scratch = ClientIP(peer, header, trusted, in.scratch)
+	in.scratch = ClientIPLines(peer, lines, trusted, in.scratch)
 	if end := len(in.scratch); end > start {
 		in.Click.IP = in.scratch[start:end:end]
 	}

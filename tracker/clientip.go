@@ -27,27 +27,38 @@ const maxForwardedAddr = 64
 // ("203.0.113.7:5100", "[2001:db8::1]:443"), as some load balancers add.
 // An invalid peer with nothing believable in the header appends nothing.
 func ClientIP(peer netip.Addr, header []byte, trusted []netip.Prefix, dst []byte) []byte {
+	return ClientIPLines(peer, [][]byte{header}, trusted, dst)
+}
+
+// ClientIPLines is ClientIP for a header that came on several lines, given
+// in the order received. They are one list (RFC 9110 §5.3), read from the
+// right as ClientIP reads one line: the last line is the one the nearest
+// proxy wrote, and a proxy that adds a line of its own instead of extending
+// the existing one (HAProxy's forwardfor) leaves the client's forgery first.
+func ClientIPLines(peer netip.Addr, lines [][]byte, trusted []netip.Prefix, dst []byte) []byte {
 	peer = peer.Unmap().WithZone("")
-	if len(header) == 0 || !isTrusted(peer, trusted) {
+	if len(lines) == 0 || !isTrusted(peer, trusted) {
 		return appendAddr(dst, peer)
 	}
 	var leftmost netip.Addr
-	rest := header
-	for len(rest) > 0 {
-		elem := rest
-		if i := bytes.LastIndexByte(rest, ','); i >= 0 {
-			elem, rest = rest[i+1:], rest[:i]
-		} else {
-			rest = nil
+	for l := len(lines) - 1; l >= 0; l-- {
+		rest := lines[l]
+		for len(rest) > 0 {
+			elem := rest
+			if i := bytes.LastIndexByte(rest, ','); i >= 0 {
+				elem, rest = rest[i+1:], rest[:i]
+			} else {
+				rest = nil
+			}
+			addr, ok := parseForwardedAddr(bytes.TrimSpace(elem))
+			if !ok {
+				continue
+			}
+			if !isTrusted(addr, trusted) {
+				return appendAddr(dst, addr)
+			}
+			leftmost = addr
 		}
-		addr, ok := parseForwardedAddr(bytes.TrimSpace(elem))
-		if !ok {
-			continue
-		}
-		if !isTrusted(addr, trusted) {
-			return appendAddr(dst, addr)
-		}
-		leftmost = addr
 	}
 	if leftmost.IsValid() {
 		return appendAddr(dst, leftmost)
