@@ -108,7 +108,11 @@ func Start(cfg *config.Config, log *slog.Logger) (*Edge, error) {
 		// Bodies over the conversion limit reach the handler as a stream,
 		// so one too large is refused without reading it all, while the
 		// batch endpoint reads its larger bodies.
-		StreamRequestBody:             true,
+		StreamRequestBody: true,
+		// Without this fasthttp reads a whole multipart body (spilling to
+		// temp files) before the handler can refuse it; conversions are
+		// never multipart.
+		DisablePreParseMultipartForm:  true,
 		DisableHeaderNamesNormalizing: false,
 		NoDefaultContentType:          true,
 		NoDefaultDate:                 false,

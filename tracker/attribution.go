@@ -59,9 +59,13 @@ func (t *Tracker) attributeInstall(cfg *config.Config, cv *Conversion, app strin
 		return attribution{}, nil
 	}
 
+	// The store calls match on every candidate it looks at (clicks of the
+	// same second after the one it returns among them), so the campaign is
+	// judged again on the click it returns, never taken from the last call.
 	var best store.Click
 	var bestCamp *config.Campaign
 	oldest := at - int64(maxClickLookback/time.Second)
+	match := func(c *store.Click) bool { return clickMatch(cfg, c, at, false) != nil }
 	for _, d := range [...]struct {
 		kind store.DeviceKind
 		id   string
@@ -69,19 +73,17 @@ func (t *Tracker) attributeInstall(cfg *config.Config, cv *Conversion, app strin
 		if d.id == "" {
 			continue
 		}
-		var camp *config.Campaign
-		match := func(c *store.Click) bool {
-			camp = clickMatch(cfg, c, at, false)
-			return camp != nil
-		}
 		var c store.Click
 		_, ok, err := t.st.LatestByDevice(s2b(app), d.kind, s2b(d.id), at, oldest, match, &c, nil)
 		if err != nil {
 			return a, err
 		}
+		if !ok {
+			continue
+		}
 		// A gaid and an oaid can both match different clicks; the latest
 		// click is the one the waterfall names.
-		if ok && (bestCamp == nil || c.Time > best.Time) {
+		if camp := clickMatch(cfg, &c, at, false); camp != nil && (bestCamp == nil || c.Time > best.Time) {
 			best, bestCamp = c, camp
 		}
 	}
@@ -93,18 +95,17 @@ func (t *Tracker) attributeInstall(cfg *config.Config, cv *Conversion, app strin
 	if !ip.IsValid() || p == store.PlatformUnknown || len(osv) == 0 {
 		return attribution{}, nil
 	}
-	var camp *config.Campaign
-	match := func(c *store.Click) bool {
-		camp = clickMatch(cfg, c, at, true)
-		return camp != nil
-	}
+	match = func(c *store.Click) bool { return clickMatch(cfg, c, at, true) != nil }
 	oldest = at - int64(maxFingerprintLookback/time.Second)
 	a = attribution{}
 	_, ok, err := t.st.LatestByFingerprint(s2b(app), ip, p, osv, at, oldest, match, &a.click, nil)
 	if err != nil || !ok {
 		return attribution{}, err
 	}
-	a.match, a.campaign = store.MatchFingerprint, camp
+	if a.campaign = clickMatch(cfg, &a.click, at, true); a.campaign == nil {
+		return attribution{}, nil
+	}
+	a.match = store.MatchFingerprint
 	return a, nil
 }
 

@@ -54,7 +54,7 @@ func (r *result) appendJSON(b []byte) []byte {
 func (t *Tracker) conversion(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
 	if !ctx.IsPost() {
-		jsonError(ctx, fasthttp.StatusMethodNotAllowed, "method: use POST")
+		methodNotAllowed(ctx)
 		return
 	}
 	body, err := readBody(ctx, MaxConversionBody)
@@ -109,7 +109,7 @@ func (t *Tracker) conversion(ctx *fasthttp.RequestCtx) {
 func (t *Tracker) conversionBatch(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
 	if !ctx.IsPost() {
-		jsonError(ctx, fasthttp.StatusMethodNotAllowed, "method: use POST")
+		methodNotAllowed(ctx)
 		return
 	}
 	body, err := readBody(ctx, MaxBatchBody)
@@ -179,6 +179,13 @@ func (t *Tracker) conversionBatch(ctx *fasthttp.RequestCtx) {
 	conversionDuration.UpdateDuration(start)
 }
 
+// methodNotAllowed answers 405 with the Allow header RFC 9110 §15.5.6
+// requires of it.
+func methodNotAllowed(ctx *fasthttp.RequestCtx) {
+	ctx.Response.Header.Set(fasthttp.HeaderAllow, fasthttp.MethodPost)
+	jsonError(ctx, fasthttp.StatusMethodNotAllowed, "method: use POST")
+}
+
 var errBodyTooLarge = errors.New("body: over the size limit")
 
 // readBody returns the request body, refusing one over limit without
@@ -212,8 +219,12 @@ func bodyError(limit int) error {
 	return errors.New("body: over " + strconv.Itoa(limit>>20) + " MiB")
 }
 
+// isForm reports a form-encoded body. Media types ignore case (RFC 9110
+// §8.3.1): "Application/X-WWW-Form-URLEncoded" is a form too.
 func isForm(ctx *fasthttp.RequestCtx) bool {
-	return bytes.HasPrefix(ctx.Request.Header.ContentType(), []byte("application/x-www-form-urlencoded"))
+	const form = "application/x-www-form-urlencoded"
+	ct := ctx.Request.Header.ContentType()
+	return len(ct) >= len(form) && bytes.EqualFold(ct[:len(form)], s2b(form))
 }
 
 func countConversion(r *result) {
