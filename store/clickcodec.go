@@ -30,8 +30,8 @@ const (
 var ErrCorrupt = errors.New("store: corrupt record")
 
 // appendClickValue encodes c, without its click_id (the key holds it) and
-// with its user agent as uaHash (the 'u' key holds the text). It allocates
-// nothing when dst has room.
+// with its user agent as uaHash (the 'u' key holds the text; 0: no user
+// agent). It allocates nothing when dst has room.
 func appendClickValue(dst []byte, c *Click, uaHash uint64) []byte {
 	dst = append(dst, clickVersion)
 	dst = binary.AppendUvarint(dst, uint64(c.Flags))
@@ -51,7 +51,7 @@ func appendClickValue(dst []byte, c *Click, uaHash uint64) []byte {
 	dst = appendDevice(dst, c.IDFA)
 	dst = appendDevice(dst, c.OAID)
 	dst = appendIP(dst, c.IP)
-	if len(c.UserAgent) == 0 {
+	if uaHash == 0 {
 		dst = append(dst, formAbsent)
 	} else {
 		dst = append(dst, formUAHash)
@@ -106,8 +106,8 @@ func appendIP(dst, ip []byte) []byte {
 // the caller keeps both alive as long as c. It returns the user agent's hash.
 func decodeClick(val []byte, c *Click, buf []byte) (_ []byte, uaHash uint64, err error) {
 	d := decoder{b: val}
-	if d.byte() != clickVersion {
-		return buf, 0, fmt.Errorf("%w: click version %d", ErrCorrupt, val[0])
+	if v := d.byte(); v != clickVersion || d.err {
+		return buf, 0, fmt.Errorf("%w: click version %d of %d-byte record", ErrCorrupt, v, len(val))
 	}
 	c.Flags = ClickFlags(d.uvarint())
 	c.Time = int64(d.uvarint())

@@ -19,88 +19,122 @@ const (
 )
 
 // GetClick reads the click stored under id into c. c's fields point into
-// the returned buffer (buf reused), which the caller keeps while it uses c.
-// The user agent is not read; see ClickUserAgent.
+// the returned buffer (buf reused), which the caller keeps while it uses c;
+// c.ClickID is id itself. The user agent is not read; see ClickUserAgent.
 func (s *Store) GetClick(id []byte, c *Click, buf []byte) ([]byte, bool, error) {
-	var kb [256]byte
-	key := appendClickKey(kb[:0], id)
-	val, closer, err := s.db.Get(key)
-	if err == pebble.ErrNotFound {
-		return buf, false, nil
-	}
+	buf, _, ok, err := s.findClick(id, c, buf)
 	if err != nil {
 		return buf, false, fmt.Errorf("store: get click %q: %w", id, err)
 	}
+	if ok {
+		c.ClickID = id
+	}
+	return buf, ok, nil
+}
+
+// findClick looks for click id in every bucket, newest first, and returns
+// the bucket it is in. A click is stored in one bucket only (PutClick looks
+// in all of them first), and lookups by click_id are mostly for recent
+// clicks, which the first bucket tried holds.
+func (s *Store) findClick(id []byte, c *Click, buf []byte) ([]byte, bucket, bool, error) {
+	sc := getScratch()
+	defer putScratch(sc)
+	it, err := s.newIter(sc, nil, nil)
+	if err != nil {
+		return buf, bucket{}, false, err
+	}
+	defer it.Close()
+	var bs [16]bucket
+	for _, b := range s.allBuckets(bs[:0]) {
+		var ok bool
+		if buf, ok, err = getClick(it, sc, b.start, id, c, buf); ok || err != nil {
+			return buf, b, ok, err
+		}
+	}
+	return buf, bucket{}, false, nil
+}
+
+// getClick reads click id of bucket into c through it, positioned
+// anywhere, using sc's key buffer; it does not set c.ClickID, so that id
+// need not outlive the call.
+func getClick(it *pebble.Iterator, sc *scratch, bucket uint32, id []byte, c *Click, buf []byte) ([]byte, bool, error) {
+	sc.key = appendClickKey(sc.key[:0], bucket, id)
+	if !seekKey(it, sc.key) {
+		return buf, false, it.Error()
+	}
+	buf, err := readClick(it, c, buf)
+	return buf, err == nil, err
+}
+
+// readClick decodes the record under it into c; see GetClick for buf.
+func readClick(it *pebble.Iterator, c *Click, buf []byte) ([]byte, error) {
+	val, err := it.ValueAndErr()
+	if err != nil {
+		return buf, err
+	}
 	buf = append(buf[:0], val...)
-	closer.Close()
 	n := len(buf)
 	*c = Click{}
 	buf, _, err = decodeClick(buf[:n:n], c, buf)
-	if err != nil {
-		return buf, false, fmt.Errorf("store: get click %q: %w", id, err)
-	}
-	c.ClickID = id
-	return buf, true, nil
+	return buf, err
 }
 
 // ClickUserAgent returns the user agent of the click stored under id, which
 // clicks keep interned per retention bucket.
 func (s *Store) ClickUserAgent(id []byte) (string, error) {
-	key := appendClickKey(nil, id)
-	val, closer, err := s.db.Get(key)
-	if err == pebble.ErrNotFound {
-		return "", ErrNotFound
-	}
-	if err != nil {
-		return "", fmt.Errorf("store: get click %q: %w", id, err)
-	}
 	var c Click
-	_, hash, err := decodeClick(val, &c, nil)
-	sec := c.Time / 1000
-	closer.Close()
-	if err != nil || hash == 0 {
-		return "", err
-	}
-	var bs [4]bucket
-	for _, b := range s.liveBuckets(bs[:0], sec, sec) {
-		ua, closer, err := s.db.Get(appendUAKey(nil, b.start, hash))
-		if err == nil {
-			v := string(ua)
-			closer.Close()
-			return v, nil
+	var bs [16]bucket
+	for _, b := range s.allBuckets(bs[:0]) {
+		val, closer, err := s.db.Get(appendClickKey(nil, b.start, id))
+		if err == pebble.ErrNotFound {
+			continue
 		}
+		if err != nil {
+			return "", fmt.Errorf("store: get click %q: %w", id, err)
+		}
+		_, hash, err := decodeClick(val, &c, nil)
+		closer.Close()
+		if err != nil {
+			return "", fmt.Errorf("store: get click %q: %w", id, err)
+		}
+		if hash == 0 {
+			return "", nil
+		}
+		ua, closer, err := s.db.Get(appendUAKey(nil, b.start, hash))
+		if err == pebble.ErrNotFound {
+			return "", nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("store: get user agent of click %q: %w", id, err)
+		}
+		v := string(ua)
+		closer.Close()
+		return v, nil
 	}
-	return "", nil
+	return "", ErrNotFound
 }
 
 // Match is a candidate test: attribution passes one that checks the click's
-// own campaign window and flags.
+// own campaign window and flags. c and its fields are valid only during the
+// call; c.ClickID may point into the index being scanned.
 type Match func(c *Click) bool
 
 // LatestByDevice finds the newest click for app whose advertising id of the
 // given kind is id, made in [oldest, at] unix seconds, that match accepts.
-// c's fields point into the returned buffer.
+// A UUID matches in any letter case; any other id matches exactly. c's
+// fields point into the returned buffer.
 func (s *Store) LatestByDevice(app []byte, kind DeviceKind, id []byte, at, oldest int64, match Match, c *Click, buf []byte) ([]byte, bool, error) {
-	var want [16]byte
-	appendDeviceID(want[:0], id)
-	appH := appHash(app)
-	prefix := func(dst []byte, b bucket) []byte {
-		return appendDevicePrefix(dst, b.start, appH, byte(kind), id)
+	if len(id) == 0 {
+		return buf, false, nil
 	}
-	same := func(c *Click) bool {
-		var got []byte
-		switch kind {
-		case DeviceGAID:
-			got = c.GAID
-		case DeviceIDFA:
-			got = c.IDFA
-		case DeviceOAID:
-			got = c.OAID
-		}
-		var g [16]byte
-		return len(got) != 0 && bytes.Equal(appendDeviceID(g[:0], got), want[:]) && match(c)
-	}
-	buf, ok, err := s.latest(prefix, at, oldest, same, c, buf)
+	q := latestQuery{table: tableDevice, app: app, kind: kind, id: id, match: match}
+	q.uuid = parseUUID(id, &q.dev)
+	var dev [16]byte
+	appendDeviceID(dev[:0], id)
+	q.tail = binary.BigEndian.AppendUint32(q.tailBuf[:0], appHash(app))
+	q.tail = append(q.tail, byte(kind))
+	q.tail = append(q.tail, dev[:]...)
+	buf, ok, err := s.latest(&q, at, oldest, c, buf)
 	if err != nil {
 		return buf, false, fmt.Errorf("store: latest click by device: %w", err)
 	}
@@ -108,68 +142,141 @@ func (s *Store) LatestByDevice(app []byte, kind DeviceKind, id []byte, at, oldes
 }
 
 // LatestByFingerprint finds the newest click for app from ip with the same
-// platform and OS major.minor, made in [oldest, at], that match accepts.
+// platform and OS major.minor, made in [oldest, at], that match accepts. An
+// IPv4 address and its IPv4-mapped IPv6 form are the same address.
 func (s *Store) LatestByFingerprint(app []byte, ip netip.Addr, p Platform, osVersion []byte, at, oldest int64, match Match, c *Click, buf []byte) ([]byte, bool, error) {
-	appH := appHash(app)
-	os := parseOSVersion(osVersion)
-	prefix := func(dst []byte, b bucket) []byte {
-		return appendFingerPrefix(dst, b.start, appH, ip, p, os)
+	if !ip.IsValid() || p == PlatformUnknown {
+		return buf, false, nil // never indexed
 	}
-	buf, ok, err := s.latest(prefix, at, oldest, match, c, buf)
+	q := latestQuery{table: tableFinger, app: app, match: match}
+	q.tail = binary.BigEndian.AppendUint32(q.tailBuf[:0], appHash(app))
+	a16 := ip.As16()
+	q.tail = append(q.tail, a16[:]...)
+	q.tail = append(q.tail, byte(p))
+	q.tail = binary.BigEndian.AppendUint16(q.tail, parseOSVersion(osVersion))
+	buf, ok, err := s.latest(&q, at, oldest, c, buf)
 	if err != nil {
 		return buf, false, fmt.Errorf("store: latest click by fingerprint: %w", err)
 	}
 	return buf, ok, nil
 }
 
+// latestQuery is one index lookup. An index key is table, bucket(4), tail,
+// inverted second(4), click_id; the tail names the app (by a 4-byte hash)
+// and the device or fingerprint (a device id by its 16-byte form, a hash
+// for non-UUIDs). Hashes can collide, so every candidate click is checked
+// against the app and device actually asked for.
+type latestQuery struct {
+	table   byte
+	tail    []byte
+	tailBuf [32]byte
+	app     []byte
+	kind    DeviceKind // device lookups
+	id      []byte
+	uuid    bool // id is a UUID, whose bytes are dev
+	dev     [16]byte
+	match   Match
+}
+
+// accepts reports whether candidate c is really the app's and the device's
+// and the caller's match takes it.
+func (q *latestQuery) accepts(c *Click) bool {
+	if !bytes.Equal(c.App, q.app) {
+		return false
+	}
+	if q.table == tableDevice {
+		var got []byte
+		switch q.kind {
+		case DeviceGAID:
+			got = c.GAID
+		case DeviceIDFA:
+			got = c.IDFA
+		case DeviceOAID:
+			got = c.OAID
+		}
+		if q.uuid {
+			var u [16]byte
+			if !parseUUID(got, &u) || u != q.dev {
+				return false
+			}
+		} else if !bytes.Equal(got, q.id) {
+			return false
+		}
+	}
+	return q.match(c)
+}
+
 // latest scans an index for the newest accepted click. Within one bucket
-// the keys run newest first, so the first accepted click is the bucket's
-// answer; buckets are visited newest first and the scan stops once no older
-// bucket can hold anything newer than what was found.
-func (s *Store) latest(prefix func([]byte, bucket) []byte, at, oldest int64, match Match, c *Click, buf []byte) ([]byte, bool, error) {
+// the keys run newest second first, so the first accepted click is the
+// bucket's answer unless a click of the same second made later in that
+// second follows it; buckets are visited newest first and skipped once they
+// cannot hold anything as new as what was found.
+func (s *Store) latest(q *latestQuery, at, oldest int64, c *Click, buf []byte) ([]byte, bool, error) {
+	if at < oldest {
+		return buf, false, nil
+	}
 	var bs [16]bucket
 	buckets := s.liveBuckets(bs[:0], oldest, at)
 	if len(buckets) == 0 {
 		return buf, false, nil
 	}
-	it, err := s.db.NewIter(nil)
+	sc := getScratch()
+	defer putScratch(sc)
+	it, err := s.newIter(sc, nil, nil)
 	if err != nil {
 		return buf, false, err
 	}
-	defer it.Close()
-	var lower, upper [128]byte
-	var idBuf [256]byte
-	bestSec := int64(-1)
-	var best []byte // click id of the best candidate so far
+	defer it.Close() // before the scratch whose options it uses goes back
+	// A second iterator reads the candidates' records.
+	csc := getScratch()
+	defer putScratch(csc)
+	cit, err := s.newIter(csc, nil, nil)
+	if err != nil {
+		return buf, false, err
+	}
+	defer cit.Close()
+	var bestBuf [128]byte
+	bestSec, bestMs := int64(-1), int64(0)
+	var bestBucket uint32
+	best := bestBuf[:0] // click id of the best candidate so far
+	holdsBest := false  // c holds the best candidate
 	for _, b := range buckets {
-		if bestSec >= 0 && bestSec >= b.end() {
-			break
+		if bestSec >= b.end() {
+			continue
 		}
-		lo := prefix(lower[:0], b)
+		lo := append(sc.key[:0], q.table)
+		lo = binary.BigEndian.AppendUint32(lo, b.start)
+		lo = append(lo, q.tail...)
 		n := len(lo)
-		up := incrementKey(append(upper[:0], lo...))
+		up := incrementKey(append(sc.val[:0], lo...))
 		lo = appendInvSecond(lo, at)
 		it.SetBounds(lo, up)
+		sc.key, sc.val = lo, up
 		for valid := it.First(); valid; valid = it.Next() {
 			k := it.Key()
 			if len(k) < n+4 {
 				continue
 			}
 			sec := int64(^binary.BigEndian.Uint32(k[n : n+4]))
-			if sec < oldest || sec <= bestSec {
+			if sec < oldest || sec < bestSec {
 				break
 			}
-			id := append(idBuf[:0], k[n+4:]...)
+			id := k[n+4:] // valid until the iterator moves
 			var ok bool
-			buf, ok, err = s.GetClick(id, c, buf)
+			buf, ok, err = getClick(cit, csc, b.start, id, c, buf)
 			if err != nil {
-				return buf, false, err
+				return buf, false, fmt.Errorf("click %q: %w", id, err)
 			}
-			if !ok || c.Time/1000 != sec || !match(c) {
-				continue // deleted, replaced, or refused by the caller
+			holdsBest = false
+			c.ClickID = id
+			if !ok || c.Time/1000 != sec || !q.accepts(c) {
+				continue // deleted, replaced, not this device's or refused
 			}
-			bestSec, best = sec, append(best[:0], id...)
-			break
+			if sec > bestSec || c.Time > bestMs {
+				bestSec, bestMs, best = sec, c.Time, append(best[:0], id...)
+				bestBucket = b.start
+				holdsBest = true
+			}
 		}
 		if err := it.Error(); err != nil {
 			return buf, false, err
@@ -178,8 +285,17 @@ func (s *Store) latest(prefix func([]byte, bucket) []byte, at, oldest int64, mat
 	if bestSec < 0 {
 		return buf, false, nil
 	}
-	buf, ok, err := s.GetClick(best, c, buf)
-	return buf, ok, err
+	if !holdsBest {
+		var ok bool
+		if buf, ok, err = getClick(cit, csc, bestBucket, best, c, buf); err != nil || !ok {
+			return buf, false, err
+		}
+	}
+	// c.ClickID must outlive this frame: keep it in buf after the record.
+	start := len(buf)
+	buf = append(buf, best...)
+	c.ClickID = buf[start:len(buf):len(buf)]
+	return buf, true, nil
 }
 
 // incrementKey turns k, in place, into the first key after every key with

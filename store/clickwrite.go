@@ -11,41 +11,34 @@ package store
 // durable throughput is set by concurrency, not by the disk's sync latency.
 //
 // What Pebble does not give is first-write-wins: a plain Set would let a
-// replayed click overwrite the original. So a click's id is checked before
-// its batch is applied, and the check and the apply must be atomic against a
-// concurrent click with the same id. A lock per click id held across the
-// fsync would serialise nothing but that id, yet holding any lock across an
-// fsync invites convoys; instead the lock (one of 256 stripes) covers only
-// the Get and ApplyNoSyncWait, which makes the batch visible to readers, and
-// the writer waits for its fsync after releasing it. A duplicate that races
-// the original sees it as stored and answers at once; its own values were
-// never going to be kept.
+// replayed click overwrite the original. So a click's id is looked up before
+// its batch is applied (in every retention bucket: a record's key begins
+// with its bucket, see keys.go), and the lookup and the apply must be atomic
+// against a concurrent click with the same id. A lock per click id held
+// across the fsync would serialise nothing but that id, yet holding any lock
+// across an fsync invites convoys; instead the lock (one of 256 stripes)
+// covers only the lookup and ApplyNoSyncWait, which makes the batch visible
+// to readers, and the writer waits for its fsync after releasing it. A
+// duplicate that races the original sees it as stored and answers at once;
+// its own values were never going to be kept.
 //
-// Everything a click writes goes in its one batch: the record, the expiry
-// entry, the device and fingerprint index keys, the interned user agent and,
-// for a new retention bucket, the bucket key. A crash keeps all or none.
+// The lookup is a bloom-filtered SeekPrefixGE per bucket rather than
+// DB.Get, which would allocate for every sstable it visits and skip the
+// last level's filters (see scratch.go): with that, a click allocates
+// nothing.
+//
+// Everything a click writes goes in its one batch: the record, the device
+// and fingerprint index keys, the interned user agent and, for a new
+// retention bucket, the bucket key. A crash keeps all or none.
 
 import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
-	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
 )
-
-// clickScratch holds one write's key and value buffers; pooled so the click
-// path allocates nothing after warm-up.
-type clickScratch struct {
-	key []byte
-	val []byte
-	tmp []byte
-}
-
-var clickScratchPool = sync.Pool{New: func() any {
-	return &clickScratch{key: make([]byte, 0, 256), val: make([]byte, 0, 1024), tmp: make([]byte, 0, 256)}
-}}
 
 // PutClick stores c under its click_id unless a click with that id is
 // already stored (first write wins), and reports whether it stored it. With
@@ -54,53 +47,37 @@ func (s *Store) PutClick(c *Click) (stored bool, err error) {
 	if len(c.ClickID) == 0 {
 		return false, fmt.Errorf("store: put click: empty click_id")
 	}
-	sc := clickScratchPool.Get().(*clickScratch)
-	defer clickScratchPool.Put(sc)
+	sc := getScratch()
+	defer putScratch(sc)
 
 	sec := c.Time / 1000
-	b, newBucket := s.bucketFor(sec)
-	var uaHash uint64
-	if len(c.UserAgent) != 0 {
-		uaHash = hash64(c.UserAgent, 0)
+	b, bucketKey := s.bucketFor(sec)
+	// A click about as old as the retention may land in a bucket that
+	// ExpireClicks is deleting; it waits for that (see ExpireClicks), or its
+	// keys could outlive their bucket's key and never expire. Recent clicks
+	// never take this lock.
+	if b.end() <= s.now().Add(-s.opts.Retention).Unix()+expiryMargin {
+		s.expiryMu.RLock()
+		defer s.expiryMu.RUnlock()
+		// The bucket may have gone while we waited.
+		b, bucketKey = s.bucketFor(sec)
 	}
 
 	batch := s.db.NewBatch()
-	sc.key = appendClickKey(sc.key[:0], c.ClickID)
-	sc.val = appendClickValue(sc.val[:0], c, uaHash)
-	batch.Set(sc.key, sc.val, nil)
-	sc.key = appendExpiryKey(sc.key[:0], b.start, c.ClickID)
-	batch.Set(sc.key, nil, nil)
-	if newBucket {
-		sc.key = appendBucketKey(sc.key[:0], b.start)
-		var w [4]byte
-		binary.BigEndian.PutUint32(w[:], b.width)
-		batch.Set(sc.key, w[:], nil)
-	}
-	uaWrite := uaHash != 0 && !s.uaWritten(b.start, uaHash)
-	if uaWrite {
-		sc.key = appendUAKey(sc.key[:0], b.start, uaHash)
-		batch.Set(sc.key, c.UserAgent, nil)
-	}
-	// Bot clicks and clicks whose id cannot be trusted never match, so they
-	// get no index keys: attribution never has to read past them.
-	if c.Flags&(FlagBot|FlagInvalidID) == 0 {
-		s.putClickIndexes(batch, sc, b, c, sec)
-	}
+	uaHash, uaWrite := s.appendClick(batch, sc, c, b, bucketKey)
 
 	lock := &s.clickLocks[hash64(c.ClickID, 0)%uint64(len(s.clickLocks))]
 	lock.Lock()
-	sc.key = appendClickKey(sc.key[:0], c.ClickID)
-	_, closer, err := s.db.Get(sc.key)
-	if err == nil {
-		closer.Close()
+	// The buckets are read under the lock: a click with this id that held
+	// it before us had made its bucket by then.
+	dup, err := s.clickStored(sc, c.ClickID)
+	if dup || err != nil {
 		lock.Unlock()
 		batch.Close()
+		if err != nil {
+			return false, fmt.Errorf("store: put click %q: %w", c.ClickID, err)
+		}
 		return false, nil
-	}
-	if err != pebble.ErrNotFound {
-		lock.Unlock()
-		batch.Close()
-		return false, fmt.Errorf("store: put click %q: %w", c.ClickID, err)
 	}
 	if s.opts.Durability == Sync {
 		err = s.db.ApplyNoSyncWait(batch, s.sync)
@@ -120,10 +97,63 @@ func (s *Store) PutClick(c *Click) (stored bool, err error) {
 	if uaWrite {
 		s.markUAWritten(b.start, uaHash)
 	}
+	if bucketKey {
+		s.bucketSaved(b)
+	}
 	return true, nil
 }
 
-func (s *Store) putClickIndexes(batch *pebble.Batch, sc *clickScratch, b bucket, c *Click, sec int64) {
+// clickStored reports whether a click with this id is in any bucket.
+func (s *Store) clickStored(sc *scratch, id []byte) (bool, error) {
+	it, err := s.newIter(sc, nil, nil)
+	if err != nil {
+		return false, err
+	}
+	var bs [16]bucket
+	for _, b := range s.allBuckets(bs[:0]) {
+		sc.key = appendClickKey(sc.key[:0], b.start, id)
+		if seekKey(it, sc.key) {
+			return true, it.Close()
+		}
+	}
+	return false, it.Close()
+}
+
+// expiryMargin is how close (seconds) to the retention cutoff a click's
+// bucket must end for PutClick to wait for a running expiry.
+const expiryMargin = 3600
+
+// appendClick adds to batch every key that storing c in bucket b writes,
+// and the bucket's own key when bucketKey is set. It reports the user
+// agent's hash and whether the batch carries the agent's text.
+func (s *Store) appendClick(batch *pebble.Batch, sc *scratch, c *Click, b bucket, bucketKey bool) (uaHash uint64, uaWrite bool) {
+	sec := c.Time / 1000
+	if len(c.UserAgent) != 0 {
+		uaHash = hash64(c.UserAgent, 0)
+	}
+	sc.key = appendClickKey(sc.key[:0], b.start, c.ClickID)
+	sc.val = appendClickValue(sc.val[:0], c, uaHash)
+	batch.Set(sc.key, sc.val, nil)
+	if bucketKey {
+		sc.key = appendBucketKey(sc.key[:0], b.start)
+		var w [4]byte
+		binary.BigEndian.PutUint32(w[:], b.width)
+		batch.Set(sc.key, w[:], nil)
+	}
+	uaWrite = uaHash != 0 && !s.uaWritten(b.start, uaHash)
+	if uaWrite {
+		sc.key = appendUAKey(sc.key[:0], b.start, uaHash)
+		batch.Set(sc.key, c.UserAgent, nil)
+	}
+	// Bot clicks and clicks whose id cannot be trusted never match, so they
+	// get no index keys: attribution never has to read past them.
+	if c.Flags&(FlagBot|FlagInvalidID) == 0 {
+		s.putClickIndexes(batch, sc, b, c, sec)
+	}
+	return uaHash, uaWrite
+}
+
+func (s *Store) putClickIndexes(batch *pebble.Batch, sc *scratch, b bucket, c *Click, sec int64) {
 	app := appHash(c.App)
 	for _, d := range [...]struct {
 		kind byte

@@ -75,17 +75,26 @@ func (tx *ConvTx) Commit() error {
 	return nil
 }
 
+// get reads key through the transaction's batch and the database. Batch.Get
+// would do, but skips the bloom filters of the last level, and a new
+// conversion's dedup checks are misses; see scratch.go.
 func (tx *ConvTx) get(key []byte) ([]byte, bool, error) {
-	v, closer, err := tx.b.Get(key)
-	if err == pebble.ErrNotFound {
-		return nil, false, nil
-	}
+	sc := getScratch()
+	defer putScratch(sc)
+	it, err := tx.b.NewIter(&sc.iterOpts)
 	if err != nil {
 		return nil, false, err
 	}
-	v = append([]byte(nil), v...)
-	closer.Close()
-	return v, true, nil
+	var v []byte
+	found := seekKey(it, key)
+	if found {
+		v, err = it.ValueAndErr()
+		v = append([]byte(nil), v...)
+	}
+	if cerr := it.Close(); err == nil {
+		err = cerr
+	}
+	return v, found && err == nil, err
 }
 
 // Install reads an install, seeing this transaction's own writes.

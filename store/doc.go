@@ -7,12 +7,11 @@
 //
 // Every key starts with one byte naming its table:
 //
-//	'c' click_id                                   -> click record (clickcodec.go)
-//	'x' bucket(4) click_id                          -> ""  expiry list, one per click
+//	'c' bucket(4) click_id                          -> click record (clickcodec.go)
 //	'd' bucket(4) app(4) kind(1) device(16) inv(4) click_id -> ""  latest click by device id
 //	'f' bucket(4) app(4) ip(16) platform(1) os(2) inv(4) click_id -> "" latest click by IP + OS
 //	'u' bucket(4) hash(8)                           -> user agent text (interned)
-//	'b' bucket(4)                                   -> ""  the bucket exists
+//	'b' bucket(4)                                   -> width(4): the bucket exists
 //	'i' install_id                                  -> install record
 //	'e' event_id                                    -> conversion record
 //	's' install_id                                  -> event_id of the install's signup
@@ -23,13 +22,23 @@
 // inv is the click's unix second with its bits inverted, so a forward scan of
 // a device prefix meets the newest click first. app is a hash of the app id,
 // device a 16-byte form of an advertising id (the UUID's bytes when it is
-// one, a hash otherwise), os the platform's major and minor version.
+// one, a hash otherwise), os the platform's major and minor version. The
+// hashes can collide, so a lookup checks each candidate click's own app and
+// device id.
+//
+// A click's record is keyed by its bucket too, so that a bucket's clicks
+// are one key range. A lookup by click_id therefore tries each live bucket,
+// newest first: a handful of bloom-filtered point reads. An earlier layout
+// keyed records by click_id alone and kept an expiry list ('x' bucket
+// click_id) to find them by; that list was one more copy of every click_id
+// (22 of 208 bytes a click on disk) and made expiry write a tombstone per
+// click.
 //
 // # Retention
 //
 // Clicks live in time buckets a quarter of click_retention wide. When a whole
-// bucket has aged out, its 'd', 'f', 'u' and 'x' keys go with one range
-// deletion each, and its clicks' 'c' keys with point deletions written in
-// large batches from the bucket's 'x' list, so no click record is read. Disk
-// stays bounded at about 1.25x the retention's worth of clicks.
+// bucket has aged out, its 'c', 'd', 'f' and 'u' keys go with one range
+// deletion each, so expiry reads nothing and costs the same whatever the
+// bucket holds. Disk stays bounded at about 1.25x the retention's worth of
+// clicks.
 package store

@@ -8,7 +8,6 @@ import (
 // Table prefixes; see the package doc for the layout behind each.
 const (
 	tableClick   = 'c'
-	tableExpiry  = 'x'
 	tableDevice  = 'd'
 	tableFinger  = 'f'
 	tableUA      = 'u'
@@ -28,13 +27,11 @@ const (
 	deviceOAID = 'o'
 )
 
-func appendClickKey(dst, clickID []byte) []byte {
+// appendClickKey appends the key of a click's record, which lives in its
+// retention bucket: expiry deletes a bucket's records with one range
+// deletion, and a lookup by click_id tries each live bucket.
+func appendClickKey(dst []byte, bucket uint32, clickID []byte) []byte {
 	dst = append(dst, tableClick)
-	return append(dst, clickID...)
-}
-
-func appendExpiryKey(dst []byte, bucket uint32, clickID []byte) []byte {
-	dst = append(dst, tableExpiry)
 	dst = binary.BigEndian.AppendUint32(dst, bucket)
 	return append(dst, clickID...)
 }
@@ -168,38 +165,24 @@ func uuidCase(s []byte) (lower, upper bool) {
 	return lower, upper
 }
 
-// parseOSVersion reads "14", "17.2" or "17.2.1" into major<<8 | minor.
+// parseOSVersion reads "14", "17.2" or "17.2.1" (or "17_2_1") into
+// major<<8 | minor, each capped at 255. Reading stops at the first byte that
+// is neither a digit nor a separator: "14 beta" is 14.
 func parseOSVersion(v []byte) uint16 {
-	var major, minor, cur int
+	var parts [2]int
 	part := 0
 	for _, c := range v {
 		switch {
 		case c >= '0' && c <= '9':
-			cur = cur*10 + int(c-'0')
-			if cur > 255 {
-				cur = 255
-			}
-		case c == '.' || c == '_':
-			if part == 0 {
-				major = cur
-			} else if part == 1 {
-				minor = cur
-			}
+			parts[part] = min(parts[part]*10+int(c-'0'), 255)
+			continue
+		case (c == '.' || c == '_') && part == 0:
 			part++
-			cur = 0
-		default:
-			return uint16(major)<<8 | uint16(minor)
+			continue
 		}
-		if part > 1 {
-			return uint16(major)<<8 | uint16(minor)
-		}
+		break
 	}
-	if part == 0 {
-		major = cur
-	} else if part == 1 {
-		minor = cur
-	}
-	return uint16(major)<<8 | uint16(minor)
+	return uint16(parts[0])<<8 | uint16(parts[1])
 }
 
 // prefixEnd returns the first key after every key that starts with prefix,

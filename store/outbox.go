@@ -121,6 +121,12 @@ type OutboxEntry struct {
 // [from, to), in time order (newest first when reverse), until fn returns
 // false or limit entries were seen (limit <= 0: no limit).
 func (s *Store) OutboxScan(q Queue, st Status, from, to int64, reverse bool, limit int, fn func(e OutboxEntry) bool) error {
+	// Times are kept as unsigned big-endian numbers: a negative from would
+	// sort after every time and hide them all.
+	from = max(from, 0)
+	if to <= from {
+		return nil
+	}
 	lo := appendOutIdxKey(nil, q, st, from, 0)
 	hi := appendOutIdxKey(nil, q, st, to, 0)
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})

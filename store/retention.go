@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -31,12 +32,18 @@ func (s *Store) retentionLoop() {
 	}
 }
 
-// expireBatchClicks is how many click deletions go in one batch.
-const expireBatchClicks = 8192
-
 // ExpireClicks deletes every bucket whose clicks are all older than the
 // retention, and returns how many it deleted. See the package doc.
+//
+// A click written into a bucket just after the bucket's range deletions
+// and before the bucket is dropped from memory would be stored under a
+// bucket key no longer on disk, never to expire; so ExpireClicks holds
+// expiryMu, which PutClick takes for any click whose bucket is near the
+// cutoff. Only such old clicks (a late server-to-server or replicated one)
+// ever wait.
 func (s *Store) ExpireClicks() (int, error) {
+	s.expiryMu.Lock()
+	defer s.expiryMu.Unlock()
 	cutoff := s.now().Add(-s.opts.Retention).Unix()
 	var expired []bucket
 	s.bucketMu.RLock()
@@ -51,52 +58,36 @@ func (s *Store) ExpireClicks() (int, error) {
 			return i, err
 		}
 	}
+	if len(expired) > 0 {
+		// The user agents of the expired buckets are gone: a late click
+		// made in one must write its agent again.
+		for i := range s.uaSeen {
+			s.uaSeen[i].Store(0)
+		}
+	}
 	return len(expired), nil
 }
 
+// expireBucket deletes a bucket: every table keyed by bucket loses the
+// bucket's range, so no key is read and the deletion costs the same for a
+// thousand clicks or ten million.
 func (s *Store) expireBucket(b bucket) error {
 	var bk [4]byte
 	binary.BigEndian.PutUint32(bk[:], b.start)
-	xPrefix := append([]byte{tableExpiry}, bk[:]...)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: xPrefix, UpperBound: prefixEnd(xPrefix)})
-	if err != nil {
-		return fmt.Errorf("store: expire bucket %d: %w", b.start, err)
-	}
 	batch := s.db.NewBatch()
-	var key []byte
-	for it.First(); it.Valid(); it.Next() {
-		key = appendClickKey(key[:0], it.Key()[len(xPrefix):])
-		batch.Delete(key, nil)
-		if batch.Count() >= expireBatchClicks {
-			if err := batch.Commit(pebble.NoSync); err != nil {
-				it.Close()
-				batch.Close()
-				return fmt.Errorf("store: expire bucket %d: %w", b.start, err)
-			}
-			batch.Reset()
-		}
-	}
-	if err := it.Close(); err != nil {
-		batch.Close()
-		return fmt.Errorf("store: expire bucket %d: %w", b.start, err)
-	}
-	for _, t := range []byte{tableExpiry, tableDevice, tableFinger, tableUA} {
+	for _, t := range []byte{tableClick, tableDevice, tableFinger, tableUA} {
 		p := append([]byte{t}, bk[:]...)
 		batch.DeleteRange(p, prefixEnd(p), nil)
 	}
 	batch.Delete(appendBucketKey(nil, b.start), nil)
-	err = batch.Commit(pebble.Sync)
+	err := batch.Commit(pebble.Sync)
 	batch.Close()
 	if err != nil {
 		return fmt.Errorf("store: expire bucket %d: %w", b.start, err)
 	}
 	s.bucketMu.Lock()
-	for i, x := range s.buckets {
-		if x == b {
-			s.buckets = append(s.buckets[:i], s.buckets[i+1:]...)
-			break
-		}
-	}
+	s.buckets = slices.DeleteFunc(s.buckets, func(x bucket) bool { return x == b })
+	s.unsaved = slices.DeleteFunc(s.unsaved, func(start uint32) bool { return start == b.start })
 	s.bucketMu.Unlock()
 	return nil
 }

@@ -1,0 +1,106 @@
+package store
+
+import (
+	"errors"
+	"testing"
+)
+
+// Fuzz targets; seed corpora in testdata/fuzz/<Name>/. Run one with
+//
+//	go test ./store/ -run '^$' -fuzz FuzzClickCodec -fuzztime 30s
+
+// FuzzClickCodec: a click made of arbitrary values comes back from its
+// record exactly; arbitrary bytes never panic the decoder, and a record it
+// accepts encodes again to one that decodes to the same click.
+func FuzzClickCodec(f *testing.F) {
+	f.Add(appendClickValue(nil, testClick("seed", t0), 42), "38400000-8cf0-11bd-b23e-10b96e40000d", "203.0.113.10", "sub1", "", int64(1764115200123), uint16(FlagMacro), byte(PlatformAndroid))
+	f.Fuzz(func(t *testing.T, record []byte, adID, ip, sub1, sub5 string, tm int64, flags uint16, platform byte) {
+		// Arbitrary bytes.
+		var d Click
+		buf, h, err := decodeClick(record, &d, nil)
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("decode error %v is not ErrCorrupt", err)
+			}
+		} else {
+			again := appendClickValue(nil, &d, h)
+			var d2 Click
+			if _, h2, err := decodeClick(again, &d2, nil); err != nil || h2 != h {
+				t.Fatalf("re-encoded record does not decode: %v (hash %x, want %x)", err, h2, h)
+			}
+			if diff := clickDiff(&d, &d2, false); diff != "" {
+				t.Fatalf("decode(encode(decode(x))) differs: %s", diff)
+			}
+		}
+		_ = buf
+
+		// Arbitrary values.
+		c := testClick("fuzz", t0)
+		c.Time, c.Flags, c.Platform = tm, ClickFlags(flags), Platform(platform)
+		c.GAID, c.IDFA, c.OAID = []byte(adID), []byte(sub1), []byte(sub5)
+		c.IP, c.Sub[0], c.Sub[4] = []byte(ip), []byte(sub1), []byte(sub5)
+		c.UserAgent = []byte(adID)
+		var uaHash uint64
+		if len(c.UserAgent) != 0 {
+			uaHash = hash64(c.UserAgent, 0)
+		}
+		val := appendClickValue(nil, c, uaHash)
+		var got Click
+		if _, h, err := decodeClick(val, &got, make([]byte, 0, len(adID)%7)); err != nil || h != uaHash {
+			t.Fatalf("decode = %v, hash %x want %x", err, h, uaHash)
+		}
+		got.ClickID = c.ClickID
+		if diff := clickDiff(c, &got, false); diff != "" {
+			t.Fatal(diff)
+		}
+		// Every truncation is refused.
+		for n := range len(val) {
+			if _, _, err := decodeClick(val[:n:n], &got, nil); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("record cut to %d of %d bytes: err = %v", n, len(val), err)
+			}
+		}
+	})
+}
+
+// FuzzInstallRecord: installs and events of arbitrary values come back from
+// their records; arbitrary bytes never panic their decoders.
+func FuzzInstallRecord(f *testing.F) {
+	in := Install{InstallID: "i1", EventID: "e1", App: "com.example.app", Platform: PlatformAndroid, Time: 1764115200,
+		Match: MatchClickID, ClickID: "abc", Campaign: "demo", Sub: [5]string{"a"}, GAID: "38400000-8cf0-11bd-b23e-10b96e40000d"}
+	f.Add(in.encode(nil), "install-1", "12.50", int64(1764115200), int64(-1), uint8(MatchDeviceID))
+	ev := Event{EventID: "e1", InstallID: "i1", Name: "purchase", Revenue: "12.50", Currency: "EUR", Attributed: true, PostbackID: 9}
+	f.Add(ev.encode(nil), "e", "", int64(0), int64(1<<40), uint8(0))
+	f.Fuzz(func(t *testing.T, record []byte, id, text string, n1, n2 int64, m uint8) {
+		var in Install
+		if err := in.decode(record); err == nil {
+			var in2 Install
+			if err := in2.decode(in.encode(nil)); err != nil || in2 != in {
+				t.Fatalf("install decode(encode(decode(x))) = %+v, %v; want %+v", in2, err, in)
+			}
+		} else if !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("install decode error %v is not ErrCorrupt", err)
+		}
+		var ev Event
+		if err := ev.decode(record); err == nil {
+			var ev2 Event
+			if err := ev2.decode(ev.encode(nil)); err != nil || ev2 != ev {
+				t.Fatalf("event decode(encode(decode(x))) = %+v, %v; want %+v", ev2, err, ev)
+			}
+		} else if !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("event decode error %v is not ErrCorrupt", err)
+		}
+
+		want := Install{InstallID: id, EventID: text, App: id, Platform: Platform(m), Time: n1, Match: MatchType(m),
+			ClickID: text, ClickTime: n2, Sub: [5]string{id, "", text}, UserAgent: text, AppVersion: id}
+		var got Install
+		if err := got.decode(want.encode(nil)); err != nil || got != want {
+			t.Fatalf("install round trip = %+v, %v; want %+v", got, err, want)
+		}
+		wantEv := Event{EventID: id, InstallID: text, Kind: m, Name: text, Time: n1, Revenue: id, Match: MatchType(m),
+			Attributed: m&1 == 1, PostbackID: uint64(n2)}
+		var gotEv Event
+		if err := gotEv.decode(wantEv.encode(nil)); err != nil || gotEv != wantEv {
+			t.Fatalf("event round trip = %+v, %v; want %+v", gotEv, err, wantEv)
+		}
+	})
+}
