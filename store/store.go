@@ -112,12 +112,19 @@ func Open(o Options) (*Store, error) {
 		MemTableSize:                memTableSize,
 		MemTableStopWritesThreshold: 4,
 		CompactionConcurrencyRange:  func() (int, int) { return 1, 2 },
-		L0CompactionThreshold:       2,
+		L0CompactionThreshold:       4,
 		L0StopWritesThreshold:       1000,
 		LBaseMaxBytes:               64 << 20,
 		FormatMajorVersion:          pebble.FormatNewest,
 		Logger:                      pebbleLogger{o.Logger},
 		FS:                          o.fs,
+	}
+	if o.Durability == Sync {
+		// Under load, wait up to a millisecond after a WAL sync before the
+		// next: the clicks that arrive meanwhile share it. Measured under
+		// wrk -c64 this doubles clicks per fsync (about 20 to 40) and cuts
+		// CPU per click; an idle edge still syncs at once.
+		po.WALMinSyncInterval = func() time.Duration { return time.Millisecond }
 	}
 	po.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionGood })
 	for i := range po.Levels {
