@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"strings"
 	"time"
@@ -49,8 +50,7 @@ func (d *Dispatcher) List(st store.Status, limit int) ([]View, error) {
 		if st == store.StatusPending {
 			v.NextAt = time.UnixMilli(e.At).UTC().Format(time.RFC3339Nano)
 		}
-		if s := ps.partners[j.Partner]; s != nil {
-			p := s.partner.Load()
+		if p := ps.byName[j.Partner]; p != nil {
 			if u, ok := RenderURL(nil, p, &j, now); ok {
 				v.URL = maskURL(string(u), p.Config.Secret)
 			}
@@ -104,19 +104,37 @@ func maskURL(raw, secret string) string {
 }
 
 // Redrive moves every failed postback back to pending, due now, with a
-// fresh max_age; its past attempts are kept. It returns how many moved.
+// fresh max_age and backoff; its past attempts are kept. It returns how
+// many moved. Redrives run one at a time: two at once would both move the
+// same entries and index them twice.
 func (d *Dispatcher) Redrive() (int, error) {
+	d.redriveMu.Lock()
+	defer d.redriveMu.Unlock()
 	nowMs := d.now().UnixMilli()
 	total := 0
+	// Undecodable entries stay failed; from skips past them.
+	from := int64(0)
+	var skip map[uint64]bool
 	for {
 		type entry struct {
 			id, at int64
 			job    []byte
 		}
 		var batch []entry
-		err := d.st.OutboxScan(store.QueuePostback, store.StatusFailed, 0, 1<<62, false, 1024, func(e store.OutboxEntry) bool {
+		seen, fresh := 0, 0
+		err := d.st.OutboxScan(store.QueuePostback, store.StatusFailed, from, math.MaxInt64, false, 1024, func(e store.OutboxEntry) bool {
+			seen++
+			from = e.At
+			if skip[e.ID] {
+				return true
+			}
+			fresh++
 			var j Job
 			if DecodeJob(e.Payload, &j) != nil {
+				if skip == nil {
+					skip = map[uint64]bool{}
+				}
+				skip[e.ID] = true
 				return true
 			}
 			j.FirstDue = nowMs
@@ -136,8 +154,9 @@ func (d *Dispatcher) Redrive() (int, error) {
 		}
 		total += len(batch)
 		postbacksRedriven.Add(len(batch))
+		d.lowerRescan(nowMs)
 		d.Notify(len(batch))
-		if len(batch) < 1024 {
+		if seen < 1024 || fresh == 0 {
 			return total, nil
 		}
 	}

@@ -9,30 +9,72 @@ package dispatch
 // and the dispatcher is the only thing that ever sends one. It is built from
 // three parts that talk over channels:
 //
-//   - the scheduler reads due entries from the outbox's pending index in
-//     batches, skips those already in flight, and hands each to its
-//     partner's queue. It wakes when a conversion commits (Notify) and
-//     otherwise when the next entry is due, at most a second later.
-//   - each partner has its own bounded queue and its own workers (max_conns
-//     of them) and its own fasthttp client with keep-alive connections, so a
+//   - the scheduler walks the due part of the outbox's pending index, skips
+//     entries already in flight, and hands each to its partner's queue. It
+//     wakes when a conversion commits (Notify), when a full partner queue
+//     has drained to half, when a retry is recorded, and otherwise when the
+//     next entry is due, at most a second later.
+//   - each partner has its own bounded queue, its own workers (max_conns of
+//     them) and its own fasthttp client with keep-alive connections, so a
 //     partner that hangs fills only its own queue and its own connections:
 //     the others' postbacks go out as before. A breaker stops sending to a
-//     partner after consecutive failures and reschedules its due postbacks
-//     instead, so a dead host is not hammered and its backlog costs one
-//     write per postback per breaker period.
-//   - the recorder collects the workers' results and writes them back in one
-//     batch (delivered, rescheduled with backoff, or failed), so the cost of
-//     an fsync is shared by every postback that finished meanwhile.
+//     partner after consecutive retryable failures and reschedules its due
+//     postbacks instead, so a dead host is not hammered and its backlog
+//     costs one write per postback per breaker period.
+//   - the recorder collects the workers' results, lets them gather for a
+//     millisecond, and writes them back in one batch (delivered,
+//     rescheduled with backoff, or failed), so the cost of a commit and its
+//     fsync is shared by every postback that finished meanwhile.
 //
 // A postback is deleted from the pending index only in the batch that
 // records its success or final failure. A crash between sending and
 // recording means it is sent again after restart: delivery is at least
 // once, and partners dedupe by {event_id}.
+//
+// The scheduler's first version read the index from time 0 in batches of a
+// few thousand on every wake-up. Three things broke it:
+//
+//   - Staleness. A Pebble iterator is a snapshot. When the recorder moved a
+//     postback (delivered, or retried later) and dropped it from the
+//     in-flight set while a scan that began before the move was still
+//     running, the scan met the old index entry, found it idle and sent it
+//     again; recording that second attempt "moved" an entry that was no
+//     longer there and left it indexed twice. So the recorder no longer
+//     frees what it recorded: it lists the ids, and the scheduler frees them
+//     at the start of its next pass, before it opens the iterator that can
+//     no longer see the old entries.
+//   - Head-of-line blocking. A hanging partner's postbacks sit at the front
+//     of the index, in flight or refused by its full queue; a batch-limited
+//     scan from 0 saw only those, and other partners' postbacks waited. Now
+//     a pass walks every due entry, skipping a full partner's after peeking
+//     at the partner name (no decode), and stops early only when every
+//     partner's queue is full.
+//   - Tombstones. A delivered postback leaves a deletion in the pending
+//     index until compaction; scanning from 0 walked every deletion of the
+//     last minutes on every wake-up, quadratic in the delivery rate. A pass
+//     now starts where the last one ended, lowered by anything put behind
+//     it since: conversions (after a Notify, lateMargin back: they take
+//     their due time before their batch commits), a queue that was full, an
+//     attempt recorded late, a redrive, a released task. Every
+//     fullScanEvery a pass starts from 0 as a backstop.
+//
+// Reading an entry costs the store a point lookup of its payload, so a pass
+// avoids reading again what it has handed out: a pass that stopped because
+// every queue was full remembers the exact entry, and the next one reads
+// that millisecond backwards down to it — a batch of conversions shares one
+// millisecond, thousands of entries mostly in flight — before going on.
+//
+// Senders are made and retired by the scheduler alone, so a queue is never
+// closed under a send; SetConfig only publishes the compiled partners, which
+// workers read at each attempt, so a changed template applies to every
+// postback not yet sent.
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,12 +89,24 @@ type Options struct {
 	Config  *config.Config
 	Logger  *slog.Logger
 	Version string // sent as User-Agent: clickedge/<version>
-	// BatchSize is how many due postbacks the scheduler reads at once.
+	// BatchSize is how many postbacks one scheduler pass hands out at most
+	// before it yields, and how many results one store batch records at most.
 	BatchSize int
 	// DeliveredRetention is how long delivered postbacks stay listable.
 	DeliveredRetention time.Duration
 	Now                func() time.Time
 }
+
+const (
+	// lateMargin is how far before the previous pass a pass starts: a
+	// conversion takes its due time before its batch commits.
+	lateMargin = 250 * time.Millisecond
+	// fullScanEvery is how often a pass reads the pending index from 0,
+	// catching entries put further back than anything tracks.
+	fullScanEvery = 30 * time.Second
+	// recordLinger is how long the recorder lets results gather.
+	recordLinger = time.Millisecond
+)
 
 // Dispatcher delivers the store's pending postbacks. Start it once; Stop
 // waits for attempts in flight and records them.
@@ -64,33 +118,66 @@ type Dispatcher struct {
 
 	partners atomic.Pointer[partnerSet]
 
-	wake    chan struct{}
-	results chan result
-	stop    chan struct{}
-	wg      sync.WaitGroup
+	wake      chan struct{}
+	results   chan result
+	stop      chan struct{}
+	stopOnce  sync.Once
+	started   atomic.Bool
+	schedDone chan struct{}  // closed when the scheduler has returned
+	wg        sync.WaitGroup // the scheduler and the recorder
+	workers   sync.WaitGroup // every sender's workers, retired ones included
 
+	// inFlight holds the ids handed to a worker or the recorder and not yet
+	// freed; done, the recorded ones the scheduler frees at its next pass
+	// (see the file comment).
 	mu       sync.Mutex
 	inFlight map[uint64]struct{}
+	done     []uint64
 
-	depth atomic.Int64 // pending postbacks, for the queue-depth gauge
+	// rescanFrom is the lowest index position (unix ms) at which a due entry
+	// may have appeared since the scheduler's last pass began; MaxInt64: none.
+	rescanFrom atomic.Int64
+	// notified is set by Notify: new entries may sit up to lateMargin
+	// behind the last pass.
+	notified atomic.Bool
+
+	depth     atomic.Int64 // pending postbacks, for the queue-depth gauge
+	redriveMu sync.Mutex
+
+	// The scheduler goroutine's own state.
+	senders    map[string]*sender
+	sendersFor *partnerSet
+	passNo     uint64
+	lastPassAt int64 // unix ms
+	lastFullAt int64 // unix ms; 0: never
+	carry      pos   // lowest position left due by the last pass
+	out        []result
+	tail       []tailEntry
+	tailBuf    []byte
+
+	recBuf []byte // the recorder's encoding buffer
 }
 
-// partnerSet is one config's partners with their senders.
+// partnerSet is one config's partners, compiled.
 type partnerSet struct {
-	cfg      *config.Config
-	partners map[string]*sender
+	cfg    *config.Config
+	byName map[string]*Partner
 }
 
-// result is one finished attempt, on its way to the recorder.
+// result is one finished attempt (or a decision made without one), on its
+// way to the recorder.
 type result struct {
-	job     *Job
-	dueAt   int64 // the index position the job was read at
+	id      uint64
+	job     *Job   // nil for an entry that could not be decoded
+	raw     []byte // that entry's payload, kept as it was
+	dueAt   int64  // the index position the entry was read at
 	outcome outcome
 	next    int64 // unix ms of the next try, for retry
-	attempt *Attempt
+	attempt Attempt
+	tried   bool // attempt is set
 }
 
-// New returns a dispatcher over st; Start begins delivery.
+// New returns a dispatcher over o.Store; Start begins delivery.
 func New(o Options) *Dispatcher {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -106,34 +193,45 @@ func New(o Options) *Dispatcher {
 	}
 	d := &Dispatcher{
 		st: o.Store, log: o.Logger, now: o.Now, o: o,
-		wake:     make(chan struct{}, 1),
-		results:  make(chan result, 4096),
-		stop:     make(chan struct{}),
-		inFlight: make(map[uint64]struct{}),
+		wake:      make(chan struct{}, 1),
+		results:   make(chan result, 4096),
+		stop:      make(chan struct{}),
+		schedDone: make(chan struct{}),
+		inFlight:  make(map[uint64]struct{}),
+		senders:   make(map[string]*sender),
+		carry:     noPos,
+	}
+	d.rescanFrom.Store(math.MaxInt64)
+	if o.Config != nil {
+		d.partners.Store(compileSet(o.Config))
+	} else {
+		d.partners.Store(&partnerSet{cfg: &config.Config{}, byName: map[string]*Partner{}})
 	}
 	return d
 }
 
 // Start counts the pending postbacks and starts delivering them.
 func (d *Dispatcher) Start() error {
+	if d.started.Swap(true) {
+		return errors.New("dispatch: start: already started")
+	}
 	n, err := d.st.OutboxCount(store.QueuePostback, store.StatusPending)
 	if err != nil {
 		return fmt.Errorf("dispatch: start: %w", err)
 	}
 	d.depth.Store(n)
 	registerDepth(d)
-	d.SetConfig(d.o.Config)
 	d.wg.Add(2)
 	go d.schedule()
 	go d.record()
 	return nil
 }
 
-// Stop stops scheduling, lets attempts in flight finish (bounded by their
-// partner's timeout), records them, and returns. Entries not yet sent stay
-// pending for the next start.
+// Stop stops scheduling, lets attempts on the wire finish (bounded by their
+// partner's timeout), records them, and returns. Postbacks queued but not
+// yet sent stay pending for the next start.
 func (d *Dispatcher) Stop(ctx context.Context) error {
-	close(d.stop)
+	d.stopOnce.Do(func() { close(d.stop) })
 	done := make(chan struct{})
 	go func() { d.wg.Wait(); close(done) }()
 	select {
@@ -144,184 +242,396 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 	}
 }
 
+func (d *Dispatcher) stopping() bool {
+	select {
+	case <-d.stop:
+		return true
+	default:
+		return false
+	}
+}
+
 // Notify tells the dispatcher that n postbacks were just committed.
 func (d *Dispatcher) Notify(n int) {
 	d.depth.Add(int64(n))
+	d.notified.Store(true)
+	d.wakeUp()
+}
+
+func (d *Dispatcher) wakeUp() {
 	select {
 	case d.wake <- struct{}{}:
 	default:
 	}
 }
 
-// SetConfig swaps in a reloaded config. Partners whose settings did not
-// change keep their sender, queue and connections; others get new ones, and
-// the old senders drain what they hold.
+// lowerRescan records that a due entry may sit at position at.
+func (d *Dispatcher) lowerRescan(at int64) {
+	for {
+		cur := d.rescanFrom.Load()
+		if at >= cur || d.rescanFrom.CompareAndSwap(cur, at) {
+			return
+		}
+	}
+}
+
+// SetConfig swaps in a reloaded config. Templates apply at once, to every
+// postback not yet sent; the scheduler keeps the sender (queue, workers,
+// connections) of each partner whose timeout and max_conns are unchanged
+// and replaces the others, whose queued postbacks it hands to the new ones.
 func (d *Dispatcher) SetConfig(cfg *config.Config) {
-	old := d.partners.Load()
-	ps := &partnerSet{cfg: cfg, partners: make(map[string]*sender, len(cfg.Partners))}
+	d.partners.Store(compileSet(cfg))
+	d.wakeUp()
+}
+
+func compileSet(cfg *config.Config) *partnerSet {
+	ps := &partnerSet{cfg: cfg, byName: make(map[string]*Partner, len(cfg.Partners))}
 	for name, p := range cfg.Partners {
-		if old != nil {
-			if s := old.partners[name]; s != nil && s.sameConfig(p, cfg.AllowPrivateTargets) {
-				s.setPartner(CompilePartner(p))
-				ps.partners[name] = s
-				continue
-			}
-		}
-		s := newSender(d, CompilePartner(p), cfg.AllowPrivateTargets)
-		ps.partners[name] = s
+		ps.byName[name] = CompilePartner(p)
 	}
-	d.partners.Store(ps)
-	if old != nil {
-		for name, s := range old.partners {
-			if ps.partners[name] != s {
-				s.close()
-			}
-		}
+	return ps
+}
+
+// partnerFor returns the compiled partner that renders j: the current
+// config's, or, for a partner it no longer has, the one s was made for.
+func (d *Dispatcher) partnerFor(s *sender, j *Job) *Partner {
+	if p := d.partners.Load().byName[j.Partner]; p != nil {
+		return p
 	}
-	d.Notify(0)
+	return s.partner.Load()
 }
 
 // schedule is the scheduler loop; see the file comment.
 func (d *Dispatcher) schedule() {
 	defer d.wg.Done()
+	defer close(d.schedDone)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	lastPrune := time.Time{}
+	var lastPrune time.Time
 	for {
 		select {
 		case <-d.stop:
-			d.closeSenders()
+			d.retireSenders(nil)
 			return
 		case <-d.wake:
 		case <-timer.C:
 		}
-		next := d.dispatchDue()
-		now := d.now()
-		if now.Sub(lastPrune) > time.Hour {
+		d.syncSenders()
+		wait := d.pass()
+		if now := d.now(); now.Sub(lastPrune) > time.Hour {
 			d.pruneDelivered(now)
 			lastPrune = now
-		}
-		wait := time.Second
-		if next > 0 {
-			wait = min(wait, max(time.Until(time.UnixMilli(next)), time.Millisecond))
-		}
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
-			}
 		}
 		timer.Reset(wait)
 	}
 }
 
-// dispatchDue hands every due, idle pending postback to its partner's queue
-// and returns when the next not-yet-due one is due (unix ms; 0: none seen).
-func (d *Dispatcher) dispatchDue() (next int64) {
+// syncSenders makes the senders match the current partner set.
+func (d *Dispatcher) syncSenders() {
 	ps := d.partners.Load()
-	now := d.now().UnixMilli()
-	var reschedule []result
-	for {
-		handed, seen := 0, 0
-		err := d.st.OutboxScan(store.QueuePostback, store.StatusPending, 0, 1<<62, false, d.o.BatchSize*4, func(e store.OutboxEntry) bool {
-			if e.At > now {
-				next = e.At
-				return false
-			}
-			seen++
-			d.mu.Lock()
-			_, busy := d.inFlight[e.ID]
-			d.mu.Unlock()
-			if busy {
-				return true
-			}
-			j := new(Job)
-			if err := DecodeJob(e.Payload, j); err != nil {
-				d.log.Error("dispatch: undecodable postback left pending", "id", e.ID, "err", err)
-				return true
-			}
-			d.mu.Lock()
-			d.inFlight[e.ID] = struct{}{}
-			d.mu.Unlock()
-			s := ps.partners[j.Partner]
-			if s == nil {
-				// The partner left the config: nothing can render this.
-				reschedule = append(reschedule, d.finalFailure(j, e.At, "partner not configured", now))
-				return true
-			}
-			if until := s.breakerOpenUntil(now); until > 0 {
-				reschedule = append(reschedule, result{job: j, dueAt: e.At, outcome: retry, next: until})
-				return true
-			}
-			if !s.enqueue(task{job: j, dueAt: e.At}) {
-				d.mu.Lock()
-				delete(d.inFlight, e.ID)
-				d.mu.Unlock()
-				return true // its queue is full: it stays due
-			}
-			handed++
-			return handed < d.o.BatchSize
-		})
-		if err != nil {
-			d.log.Error("dispatch: scan failed", "err", err)
-			return 0
+	if ps == d.sendersFor {
+		return
+	}
+	for name, p := range ps.byName {
+		s := d.senders[name]
+		if s != nil && s.sameConfig(p.Config, ps.cfg.AllowPrivateTargets) {
+			s.partner.Store(p)
+			continue
 		}
-		for _, r := range reschedule {
-			d.results <- r
+		if s != nil {
+			s.retire()
 		}
-		reschedule = reschedule[:0]
-		if handed < d.o.BatchSize || seen == 0 {
-			return next
+		d.senders[name] = newSender(d, p, ps.cfg.AllowPrivateTargets)
+	}
+	d.retireSenders(ps.byName)
+	d.sendersFor = ps
+}
+
+// retireSenders retires the senders of partners not in keep (nil: all).
+func (d *Dispatcher) retireSenders(keep map[string]*Partner) {
+	for name, s := range d.senders {
+		if keep[name] == nil {
+			s.retire()
+			delete(d.senders, name)
 		}
 	}
 }
 
-func (d *Dispatcher) finalFailure(j *Job, dueAt int64, msg string, now int64) result {
-	return result{job: j, dueAt: dueAt, outcome: fail, attempt: &Attempt{Time: now, Error: msg}}
+// claim marks id in flight; false when it already is.
+func (d *Dispatcher) claim(id uint64) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, busy := d.inFlight[id]; busy {
+		return false
+	}
+	d.inFlight[id] = struct{}{}
+	return true
+}
+
+// release frees a task that was not attempted: nothing was written, so it
+// is due again where it was.
+func (d *Dispatcher) release(t task) {
+	d.mu.Lock()
+	delete(d.inFlight, t.job.ID)
+	d.mu.Unlock()
+	putJob(t.job)
+	d.lowerRescan(t.dueAt)
+	d.wakeUp()
+}
+
+// pos is a place in the pending index: its time, then its id.
+type pos struct{ at, id int64 }
+
+var noPos = pos{math.MaxInt64, math.MaxInt64}
+
+func (p pos) less(q pos) bool { return p.at < q.at || p.at == q.at && p.id < q.id }
+
+// passState is one pass's progress.
+type passState struct {
+	now    int64
+	open   int // senders whose queue has room
+	handed int
+	more   bool  // stopped at BatchSize: go again at once
+	next   int64 // the first entry not yet due; 0: none seen
+	done   bool  // stop scanning
+}
+
+// pass hands due postbacks to their partners' queues and returns how long
+// the scheduler may sleep.
+func (d *Dispatcher) pass() time.Duration {
+	ps := passState{now: d.now().UnixMilli(), open: len(d.senders)}
+
+	// Free what the recorder wrote: the iterator opened below sees it.
+	d.mu.Lock()
+	for _, id := range d.done {
+		delete(d.inFlight, id)
+	}
+	d.done = d.done[:0]
+	d.mu.Unlock()
+
+	// The last pass saw everything due then. Since: conversions committed
+	// (at most lateMargin behind it), and what rescanFrom and carry say.
+	from := d.lastPassAt + 1
+	if d.notified.Swap(false) {
+		from = d.lastPassAt - lateMargin.Milliseconds()
+	}
+	from = min(from, d.rescanFrom.Swap(math.MaxInt64))
+	if d.lastFullAt == 0 || ps.now-d.lastFullAt >= fullScanEvery.Milliseconds() || ps.now < d.lastPassAt {
+		// First, periodic, or the clock went back: from 0.
+		from, d.lastFullAt = 0, ps.now
+	}
+	carry := d.carry
+	d.lastPassAt, d.carry = ps.now, noPos
+	d.passNo++
+
+	var err error
+	if carry.at < from && carry.at <= ps.now {
+		// The last pass stopped inside this millisecond, where a batch of
+		// conversions may have put thousands, most of them now in flight.
+		// Read its tail backwards down to where the last pass stopped, so
+		// that those in flight are not read again, then go on forwards.
+		d.tail = d.tail[:0]
+		d.tailBuf = d.tailBuf[:0]
+		whole := true
+		err = d.st.OutboxScan(store.QueuePostback, store.StatusPending, carry.at, carry.at+1, true, 0, func(e store.OutboxEntry) bool {
+			if int64(e.ID) < carry.id {
+				return false
+			}
+			if len(d.tail) == 4*d.o.BatchSize {
+				whole = false // too long to hold: read it forwards
+				return false
+			}
+			d.tailBuf = append(d.tailBuf, e.Payload...)
+			d.tail = append(d.tail, tailEntry{id: e.ID, end: len(d.tailBuf)})
+			return true
+		})
+		if !whole {
+			d.tail = d.tail[:0]
+		}
+		for i := len(d.tail) - 1; i >= 0 && err == nil && !ps.done; i-- {
+			t := d.tail[i]
+			start := 0
+			if i > 0 {
+				start = d.tail[i-1].end
+			}
+			d.visit(&ps, store.OutboxEntry{ID: t.id, At: carry.at, Payload: d.tailBuf[start:t.end]})
+		}
+		from = carry.at + 1
+		if !whole {
+			from = carry.at
+		}
+	} else {
+		from = min(from, carry.at)
+	}
+	if err == nil && !ps.done {
+		err = d.st.OutboxScan(store.QueuePostback, store.StatusPending, from, math.MaxInt64, false, 0, func(e store.OutboxEntry) bool {
+			d.visit(&ps, e)
+			return !ps.done
+		})
+	}
+	d.flush()
+	if err != nil {
+		d.log.Error("dispatch: scan failed", "err", err)
+		d.lastFullAt = 0 // start over from 0
+		return time.Second
+	}
+	switch {
+	case ps.more:
+		return 0
+	case ps.next > 0:
+		now := d.now().UnixMilli()
+		return min(time.Second, time.Duration(max(ps.next-now, 1))*time.Millisecond)
+	}
+	return time.Second
+}
+
+// tailEntry is an entry of a carried millisecond's tail, its payload in
+// tailBuf before end.
+type tailEntry struct {
+	id  uint64
+	end int
+}
+
+// visit decides what to do with one pending entry met by a pass.
+func (d *Dispatcher) visit(ps *passState, e store.OutboxEntry) {
+	p := pos{e.At, int64(e.ID)}
+	if e.At > ps.now {
+		ps.next, ps.done = e.At, true
+		return
+	}
+	if d.stopping() {
+		d.carry, ps.done = min2(d.carry, p), true
+		return
+	}
+	name, ok := peekPartner(e.Payload)
+	s := d.senders[string(name)]
+	if ok && s != nil && s.fullPass == d.passNo {
+		d.carry = min2(d.carry, p)
+		return
+	}
+	if !d.claim(e.ID) {
+		return
+	}
+	j := getJob()
+	if !ok || DecodeJob(e.Payload, j) != nil {
+		putJob(j)
+		d.log.Error("dispatch: undecodable postback moved to failed", "id", e.ID)
+		d.emit(result{id: e.ID, raw: append([]byte(nil), e.Payload...), dueAt: e.At, outcome: fail})
+		return
+	}
+	switch {
+	case s == nil:
+		// The partner left the config: nothing can render this.
+		d.emit(result{id: j.ID, job: j, dueAt: e.At, outcome: fail, tried: true,
+			attempt: Attempt{Time: ps.now, Error: "partner not configured"}})
+		return
+	case s.breakerOpenUntil(ps.now) > 0:
+		d.emit(s.heldBack(j, e.At, ps.now))
+		return
+	}
+	if !s.enqueue(task{job: j, dueAt: e.At}) {
+		d.mu.Lock()
+		delete(d.inFlight, e.ID)
+		d.mu.Unlock()
+		putJob(j)
+		s.markFull(d.passNo)
+		d.carry = min2(d.carry, p)
+		if ps.open--; ps.open == 0 {
+			ps.done = true // every queue is full: the rest can wait
+		}
+		return
+	}
+	if ps.handed++; ps.handed >= d.o.BatchSize {
+		// Yield (Stop, prunes) and come back at once for the rest.
+		d.carry = min2(d.carry, pos{e.At, int64(e.ID) + 1})
+		ps.more, ps.done = true, true
+	}
+}
+
+func min2(a, b pos) pos {
+	if b.less(a) {
+		return b
+	}
+	return a
+}
+
+// emit queues a decision for the recorder; flush sends them.
+func (d *Dispatcher) emit(r result) {
+	d.out = append(d.out, r)
+	if len(d.out) >= 256 {
+		d.flush()
+	}
+}
+
+func (d *Dispatcher) flush() {
+	for _, r := range d.out {
+		d.results <- r
+	}
+	clear(d.out)
+	d.out = d.out[:0]
 }
 
 // record is the recorder loop: it writes finished attempts back in batches.
+// After Stop it keeps going until every worker has finished.
 func (d *Dispatcher) record() {
 	defer d.wg.Done()
-	batch := make([]result, 0, 256)
-	for {
-		select {
-		case r := <-d.results:
-			batch = append(batch[:0], r)
-		case <-d.stop:
-			// Senders are closed by the scheduler; drain what they report.
-			d.drainResults()
-			return
-		}
-	collect:
-		for len(batch) < cap(batch) {
-			select {
-			case r := <-d.results:
-				batch = append(batch, r)
-			default:
-				break collect
-			}
-		}
-		d.write(batch)
-	}
-}
-
-func (d *Dispatcher) drainResults() {
-	ps := d.partners.Load()
-	if ps != nil {
-		for _, s := range ps.partners {
-			s.wait()
-		}
-	}
-	var batch []result
+	batch := make([]result, 0, d.o.BatchSize)
+	stop := d.stop
+	var workersDone chan struct{}
 	for {
 		select {
 		case r := <-d.results:
 			batch = append(batch, r)
-		default:
-			if len(batch) > 0 {
-				d.write(batch)
+			d.collect(&batch)
+			if len(batch) < cap(batch) {
+				// Let results gather: one commit for many, and workers
+				// send without waking the recorder each time. Nothing
+				// waits on a record but the in-flight set and the gauge.
+				time.Sleep(recordLinger)
+				d.collect(&batch)
 			}
+			d.write(batch)
+			d.recycle(batch)
+			batch = batch[:0]
+		case <-stop:
+			stop = nil
+			workersDone = make(chan struct{})
+			go func() {
+				<-d.schedDone
+				d.workers.Wait()
+				close(workersDone)
+			}()
+		case <-workersDone:
+			for {
+				d.collect(&batch)
+				if len(batch) == 0 {
+					return
+				}
+				d.write(batch)
+				d.recycle(batch)
+				batch = batch[:0]
+			}
+		}
+	}
+}
+
+// recycle returns a written batch's jobs to the pool.
+func (d *Dispatcher) recycle(batch []result) {
+	for i := range batch {
+		if j := batch[i].job; j != nil {
+			putJob(j)
+		}
+		batch[i] = result{}
+	}
+}
+
+// collect adds the results already waiting, up to the batch's capacity.
+func (d *Dispatcher) collect(batch *[]result) {
+	for len(*batch) < cap(*batch) {
+		select {
+		case r := <-d.results:
+			*batch = append(*batch, r)
+		default:
 			return
 		}
 	}
@@ -330,39 +640,47 @@ func (d *Dispatcher) drainResults() {
 // write records results in one batch and updates the counters.
 func (d *Dispatcher) write(batch []result) {
 	nowMs := d.now().UnixMilli()
-	var buf []byte
+	buf := d.recBuf
+	defer func() { d.recBuf = buf }()
 	err := d.st.Update(func(w *store.Writer) error {
-		for _, r := range batch {
-			j := r.job
-			if r.attempt != nil {
-				j.addAttempt(*r.attempt)
+		for i := range batch {
+			r := &batch[i]
+			payload := r.raw
+			if r.job != nil {
+				if r.tried {
+					r.job.addAttempt(r.attempt)
+				}
+				buf = AppendJob(buf[:0], r.job)
+				payload = buf
 			}
-			buf = AppendJob(buf[:0], j)
 			switch r.outcome {
 			case delivered:
-				w.OutboxMove(store.QueuePostback, j.ID, store.StatusPending, r.dueAt, store.StatusDelivered, nowMs, buf)
+				w.OutboxMove(store.QueuePostback, r.id, store.StatusPending, r.dueAt, store.StatusDelivered, nowMs, payload)
 			case fail:
-				w.OutboxMove(store.QueuePostback, j.ID, store.StatusPending, r.dueAt, store.StatusFailed, nowMs, buf)
+				w.OutboxMove(store.QueuePostback, r.id, store.StatusPending, r.dueAt, store.StatusFailed, nowMs, payload)
 			case retry:
-				w.OutboxMove(store.QueuePostback, j.ID, store.StatusPending, r.dueAt, store.StatusPending, r.next, buf)
+				w.OutboxMove(store.QueuePostback, r.id, store.StatusPending, r.dueAt, store.StatusPending, r.next, payload)
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		// Nothing was recorded: the postbacks stay pending where they were
-		// and are tried again, which at-least-once delivery allows.
-		d.log.Error("dispatch: results not recorded", "n", len(batch), "err", err)
-	}
+	retried := false
 	d.mu.Lock()
 	for _, r := range batch {
-		delete(d.inFlight, r.job.ID)
+		if err != nil {
+			// Nothing changed: free them at once, due where they were.
+			delete(d.inFlight, r.id)
+		} else {
+			d.done = append(d.done, r.id)
+		}
 	}
 	d.mu.Unlock()
-	if err != nil {
-		return
-	}
 	for _, r := range batch {
+		if err != nil {
+			d.lowerRescan(r.dueAt)
+			retried = true
+			continue
+		}
 		switch r.outcome {
 		case delivered:
 			postbacksDelivered.Inc()
@@ -371,22 +689,20 @@ func (d *Dispatcher) write(batch []result) {
 			postbacksFailed.Inc()
 			d.depth.Add(-1)
 		case retry:
-			if r.attempt != nil {
+			if r.tried {
 				postbacksRetried.Inc()
 			}
+			d.lowerRescan(r.next)
+			retried = true
 		}
 	}
-	select {
-	case d.wake <- struct{}{}:
-	default:
+	if err != nil {
+		// At-least-once delivery allows trying them again.
+		d.log.Error("dispatch: results not recorded", "n", len(batch), "err", err)
 	}
-}
-
-func (d *Dispatcher) closeSenders() {
-	if ps := d.partners.Load(); ps != nil {
-		for _, s := range ps.partners {
-			s.close()
-		}
+	if retried {
+		// The scheduler's timer may need to fire sooner.
+		d.wakeUp()
 	}
 }
 

@@ -15,9 +15,12 @@
 //     with upper-case hex, in path and query alike; JSON rendering escapes
 //     values as the inside of a JSON string. Values are never expanded again.
 //
-// Delivery safety lives in signature.go (X-Clickedge-Signature), target.go
-// (refusing loopback, private and link-local targets, checked on every
-// resolved address at dial time) and mask.go (secrets out of logs).
+// Delivery — the scheduler over the store's outbox, one sender per partner,
+// the recorder — is described at the top of dispatcher.go; policy.go holds
+// the status, backoff and Retry-After policy. Delivery safety lives in
+// signature.go (X-Clickedge-Signature), target.go (refusing loopback,
+// private and link-local targets, checked on every resolved address at dial
+// time) and mask.go (secrets out of logs).
 //
 // We do not use valyala/fasttemplate directly: its tags are "anything between
 // the delimiters", while partners paste templates full of foreign placeholders

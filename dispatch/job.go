@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 )
 
 // Job is one postback waiting in, or finished in, the store's outbox: the
@@ -56,6 +58,7 @@ var errCorruptJob = errors.New("dispatch: corrupt outbox job")
 
 // AppendJob encodes j for the outbox.
 func AppendJob(dst []byte, j *Job) []byte {
+	dst = slices.Grow(dst, j.sizeHint())
 	e := jobEncoder{b: append(dst, jobVersion)}
 	e.uint(j.ID)
 	e.str(j.Partner)
@@ -84,9 +87,26 @@ func AppendJob(dst []byte, j *Job) []byte {
 	return e.b
 }
 
-// DecodeJob decodes an outbox payload into j.
+// sizeHint is an upper bound of j's encoded size, so AppendJob grows its
+// buffer once.
+func (j *Job) sizeHint() int {
+	n := 1 + 10 + 3*10 + 2*10 + 4*10 // version, id, times, attempt count
+	for _, s := range [...]string{j.Partner, j.Kind, j.EventName, j.ClickID, j.InstallID, j.EventID,
+		j.Revenue, j.Currency, j.Platform, j.GAID, j.IDFA, j.OAID, j.IP,
+		j.Country, j.AppID, j.AppVersion, j.CampaignID, j.CampaignName,
+		j.Sub[0], j.Sub[1], j.Sub[2], j.Sub[3], j.Sub[4], j.AffID, j.PubID, j.OfferID, j.CreativeID, j.MatchType} {
+		n += binary.MaxVarintLen64 + len(s)
+	}
+	for _, a := range j.Attempts {
+		n += 3*binary.MaxVarintLen64 + binary.MaxVarintLen64 + len(a.Error)
+	}
+	return n
+}
+
+// DecodeJob decodes an outbox payload into j. The payload is copied once,
+// into one string that every field of j is a substring of.
 func DecodeJob(b []byte, j *Job) error {
-	d := jobDecoder{b: b}
+	d := jobDecoder{s: string(b)}
 	if d.byte() != jobVersion {
 		return fmt.Errorf("%w: version", errCorruptJob)
 	}
@@ -112,14 +132,49 @@ func DecodeJob(b []byte, j *Job) error {
 		return fmt.Errorf("%w: %d attempts", errCorruptJob, n)
 	}
 	j.Attempts = j.Attempts[:0]
+	if n > 0 && cap(j.Attempts) < int(n) {
+		j.Attempts = make([]Attempt, 0, n+1) // room for the next attempt
+	}
 	for range n {
 		a := Attempt{Time: d.int(), StatusCode: int(d.int()), LatencyUS: d.int(), Error: d.str()}
 		j.Attempts = append(j.Attempts, a)
 	}
-	if d.bad || len(d.b) != 0 {
+	if d.bad || d.off != len(d.s) {
 		return errCorruptJob
 	}
 	return nil
+}
+
+// peekPartner returns the partner name of an encoded job without decoding
+// (or copying) the rest; the scheduler reads it for every due entry.
+func peekPartner(b []byte) (name []byte, ok bool) {
+	if len(b) == 0 || b[0] != jobVersion {
+		return nil, false
+	}
+	b = b[1:]
+	if _, n := binary.Uvarint(b); n > 0 {
+		b = b[n:]
+	} else {
+		return nil, false
+	}
+	l, n := binary.Uvarint(b)
+	if n <= 0 || l > uint64(len(b)-n) {
+		return nil, false
+	}
+	return b[n : n+int(l)], true
+}
+
+// jobs recycles the dispatcher's Jobs: one is decoded for every postback
+// handed out, and freed once its result is written.
+var jobs = sync.Pool{New: func() any { return new(Job) }}
+
+func getJob() *Job { return jobs.Get().(*Job) }
+
+func putJob(j *Job) {
+	a := j.Attempts[:0]
+	clear(a[:cap(a)])
+	*j = Job{Attempts: a}
+	jobs.Put(j)
 }
 
 // addAttempt records a, keeping the first attempt and the latest ones.
@@ -129,6 +184,18 @@ func (j *Job) addAttempt(a Attempt) {
 		j.Attempts = j.Attempts[:len(j.Attempts)-1]
 	}
 	j.Attempts = append(j.Attempts, a)
+}
+
+// triesSince counts the attempts made at or after since (unix ms): a
+// redriven postback's backoff starts over.
+func (j *Job) triesSince(since int64) int {
+	n := 0
+	for _, a := range j.Attempts {
+		if a.Time >= since {
+			n++
+		}
+	}
+	return n
 }
 
 type jobEncoder struct{ b []byte }
@@ -141,47 +208,63 @@ func (e *jobEncoder) str(s string) {
 }
 
 type jobDecoder struct {
-	b   []byte
+	s   string
+	off int
 	bad bool
 }
 
+func (d *jobDecoder) fail() { d.bad, d.off = true, len(d.s) }
+
 func (d *jobDecoder) byte() byte {
-	if len(d.b) == 0 {
-		d.bad = true
+	if d.off >= len(d.s) {
+		d.fail()
 		return 0
 	}
-	c := d.b[0]
-	d.b = d.b[1:]
+	c := d.s[d.off]
+	d.off++
 	return c
 }
 
+// uint reads a uvarint exactly as binary.Uvarint does.
 func (d *jobDecoder) uint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.bad, d.b = true, nil
-		return 0
+	var x uint64
+	var shift uint
+	for i := 0; d.off+i < len(d.s); i++ {
+		if i == binary.MaxVarintLen64 {
+			break // overflow
+		}
+		c := d.s[d.off+i]
+		if c < 0x80 {
+			if i == binary.MaxVarintLen64-1 && c > 1 {
+				break // overflow
+			}
+			d.off += i + 1
+			return x | uint64(c)<<shift
+		}
+		x |= uint64(c&0x7f) << shift
+		shift += 7
 	}
-	d.b = d.b[n:]
-	return v
+	d.fail()
+	return 0
 }
 
+// int reads a varint exactly as binary.Varint does.
 func (d *jobDecoder) int() int64 {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.bad, d.b = true, nil
-		return 0
+	ux := d.uint()
+	x := int64(ux >> 1)
+	if ux&1 != 0 {
+		x = ^x
 	}
-	d.b = d.b[n:]
-	return v
+	return x
 }
 
 func (d *jobDecoder) str() string {
 	n := d.uint()
-	if n > uint64(len(d.b)) {
-		d.bad, d.b = true, nil
+	if n > uint64(len(d.s)-d.off) {
+		d.fail()
 		return ""
 	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
+	s := d.s[d.off : d.off+int(n)]
+	d.off += int(n)
 	return s
 }

@@ -1,9 +1,13 @@
 package dispatch
 
 import (
+	"bytes"
+	"errors"
 	"math/rand/v2"
 	"strconv"
 	"time"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/clickedge/clickedge/config"
 )
@@ -46,19 +50,37 @@ func backoff(r config.Retry, n int) time.Duration {
 	return half + rand.N(half+1)
 }
 
-// retryAfter reads a Retry-After header: delta seconds or an HTTP date.
+// maxRetryAfter bounds a Retry-After: beyond it the number is nonsense
+// (and time.Duration would overflow); max_age fails the postback anyway.
+const maxRetryAfter = 365 * 24 * time.Hour
+
+// retryAfter reads a Retry-After header (RFC 9110 §10.2.3): delay seconds
+// or an HTTP date. It returns 0 for an absent, malformed or past value.
 func retryAfter(h []byte, now time.Time) time.Duration {
+	h = bytes.TrimSpace(h)
 	if len(h) == 0 {
 		return 0
 	}
-	if s, err := strconv.Atoi(string(h)); err == nil {
-		if s < 0 {
+	if h[0] >= '0' && h[0] <= '9' {
+		s, err := strconv.ParseUint(string(h), 10, 64)
+		if err != nil {
+			if errors.Is(err, strconv.ErrRange) {
+				return maxRetryAfter
+			}
 			return 0
 		}
-		return time.Duration(s) * time.Second
+		return time.Duration(min(s, uint64(maxRetryAfter/time.Second))) * time.Second
 	}
-	if t, err := time.Parse(time.RFC1123, string(h)); err == nil && t.After(now) {
-		return t.Sub(now)
+	t, err := fasthttp.ParseHTTPDate(h)
+	if err != nil {
+		// Not an IMF-fixdate, RFC 850 or asctime date; senders also write
+		// RFC 1123 with a zone other than GMT ("UTC").
+		if t, err = time.Parse(time.RFC1123, string(h)); err != nil {
+			return 0
+		}
 	}
-	return 0
+	if !t.After(now) {
+		return 0
+	}
+	return min(t.Sub(now), maxRetryAfter)
 }

@@ -1,9 +1,9 @@
 package dispatch
 
 import (
-	"bytes"
 	"errors"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,18 +20,26 @@ type task struct {
 }
 
 // sender delivers one partner's postbacks: its own queue, workers and
-// keep-alive client, so that it cannot slow another partner down.
+// keep-alive client, so that it cannot slow another partner down. The
+// scheduler makes, feeds and retires it; nothing else sends on its queue.
 type sender struct {
 	d            *Dispatcher
-	partner      atomic.Pointer[Partner]
+	partner      atomic.Pointer[Partner] // as of the last config with this sender
 	allowPrivate bool
+	timeout      time.Duration
+	maxConns     int
 	client       *fasthttp.Client
 	queue        chan task
-	wg           sync.WaitGroup
-	closeOnce    sync.Once
+	retired      atomic.Bool
 
-	// The breaker: after breakerThreshold consecutive failed attempts the
-	// partner is not sent to until openUntil, which doubles each time it
+	// fullPass is the scheduler pass that found the queue full (scheduler
+	// only); wantRoom asks the workers to wake the scheduler once the queue
+	// has drained to half.
+	fullPass uint64
+	wantRoom atomic.Bool
+
+	// The breaker: after breakerThreshold consecutive retryable failures
+	// the partner is not sent to until openUntil, which doubles each time it
 	// trips again, from retry.base up to retry.max_interval.
 	mu        sync.Mutex
 	failures  int
@@ -46,23 +54,24 @@ func newSender(d *Dispatcher, p *Partner, allowPrivate bool) *sender {
 	s := &sender{
 		d:            d,
 		allowPrivate: allowPrivate,
+		timeout:      pc.Timeout,
+		maxConns:     pc.MaxConns,
 		queue:        make(chan task, 4*pc.MaxConns),
 		client: &fasthttp.Client{
-			Name:                          "clickedge/" + d.o.Version,
-			MaxConnsPerHost:               pc.MaxConns,
-			ReadTimeout:                   pc.Timeout,
-			WriteTimeout:                  pc.Timeout,
-			MaxIdleConnDuration:           90 * time.Second,
-			Dial:                          Dialer(allowPrivate, pc.Timeout),
-			DisablePathNormalizing:        true,
-			NoDefaultUserAgentHeader:      false,
-			DisableHeaderNamesNormalizing: false,
-			MaxResponseBodySize:           64 << 10,
+			Name:                   "clickedge/" + d.o.Version,
+			MaxConnsPerHost:        pc.MaxConns,
+			MaxConnWaitTimeout:     pc.Timeout,
+			ReadTimeout:            pc.Timeout,
+			WriteTimeout:           pc.Timeout,
+			MaxIdleConnDuration:    90 * time.Second,
+			Dial:                   Dialer(allowPrivate, pc.Timeout),
+			DisablePathNormalizing: true,
+			MaxResponseBodySize:    64 << 10,
 		},
 	}
 	s.partner.Store(p)
 	for range pc.MaxConns {
-		s.wg.Add(1)
+		d.workers.Add(1)
 		go s.work()
 	}
 	return s
@@ -70,11 +79,8 @@ func newSender(d *Dispatcher, p *Partner, allowPrivate bool) *sender {
 
 // sameConfig reports whether p would build the same client as s has.
 func (s *sender) sameConfig(p *config.Partner, allowPrivate bool) bool {
-	old := s.partner.Load().Config
-	return old.MaxConns == p.MaxConns && old.Timeout == p.Timeout && s.allowPrivate == allowPrivate
+	return s.maxConns == p.MaxConns && s.timeout == p.Timeout && s.allowPrivate == allowPrivate
 }
-
-func (s *sender) setPartner(p *Partner) { s.partner.Store(p) }
 
 func (s *sender) enqueue(t task) bool {
 	select {
@@ -85,8 +91,23 @@ func (s *sender) enqueue(t task) bool {
 	}
 }
 
-func (s *sender) close() { s.closeOnce.Do(func() { close(s.queue) }) }
-func (s *sender) wait()  { s.wg.Wait() }
+// markFull records that pass found the queue full and asks to be woken
+// when it has room again.
+func (s *sender) markFull(pass uint64) {
+	s.fullPass = pass
+	s.wantRoom.Store(true)
+	if len(s.queue) <= cap(s.queue)/2 && s.wantRoom.CompareAndSwap(true, false) {
+		s.d.wakeUp() // the workers drained it meanwhile
+	}
+}
+
+// retire stops s: the attempts on the wire finish and are recorded, the
+// queued postbacks are released unsent. Scheduler only.
+func (s *sender) retire() {
+	if !s.retired.Swap(true) {
+		close(s.queue)
+	}
+}
 
 func (s *sender) breakerOpenUntil(now int64) int64 {
 	s.mu.Lock()
@@ -97,11 +118,19 @@ func (s *sender) breakerOpenUntil(now int64) int64 {
 	return 0
 }
 
-func (s *sender) observe(ok bool, now time.Time) {
+// observe feeds the breaker: healthy is false for a retryable failure
+// (5xx, 408, 429, timeout, connection error). A 4xx is a partner that is
+// up and refusing one postback; it does not hold the others back.
+func (s *sender) observe(healthy bool, now time.Time, r config.Retry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ok {
+	if healthy {
 		s.failures, s.trips, s.openUntil = 0, 0, 0
+		return
+	}
+	if s.openUntil > now.UnixMilli() {
+		// Attempts that were on the wire when it tripped: already counted
+		// in, they must not trip it again (and double its period) each.
 		return
 	}
 	s.failures++
@@ -110,57 +139,93 @@ func (s *sender) observe(ok bool, now time.Time) {
 	}
 	s.failures = 0
 	s.trips++
-	r := s.partner.Load().Config.Retry
 	s.openUntil = now.Add(backoff(r, s.trips)).UnixMilli()
 }
 
+// heldBack is the result for j, due at dueAt, while the breaker is open:
+// rescheduled to when it closes, or failed if that is past max_age.
+func (s *sender) heldBack(j *Job, dueAt, now int64) result {
+	until := s.breakerOpenUntil(now)
+	res := result{id: j.ID, job: j, dueAt: dueAt, outcome: retry, next: max(until, now)}
+	p := s.d.partnerFor(s, j)
+	if until > j.FirstDue+p.Config.Retry.MaxAge.Milliseconds() {
+		res.outcome, res.tried = fail, true
+		res.attempt = Attempt{Time: now, Error: "max_age reached while the partner's breaker was open"}
+	}
+	return res
+}
+
 func (s *sender) work() {
-	defer s.wg.Done()
+	defer s.d.workers.Done()
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
-	var urlBuf, bodyBuf, sigBuf []byte
+	var bufs attemptBufs
 	for t := range s.queue {
-		p := s.partner.Load()
-		s.d.results <- s.attempt(p, t, req, resp, &urlBuf, &bodyBuf, &sigBuf)
+		if s.wantRoom.Load() && len(s.queue) <= cap(s.queue)/2 && s.wantRoom.CompareAndSwap(true, false) {
+			s.d.wakeUp()
+		}
+		if s.retired.Load() || s.d.stopping() {
+			s.d.release(t)
+			continue
+		}
+		now := s.d.now()
+		if s.breakerOpenUntil(now.UnixMilli()) > 0 {
+			s.d.results <- s.heldBack(t.job, t.dueAt, now.UnixMilli())
+			continue
+		}
+		s.d.results <- s.attempt(s.d.partnerFor(s, t.job), t, req, resp, &bufs, now)
 	}
 }
 
-// attempt sends one postback and judges the answer.
-func (s *sender) attempt(p *Partner, t task, req *fasthttp.Request, resp *fasthttp.Response, urlBuf, bodyBuf, sigBuf *[]byte) result {
-	j := t.job
-	now := s.d.now()
-	res := result{job: j, dueAt: t.dueAt}
+// attemptBufs are a worker's reusable render buffers.
+type attemptBufs struct{ url, body, sig []byte }
+
+// buildRequest renders j into req as partner p sends it at now: method,
+// URL, JSON body for POST, signature when p has a secret. It is false when
+// p has no template for j.
+func buildRequest(req *fasthttp.Request, p *Partner, j *Job, now time.Time, b *attemptBufs) bool {
 	var ok bool
-	*urlBuf, ok = RenderURL((*urlBuf)[:0], p, j, now)
+	b.url, ok = RenderURL(b.url[:0], p, j, now)
 	if !ok {
-		res.outcome = fail
-		res.attempt = &Attempt{Time: now.UnixMilli(), Error: "partner has no template for " + j.Kind + " " + j.EventName}
-		return res
+		return false
 	}
 	req.Reset()
-	resp.Reset()
 	req.Header.DisableNormalizing()
 	req.URI().DisablePathNormalizing = true
-	req.SetRequestURIBytes(*urlBuf)
+	req.SetRequestURIBytes(b.url)
 	req.Header.SetMethod(p.Config.Method)
-	*bodyBuf = (*bodyBuf)[:0]
+	b.body = b.body[:0]
 	if p.Config.Method == fasthttp.MethodPost {
-		*bodyBuf = RenderBody(*bodyBuf, p, j, now)
+		b.body = RenderBody(b.body, p, j, now)
 		req.Header.SetContentType("application/json")
-		req.SetBody(*bodyBuf)
+		req.SetBody(b.body)
 	}
 	if p.Config.Secret != "" {
-		*sigBuf = AppendSignature((*sigBuf)[:0], []byte(p.Config.Secret), now.Unix(),
-			[]byte(p.Config.Method), req.URI().RequestURI(), *bodyBuf)
-		req.Header.SetBytesV(SignatureHeader, *sigBuf)
+		b.sig = AppendSignature(b.sig[:0], []byte(p.Config.Secret), now.Unix(),
+			[]byte(p.Config.Method), req.URI().RequestURI(), b.body)
+		req.Header.SetBytesV(SignatureHeader, b.sig)
 	}
+	return true
+}
+
+// attempt sends one postback and judges the answer.
+func (s *sender) attempt(p *Partner, t task, req *fasthttp.Request, resp *fasthttp.Response, b *attemptBufs, now time.Time) result {
+	j := t.job
+	res := result{id: j.ID, job: j, dueAt: t.dueAt, tried: true}
+	a := &res.attempt
+	a.Time = now.UnixMilli()
+	if !buildRequest(req, p, j, now, b) {
+		res.outcome = fail
+		a.Error = "partner has no template for " + j.Kind + " " + j.EventName
+		return res
+	}
+	resp.Reset()
 	start := time.Now()
 	err := s.client.DoTimeout(req, resp, p.Config.Timeout)
 	latency := time.Since(start)
-	a := &Attempt{Time: now.UnixMilli(), LatencyUS: latency.Microseconds()}
-	res.attempt = a
+	a.LatencyUS = latency.Microseconds()
 	deliveryHistogram(j.Partner).Update(latency.Seconds())
 	if err != nil {
 		a.Error = errorText(err)
@@ -172,20 +237,23 @@ func (s *sender) attempt(p *Partner, t task, req *fasthttp.Request, resp *fastht
 	} else {
 		a.StatusCode = resp.StatusCode()
 		res.outcome = classify(a.StatusCode)
-		if res.outcome == fail && a.StatusCode >= 300 && a.StatusCode < 400 {
+		if a.StatusCode >= 300 && a.StatusCode < 400 {
 			a.Error = "redirect not followed"
 		}
 	}
-	s.observe(res.outcome == delivered, now)
+	r := p.Config.Retry
+	// Backoff and max_age count from when the answer came: a timeout of
+	// several seconds must not make the next try due in the past.
+	end := s.d.now()
+	s.observe(res.outcome != retry, end, r)
 	if res.outcome != retry {
 		return res
 	}
-	r := p.Config.Retry
-	wait := backoff(r, len(j.Attempts)+1)
-	if a.StatusCode == 429 || a.StatusCode == 503 {
-		wait = max(wait, retryAfter(resp.Header.Peek("Retry-After"), now))
+	wait := backoff(r, j.triesSince(j.FirstDue)+1)
+	if err == nil {
+		wait = max(wait, retryAfter(resp.Header.Peek(fasthttp.HeaderRetryAfter), end))
 	}
-	next := now.Add(wait)
+	next := end.Add(wait)
 	if next.After(time.UnixMilli(j.FirstDue).Add(r.MaxAge)) {
 		res.outcome = fail
 		if a.Error == "" {
@@ -211,9 +279,6 @@ func errorText(err error) string {
 	if errors.As(err, &ue) {
 		return ue.Err.Error()
 	}
-	msg := err.Error()
-	if i := bytes.IndexByte([]byte(msg), '\n'); i >= 0 {
-		msg = msg[:i]
-	}
+	msg, _, _ := strings.Cut(err.Error(), "\n")
 	return msg
 }

@@ -1,0 +1,191 @@
+package dispatch
+
+import (
+	"fmt"
+	"net"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/clickedge/clickedge/store"
+)
+
+// The dispatcher is measured against the ceiling of what it does: a bare
+// fasthttp.HostClient loop, max_conns goroutines deep, against the same
+// local keep-alive sink in the same run. The goal is dispatcher >= 0.8 ×
+// bare. A dispatcher run includes the store's work for each postback: its
+// commit to the outbox in batches of 1000 (as conversions would, alongside
+// delivery), the scheduler reading it, the result written back.
+//
+//	go test ./dispatch -run '^$' -bench DispatcherVsHostClient -benchtime 50000x -count 5
+
+const benchConns = 64
+
+// benchSink is a fasthttp sink that answers 200 and counts.
+type benchSink struct {
+	addr string
+	n    atomic.Int64
+	srv  *fasthttp.Server
+	hc   *fasthttp.HostClient // the bare loop's, kept across rounds
+}
+
+func newBenchSink(b *testing.B) *benchSink {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &benchSink{addr: ln.Addr().String()}
+	s.hc = &fasthttp.HostClient{Addr: s.addr, MaxConns: benchConns, Name: "clickedge/bench"}
+	s.srv = &fasthttp.Server{
+		Handler: func(ctx *fasthttp.RequestCtx) { s.n.Add(1) },
+		Logger:  discardLogger{},
+	}
+	go s.srv.Serve(ln)
+	b.Cleanup(func() { s.srv.Shutdown() })
+	return s
+}
+
+// benchURL is the rendered size and shape of a real postback.
+func benchURL(addr string) string {
+	return "http://" + addr + "/pb?event=purchase&click_id=clk%20123456&event_id=ev-123456-abcdef&rev=9.99&cur=USD&gaid=38400000-8cf0-11bd-b23e-10b96e40000d"
+}
+
+// runBare sends n requests from benchConns goroutines and returns the
+// elapsed time.
+func runBare(b *testing.B, snk *benchSink, n int) time.Duration {
+	hc := snk.hc
+	url := benchURL(snk.addr)
+	var left atomic.Int64
+	left.Store(int64(n))
+	var wg sync.WaitGroup
+	began := time.Now()
+	for range benchConns {
+		wg.Go(func() {
+			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+			defer fasthttp.ReleaseRequest(req)
+			defer fasthttp.ReleaseResponse(resp)
+			for left.Add(-1) >= 0 {
+				req.SetRequestURI(url)
+				if err := hc.Do(req, resp); err != nil || resp.StatusCode() != 200 {
+					b.Errorf("bare: %v %d", err, resp.StatusCode())
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(began)
+}
+
+// dispatcherRig is a dispatcher over a fresh store posting to a sink.
+type dispatcherRig struct {
+	st  *store.Store
+	snk *benchSink
+	d   *Dispatcher
+}
+
+func newDispatcherRig(b *testing.B, dur store.Durability) *dispatcherRig {
+	r := &dispatcherRig{st: openStore(b, dur), snk: newBenchSink(b)}
+	cfg := parseConfig(b, true, fmt.Sprintf(`  net:
+    events:
+      purchase: "http://%s/pb?event={event_name}&click_id={click_id}&event_id={event_id}&rev={revenue}&cur={currency}&gaid={gaid}"
+    max_conns: %d
+`, r.snk.addr, benchConns))
+	r.d = start(b, r.st, cfg, nil)
+	return r
+}
+
+// run enqueues n postbacks in batches of 1000, as conversions commit them,
+// and returns the time until the sink has them all and the store has
+// recorded them all.
+func (r *dispatcherRig) run(b *testing.B, n int) time.Duration {
+	const batch = 1000
+	b.StopTimer() // the conversions' work, not the dispatcher's
+	now := time.Now()
+	payloads := make([][]byte, n)
+	ids := make([]uint64, n)
+	for i := range payloads {
+		j := newJob(r.st, "net", "event", now)
+		ids[i] = j.ID
+		payloads[i] = AppendJob(nil, j)
+	}
+	base := r.snk.n.Load()
+	runtime.GC()
+	b.StartTimer()
+	began := time.Now()
+	go func() {
+		for i := 0; i < n; i += batch {
+			end := min(i+batch, n)
+			due := time.Now().UnixMilli()
+			err := r.st.Update(func(w *store.Writer) error {
+				for k := i; k < end; k++ {
+					w.OutboxPut(store.QueuePostback, ids[k], store.StatusPending, due, payloads[k])
+				}
+				return nil
+			})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			r.d.Notify(end - i)
+		}
+	}()
+	for r.snk.n.Load()-base < int64(n) || r.d.depth.Load() > 0 {
+		time.Sleep(50 * time.Microsecond)
+	}
+	return time.Since(began)
+}
+
+func perSecond(n int, d time.Duration) float64 { return float64(n) / d.Seconds() }
+
+func BenchmarkDispatcherVsHostClient(b *testing.B) {
+	b.Run("bare", func(b *testing.B) {
+		snk := newBenchSink(b)
+		b.ReportAllocs()
+		b.ResetTimer()
+		el := runBare(b, snk, b.N)
+		b.ReportMetric(perSecond(b.N, el), "postbacks/s")
+	})
+	for _, dur := range []struct {
+		name string
+		d    store.Durability
+	}{{"async", store.Async}, {"sync", store.Sync}} {
+		b.Run("dispatcher/"+dur.name, func(b *testing.B) {
+			r := newDispatcherRig(b, dur.d)
+			b.ReportAllocs()
+			b.ResetTimer()
+			el := r.run(b, b.N)
+			b.ReportMetric(perSecond(b.N, el), "postbacks/s")
+		})
+	}
+	// ratio runs both on b.N postbacks each, interleaved in rounds so that
+	// the machine's drift (other tenants, CPU frequency) falls on both
+	// alike, and reports dispatcher/bare.
+	for _, dur := range []struct {
+		name string
+		d    store.Durability
+	}{{"async", store.Async}, {"sync", store.Sync}} {
+		b.Run("ratio/"+dur.name, func(b *testing.B) {
+			r := newDispatcherRig(b, dur.d)
+			bareSnk := newBenchSink(b)
+			const rounds = 5
+			var bare, disp time.Duration
+			b.ResetTimer()
+			for i := range rounds {
+				n := b.N/rounds + min(1, b.N%rounds-i)
+				if n <= 0 {
+					continue
+				}
+				bare += runBare(b, bareSnk, n)
+				disp += r.run(b, n)
+			}
+			b.ReportMetric(perSecond(b.N, bare), "bare-postbacks/s")
+			b.ReportMetric(perSecond(b.N, disp), "dispatcher-postbacks/s")
+			b.ReportMetric(bare.Seconds()/disp.Seconds(), "ratio")
+		})
+	}
+}
