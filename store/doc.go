@@ -15,8 +15,8 @@
 //	'i' install_id                                  -> install record
 //	'e' event_id                                    -> conversion record
 //	's' install_id                                  -> event_id of the install's signup
-//	'o' queue(1) id(8)                              -> outbox payload
-//	'q' queue(1) status(1) at(8) id(8)              -> ""  outbox index by status and time
+//	'o' queue(1) id(8)                              -> status(1) at(8): where the entry stands
+//	'q' queue(1) status(1) at(8) id(8)              -> outbox payload, by status and time
 //
 // bucket is the unix second at which the click's retention bucket starts;
 // inv is the click's unix second with its bits inverted, so a forward scan of

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -175,5 +176,42 @@ func TestOutboxDurableAsync(t *testing.T) {
 	s = openOpts(t, Options{Dir: dir, Durability: Async, Now: clk.Now})
 	if n, err := s.OutboxCount(QueuePostback, StatusPending); n != 1 || err != nil {
 		t.Fatalf("OutboxCount after reopen = %d, %v", n, err)
+	}
+}
+
+// A scan reads each entry's payload from the same snapshot as its index
+// position: an entry moved (with a new payload) while a scan runs is seen
+// where it was, with the payload it had there.
+func TestOutboxScanSnapshot(t *testing.T) {
+	s := openTest(t, Async)
+	put := func(id uint64, at int64, p string) {
+		if err := s.Update(func(w *Writer) error { w.OutboxPut(QueuePostback, id, StatusPending, at, []byte(p)); return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(1, 10, "one@10")
+	put(2, 20, "two@20")
+	var seen []string
+	err := s.OutboxScan(QueuePostback, StatusPending, 0, 1000, false, 0, func(e OutboxEntry) bool {
+		if e.ID == 1 {
+			// The recorder reschedules entry 2 while the scan runs.
+			if err := s.Update(func(w *Writer) error {
+				w.OutboxMove(QueuePostback, 2, StatusPending, 20, StatusPending, 500, []byte("two@500"))
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		seen = append(seen, fmt.Sprintf("%d@%d=%s", e.ID, e.At, e.Payload))
+		return true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(seen, " "), "1@10=one@10 2@20=two@20"; got != want {
+		t.Fatalf("scan saw %q, want %q", got, want)
+	}
+	if p, err := s.OutboxGet(QueuePostback, 2); err != nil || string(p) != "two@500" {
+		t.Fatalf("OutboxGet after the move = %q, %v", p, err)
 	}
 }
