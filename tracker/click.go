@@ -121,7 +121,11 @@ func (t *Tracker) fillClientFields(ctx *fasthttp.RequestCtx, cfg *config.Config,
 		lines = ctx.Request.Header.PeekAll(cfg.ClientIPHeader)
 	}
 	in.SetClientIPLines(peer.Unmap(), lines, cfg.TrustedProxies)
-	if cfg.CountryHeader != "" && in.Click.Country == nil {
+	// The country header is the CDN's word: with trusted_proxies set, only
+	// a trusted peer's is believed, as with the client IP header; a client
+	// talking to the edge directly could otherwise claim any country.
+	if cfg.CountryHeader != "" && in.Click.Country == nil &&
+		(len(cfg.TrustedProxies) == 0 || isTrusted(peer.Unmap(), cfg.TrustedProxies)) {
 		if v := ctx.Request.Header.Peek(cfg.CountryHeader); len(v) > 0 && len(v) <= 8 {
 			in.Click.Country = in.keep(v)
 		}

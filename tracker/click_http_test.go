@@ -544,7 +544,7 @@ func TestClickParameters(t *testing.T) {
 		"idfa": {"6D92078A-8246-4BA4-AE5B-76104861E7DC"}, "oaid": {"e1f2a3b4c5d6"}, "ip": {"203.0.113.10"},
 		"user_agent": {long}, "unknown": {"ignored"},
 	}
-	r := e.do(t, clickReq{uri: "/?" + q.Encode(), ua: clickDesktopUA, header: []string{"CF-IPCountry", "IN"}})
+	r := e.do(t, clickReq{uri: "/?" + q.Encode(), ua: clickDesktopUA, peer: "10.1.2.3:80", header: []string{"CF-IPCountry", "IN"}})
 	r.check302(t, clickPlayLocation(clickPlayURL, "all-1", clickCampaign))
 	want := map[string]string{
 		"click_id": "all-1", "campaign": clickCampaign, "app": "com.example.app", "time": "2026-11-26T12:00:00Z",
@@ -748,6 +748,7 @@ func TestClickClientIP(t *testing.T) {
 		{"af_ip parameter wins", clickPeer, "&af_ip=192.0.2.78", nil, "192.0.2.78", ""},
 		{"country header", "10.1.2.3:80", "", []string{xff, "203.0.113.9", "CF-IPCountry", "IN"}, "203.0.113.9", "IN"},
 		{"country header, overlong, ignored", "10.1.2.3:80", "", []string{"CF-IPCountry", "Narnia and beyond"}, "10.1.2.3", ""},
+		{"untrusted peer's country header is ignored", clickPeer, "", []string{"CF-IPCountry", "IN"}, clickPeerIP, ""},
 	}
 	for i, row := range rows {
 		t.Run(row.name, func(t *testing.T) {
