@@ -36,9 +36,10 @@ bench-attribution:
 bench-edge: build
 	bash bench/edge/run.sh
 
-FUZZ_TARGETS := ./tracker:FuzzClickParse ./tracker:FuzzUserAgent ./tracker:FuzzParseConversionJSON \
-	./tracker:FuzzParseDecimal ./dispatch:FuzzRender ./store:FuzzClickCodec ./store:FuzzInstallRecord \
-	./config:FuzzParse
+FUZZ_TARGETS := ./tracker:FuzzClickParse ./tracker:FuzzUserAgent ./tracker:FuzzAppendSanitized \
+	./tracker:FuzzParseConversionJSON ./tracker:FuzzParseConversionForm ./tracker:FuzzParseDecimal \
+	./tracker:FuzzClickIDFromReferrer ./dispatch:FuzzRender ./dispatch:FuzzJobCodec \
+	./store:FuzzClickCodec ./store:FuzzInstallRecord ./config:FuzzParse
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
