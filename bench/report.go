@@ -175,7 +175,7 @@ func (r *Report) WriteTable(w io.Writer) {
 	for _, si := range r.series() {
 		p := si.s.Latency
 		fmt.Fprintf(w, "%-12s %-44s %8d %9s %9s %9s %9s %9s\n", si.key, si.what, si.s.Count,
-			fmtMS(p.P50), fmtMS(p.P90), fmtMS(p.P99), fmtMS(p.P999), fmtMS(p.Max))
+			loadtest.FormatMS(p.P50), loadtest.FormatMS(p.P90), loadtest.FormatMS(p.P99), loadtest.FormatMS(p.P999), loadtest.FormatMS(p.Max))
 	}
 }
 
@@ -190,18 +190,4 @@ func settingText(v any) string {
 		return v.String()
 	}
 	return fmt.Sprint(v)
-}
-
-// fmtMS keeps about three significant digits, which is what the histogram
-// holds.
-func fmtMS(ms float64) string {
-	switch {
-	case ms >= 100:
-		return fmt.Sprintf("%.0f", ms)
-	case ms >= 10:
-		return fmt.Sprintf("%.1f", ms)
-	case ms >= 1:
-		return fmt.Sprintf("%.2f", ms)
-	}
-	return fmt.Sprintf("%.3f", ms)
 }

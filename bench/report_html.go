@@ -5,6 +5,8 @@ import (
 	"io"
 	"maps"
 	"slices"
+
+	"github.com/clickedge/clickedge/loadtest"
 )
 
 // seriesColors are distinguishable for the common colour blindnesses.
@@ -33,7 +35,7 @@ func (r *Report) writeHTML(w io.Writer) error {
 	pg := htmlPage{Host: r.Machine["hostname"], Time: r.Machine["time"]}
 	for k, si := range r.series() {
 		p := si.s.Latency
-		ms := fmtMS
+		ms := loadtest.FormatMS
 		if si.s.Count == 0 {
 			ms = func(float64) string { return "–" }
 		}

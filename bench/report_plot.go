@@ -5,6 +5,8 @@ import (
 	"html"
 	"math"
 	"strings"
+
+	"github.com/clickedge/clickedge/loadtest"
 )
 
 // The percentile axis counts nines: x = -log10(1 - q), so 0 is 0%, 1 is 90%,
@@ -117,7 +119,7 @@ func plotSVG(si seriesInfo, color string) string {
 
 	// Max, to the right of the curve's end.
 	mx := si.s.Latency.Max
-	fmt.Fprintf(&b, `<text x="%d" y="%.1f" class="maxlbl">max %s ms</text>`, padL+innerW+8, max(Y(min(mx, ymax)), padT+10)+4, fmtMS(mx))
+	fmt.Fprintf(&b, `<text x="%d" y="%.1f" class="maxlbl">max %s ms</text>`, padL+innerW+8, max(Y(min(mx, ymax)), padT+10)+4, loadtest.FormatMS(mx))
 
 	p := si.s.Latency
 	marks := []struct {
@@ -147,10 +149,10 @@ func plotSVG(si seriesInfo, color string) string {
 	for _, m := range marks {
 		x, y := X(m.x), Y(m.v)
 		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="%g" style="fill:%s" class="mark"/>`, x, y, markerRadius, color)
-		text := fmt.Sprintf("%s %s ms", m.name, fmtMS(m.v))
+		text := fmt.Sprintf("%s %s ms", m.name, loadtest.FormatMS(m.v))
 		lx, ly, anchor := placeLabel(x, y, float64(len(text))*labelCharW, &taken)
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="lbl" text-anchor="%s"><tspan class="pn">%s</tspan> %s ms</text>`,
-			lx, ly, anchor, m.name, fmtMS(m.v))
+			lx, ly, anchor, m.name, loadtest.FormatMS(m.v))
 	}
 	b.WriteString(`</svg>`)
 	return b.String()

@@ -52,7 +52,7 @@ func (r *Result) WriteTable(w io.Writer) {
 			}
 		}
 		fmt.Fprintf(w, "%-8s %9d %7d %9s %9s %9s %9s %9s\n", name, n, e,
-			fmtMS(p.P50), fmtMS(p.P90), fmtMS(p.P99), fmtMS(p.P999), fmtMS(p.Max))
+			FormatMS(p.P50), FormatMS(p.P90), FormatMS(p.P99), FormatMS(p.P999), FormatMS(p.Max))
 	}
 	for _, k := range kindNames {
 		if kr := r.ByKind[k]; kr != nil && kr.Requests > 0 {
@@ -78,8 +78,9 @@ func fmtErrors(m map[string]int64) string {
 	return strings.Join(parts, ", ")
 }
 
-// fmtMS shows three significant digits, which is what the histogram keeps.
-func fmtMS(ms float64) string {
+// FormatMS formats a latency in milliseconds with three significant digits,
+// which is what the histogram keeps.
+func FormatMS(ms float64) string {
 	switch {
 	case ms >= 100:
 		return fmt.Sprintf("%.0f", ms)
