@@ -22,7 +22,7 @@ package dispatch
 //     postbacks instead, so a dead host is not hammered and its backlog
 //     costs one write per postback per breaker period.
 //   - the recorder collects the workers' results, lets them gather for a
-//     millisecond, and writes them back in one batch (delivered,
+//     few milliseconds, and writes them back in one batch (delivered,
 //     rescheduled with backoff, or failed), so the cost of a commit and its
 //     fsync is shared by every postback that finished meanwhile.
 //
@@ -32,7 +32,8 @@ package dispatch
 // once, and partners dedupe by {event_id}.
 //
 // The scheduler's first version read the index from time 0 in batches of a
-// few thousand on every wake-up. Three things broke it:
+// few thousand on every wake-up. Three things broke it, and the fix for
+// the third needed a fourth:
 //
 //   - Staleness. A Pebble iterator is a snapshot. When the recorder moved a
 //     postback (delivered, or retried later) and dropped it from the
@@ -57,12 +58,23 @@ package dispatch
 //     their due time before their batch commits), a queue that was full, an
 //     attempt recorded late, a redrive, a released task. Every
 //     fullScanEvery a pass starts from 0 as a backstop.
+//   - Late windows. Reading lateMargin back on every Notify walked a
+//     quarter second of deletions and entries in flight (thousands at a
+//     high delivery rate) before the pass reached the new conversions, and
+//     a busy edge notifies dozens of times a second. Now a pass reads
+//     forwards from where the last one ended first, and reads the late
+//     window behind that (one window for every Notify since) only when the
+//     queues still have room; a window that has waited lateDeferPasses
+//     passes is read first, as a carry.
 //
-// Reading an entry costs the store a point lookup of its payload, so a pass
-// avoids reading again what it has handed out: a pass that stopped because
-// every queue was full remembers the exact entry, and the next one reads
-// that millisecond backwards down to it — a batch of conversions shares one
-// millisecond, thousands of entries mostly in flight — before going on.
+// A pass that stops before the end — every queue full, or BatchSize handed
+// out — remembers the exact entry (time and id) it stopped at, and the next
+// one resumes there with a seek (store.OutboxScanFrom): a batch of
+// conversions shares one millisecond, thousands of entries mostly in flight
+// or already deleted, and re-reading that millisecond from its start on
+// every pass walked them all again. (An earlier version read the
+// millisecond's tail backwards down to the entry into a buffer, copying
+// every payload, and forwards from its start when the tail was too long.)
 //
 // Senders are made and retired by the scheduler alone, so a queue is never
 // closed under a send; SetConfig only publishes the compiled partners, which
@@ -104,8 +116,14 @@ const (
 	// fullScanEvery is how often a pass reads the pending index from 0,
 	// catching entries put further back than anything tracks.
 	fullScanEvery = 30 * time.Second
-	// recordLinger is how long the recorder lets results gather.
-	recordLinger = time.Millisecond
+	// recordLinger is how long the recorder lets results gather (unless
+	// every postback in flight is in the batch already). 1ms made ~3x the
+	// commits, each with its fsync, for no gain; 3ms measured better, 6ms
+	// no better than 3.
+	recordLinger = 3 * time.Millisecond
+	// lateDeferPasses is how many passes a late window waits at most for a
+	// pass whose queues have room.
+	lateDeferPasses = 64
 )
 
 // Dispatcher delivers the store's pending postbacks. Start it once; Stop
@@ -148,12 +166,12 @@ type Dispatcher struct {
 	senders    map[string]*sender
 	sendersFor *partnerSet
 	passNo     uint64
-	lastPassAt int64 // unix ms
-	lastFullAt int64 // unix ms; 0: never
-	carry      pos   // lowest position left due by the last pass
+	lastPassAt int64  // unix ms
+	lastFullAt int64  // unix ms; 0: never
+	carry      pos    // lowest position left due by the last pass
+	lateFrom   int64  // unix ms: a late window not yet read; MaxInt64: none
+	lateSince  uint64 // the pass that opened it
 	out        []result
-	tail       []tailEntry
-	tailBuf    []byte
 
 	recBuf []byte // the recorder's encoding buffer
 }
@@ -174,7 +192,8 @@ type result struct {
 	outcome outcome
 	next    int64 // unix ms of the next try, for retry
 	attempt Attempt
-	tried   bool // attempt is set
+	tried   bool       // attempt is set
+	enc     encodedJob // job's payload as read, when kept
 }
 
 // New returns a dispatcher over o.Store; Start begins delivery.
@@ -200,6 +219,7 @@ func New(o Options) *Dispatcher {
 		inFlight:  make(map[uint64]struct{}),
 		senders:   make(map[string]*sender),
 		carry:     noPos,
+		lateFrom:  math.MaxInt64,
 	}
 	d.rescanFrom.Store(math.MaxInt64)
 	if o.Config != nil {
@@ -392,6 +412,7 @@ type passState struct {
 	open   int // senders whose queue has room
 	handed int
 	more   bool  // stopped at BatchSize: go again at once
+	full   bool  // stopped because every queue was full
 	next   int64 // the first entry not yet due; 0: none seen
 	done   bool  // stop scanning
 }
@@ -410,64 +431,55 @@ func (d *Dispatcher) pass() time.Duration {
 	d.mu.Unlock()
 
 	// The last pass saw everything due then. Since: conversions committed
-	// (at most lateMargin behind it), and what rescanFrom and carry say.
+	// (at most lateMargin behind it: see lateFrom), and what rescanFrom and
+	// carry say.
 	from := d.lastPassAt + 1
 	if d.notified.Swap(false) {
-		from = d.lastPassAt - lateMargin.Milliseconds()
+		if d.lateFrom == math.MaxInt64 {
+			d.lateSince = d.passNo
+		}
+		d.lateFrom = min(d.lateFrom, d.lastPassAt-lateMargin.Milliseconds())
 	}
 	from = min(from, d.rescanFrom.Swap(math.MaxInt64))
 	if d.lastFullAt == 0 || ps.now-d.lastFullAt >= fullScanEvery.Milliseconds() || ps.now < d.lastPassAt {
 		// First, periodic, or the clock went back: from 0.
-		from, d.lastFullAt = 0, ps.now
+		from, d.lastFullAt, d.lateFrom = 0, ps.now, math.MaxInt64
 	}
 	carry := d.carry
+	if d.lateFrom != math.MaxInt64 && d.passNo-d.lateSince >= lateDeferPasses {
+		// Busy for too long: read the late window first, as a carry.
+		carry = min2(carry, pos{d.lateFrom, 0})
+		d.lateFrom = math.MaxInt64
+	}
 	d.lastPassAt, d.carry = ps.now, noPos
 	d.passNo++
 
-	var err error
-	if carry.at < from && carry.at <= ps.now {
-		// The last pass stopped inside this millisecond, where a batch of
-		// conversions may have put thousands, most of them now in flight.
-		// Read its tail backwards down to where the last pass stopped, so
-		// that those in flight are not read again, then go on forwards.
-		d.tail = d.tail[:0]
-		d.tailBuf = d.tailBuf[:0]
-		whole := true
-		err = d.st.OutboxScan(store.QueuePostback, store.StatusPending, carry.at, carry.at+1, true, 0, func(e store.OutboxEntry) bool {
-			if int64(e.ID) < carry.id {
-				return false
-			}
-			if len(d.tail) == 4*d.o.BatchSize {
-				whole = false // too long to hold: read it forwards
-				return false
-			}
-			d.tailBuf = append(d.tailBuf, e.Payload...)
-			d.tail = append(d.tail, tailEntry{id: e.ID, end: len(d.tailBuf)})
-			return true
-		})
-		if !whole {
-			d.tail = d.tail[:0]
-		}
-		for i := len(d.tail) - 1; i >= 0 && err == nil && !ps.done; i-- {
-			t := d.tail[i]
-			start := 0
-			if i > 0 {
-				start = d.tail[i-1].end
-			}
-			d.visit(&ps, store.OutboxEntry{ID: t.id, At: carry.at, Payload: d.tailBuf[start:t.end]})
-		}
-		from = carry.at + 1
-		if !whole {
-			from = carry.at
-		}
-	} else {
-		from = min(from, carry.at)
+	// The last pass may have stopped inside a millisecond where a batch of
+	// conversions put thousands, most of them now in flight: resume at the
+	// exact entry it stopped at, so that those before it are not read
+	// again.
+	start := pos{from, 0}
+	if carry.less(start) {
+		start = carry
 	}
-	if err == nil && !ps.done {
-		err = d.st.OutboxScan(store.QueuePostback, store.StatusPending, from, math.MaxInt64, false, 0, func(e store.OutboxEntry) bool {
+	scan := func(from, to pos) error {
+		return d.st.OutboxScanFrom(store.QueuePostback, store.StatusPending, from.at, uint64(from.id), to.at, uint64(to.id), func(e store.OutboxEntry) bool {
 			d.visit(&ps, e)
 			return !ps.done
 		})
+	}
+	err := scan(start, noPos)
+	if err == nil && d.lateFrom != math.MaxInt64 && !ps.full && !ps.more {
+		// The queues have room: read the late window behind start too.
+		// (When they are full it can wait for a pass that has room, or
+		// lateDeferPasses, rather than be walked, deletions and entries
+		// in flight, on every Notify.)
+		late := pos{d.lateFrom, 0}
+		d.lateFrom = math.MaxInt64
+		if late.less(start) {
+			ps.done = false
+			err = scan(late, start)
+		}
 	}
 	d.flush()
 	if err != nil {
@@ -483,13 +495,6 @@ func (d *Dispatcher) pass() time.Duration {
 		return min(time.Second, time.Duration(max(ps.next-now, 1))*time.Millisecond)
 	}
 	return time.Second
-}
-
-// tailEntry is an entry of a carried millisecond's tail, its payload in
-// tailBuf before end.
-type tailEntry struct {
-	id  uint64
-	end int
 }
 
 // visit decides what to do with one pending entry met by a pass.
@@ -513,7 +518,12 @@ func (d *Dispatcher) visit(ps *passState, e store.OutboxEntry) {
 		return
 	}
 	j := getJob()
-	if !ok || DecodeJob(e.Payload, j) != nil {
+	var enc encodedJob
+	var err error
+	if ok {
+		enc, err = decodeJob(e.Payload, j)
+	}
+	if !ok || err != nil {
 		putJob(j)
 		d.log.Error("dispatch: undecodable postback moved to failed", "id", e.ID)
 		d.emit(result{id: e.ID, raw: append([]byte(nil), e.Payload...), dueAt: e.At, outcome: fail})
@@ -529,7 +539,7 @@ func (d *Dispatcher) visit(ps *passState, e store.OutboxEntry) {
 		d.emit(s.heldBack(j, e.At, ps.now))
 		return
 	}
-	if !s.enqueue(task{job: j, dueAt: e.At}) {
+	if !s.enqueue(task{job: j, dueAt: e.At, enc: enc}) {
 		d.mu.Lock()
 		delete(d.inFlight, e.ID)
 		d.mu.Unlock()
@@ -537,7 +547,7 @@ func (d *Dispatcher) visit(ps *passState, e store.OutboxEntry) {
 		s.markFull(d.passNo)
 		d.carry = min2(d.carry, p)
 		if ps.open--; ps.open == 0 {
-			ps.done = true // every queue is full: the rest can wait
+			ps.done, ps.full = true, true // every queue is full: the rest can wait
 		}
 		return
 	}
@@ -583,10 +593,12 @@ func (d *Dispatcher) record() {
 		case r := <-d.results:
 			batch = append(batch, r)
 			d.collect(&batch)
-			if len(batch) < cap(batch) {
+			if len(batch) < cap(batch) && d.unrecorded() > len(batch) {
 				// Let results gather: one commit for many, and workers
 				// send without waking the recorder each time. Nothing
 				// waits on a record but the in-flight set and the gauge.
+				// (When the batch holds every postback in flight, none
+				// will come meanwhile: it is written at once.)
 				time.Sleep(recordLinger)
 				d.collect(&batch)
 			}
@@ -613,6 +625,13 @@ func (d *Dispatcher) record() {
 			}
 		}
 	}
+}
+
+// unrecorded counts the postbacks handed out whose result is not written.
+func (d *Dispatcher) unrecorded() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.inFlight) - len(d.done)
 }
 
 // recycle returns a written batch's jobs to the pool.
@@ -647,10 +666,19 @@ func (d *Dispatcher) write(batch []result) {
 			r := &batch[i]
 			payload := r.raw
 			if r.job != nil {
+				// Append the attempt to the payload as read when the job
+				// is unchanged otherwise (nothing changes it after its
+				// decode); encode it whole when attempts must be dropped.
+				ok := false
 				if r.tried {
-					r.job.addAttempt(r.attempt)
+					buf, ok = r.enc.appendWithAttempt(buf[:0], len(r.job.Attempts), r.attempt)
 				}
-				buf = AppendJob(buf[:0], r.job)
+				if !ok {
+					if r.tried {
+						r.job.addAttempt(r.attempt)
+					}
+					buf = AppendJob(buf[:0], r.job)
+				}
 				payload = buf
 			}
 			switch r.outcome {

@@ -819,8 +819,8 @@ func checkExactlyOnce(t testing.TB, snk *sink, n int) {
 
 // TestSameMillisecondBatch: a batch of conversions shares one millisecond,
 // far more entries than a partner's queue holds. Passes stop inside it and
-// resume where they stopped (reading its tail backwards, or forwards when
-// the tail is too long to hold); every postback goes out exactly once.
+// resume at the exact entry they stopped at; every postback goes out
+// exactly once.
 func TestSameMillisecondBatch(t *testing.T) {
 	for _, batchSize := range []int{8, 512} {
 		t.Run(fmt.Sprint("batch size ", batchSize), func(t *testing.T) {

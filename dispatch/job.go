@@ -106,9 +106,24 @@ func (j *Job) sizeHint() int {
 // DecodeJob decodes an outbox payload into j. The payload is copied once,
 // into one string that every field of j is a substring of.
 func DecodeJob(b []byte, j *Job) error {
+	_, err := decodeJob(b, j)
+	return err
+}
+
+// encodedJob is a job's payload as it was read, kept so that recording an
+// attempt appends to it instead of encoding every field again.
+type encodedJob struct {
+	src    string // the payload; "": none kept
+	attOff int    // where its attempt count begins
+	attEnd int    // where the count ends and the attempts begin
+}
+
+// decodeJob is DecodeJob, also returning the payload and where its
+// attempts are.
+func decodeJob(b []byte, j *Job) (encodedJob, error) {
 	d := jobDecoder{s: string(b)}
 	if d.byte() != jobVersion {
-		return fmt.Errorf("%w: version", errCorruptJob)
+		return encodedJob{}, fmt.Errorf("%w: version", errCorruptJob)
 	}
 	j.ID = d.uint()
 	j.Partner = d.str()
@@ -127,9 +142,11 @@ func DecodeJob(b []byte, j *Job) error {
 	}
 	j.ClickTime = d.int()
 	j.MatchType = d.str()
+	enc := encodedJob{src: d.s, attOff: d.off}
 	n := d.uint()
+	enc.attEnd = d.off
 	if n > maxKeptAttempts+1 {
-		return fmt.Errorf("%w: %d attempts", errCorruptJob, n)
+		return encodedJob{}, fmt.Errorf("%w: %d attempts", errCorruptJob, n)
 	}
 	j.Attempts = j.Attempts[:0]
 	if n > 0 && cap(j.Attempts) < int(n) {
@@ -140,9 +157,29 @@ func DecodeJob(b []byte, j *Job) error {
 		j.Attempts = append(j.Attempts, a)
 	}
 	if d.bad || d.off != len(d.s) {
-		return errCorruptJob
+		return encodedJob{}, errCorruptJob
 	}
-	return nil
+	return enc, nil
+}
+
+// appendWithAttempt appends the encoding of the job enc was decoded into,
+// with attempt a added, to dst: AppendJob of that job after addAttempt(a),
+// given the job was not changed since. ok is false when it cannot (no
+// payload kept, or the attempts are at maxKeptAttempts and one must go).
+func (enc *encodedJob) appendWithAttempt(dst []byte, n int, a Attempt) ([]byte, bool) {
+	if enc.src == "" || n >= maxKeptAttempts {
+		return dst, false
+	}
+	dst = slices.Grow(dst, len(enc.src)+4*binary.MaxVarintLen64+len(a.Error))
+	dst = append(dst, enc.src[:enc.attOff]...)
+	e := jobEncoder{b: dst}
+	e.uint(uint64(n + 1))
+	e.b = append(e.b, enc.src[enc.attEnd:]...)
+	e.int(a.Time)
+	e.int(int64(a.StatusCode))
+	e.int(a.LatencyUS)
+	e.str(a.Error)
+	return e.b, true
 }
 
 // peekPartner returns the partner name of an encoded job without decoding

@@ -171,3 +171,35 @@ func FuzzJobCodec(f *testing.F) {
 		}
 	})
 }
+
+// TestAppendWithAttempt: appending an attempt to the payload as read gives
+// the bytes AppendJob gives after addAttempt, for every attempt count; at
+// maxKeptAttempts it declines (one must be dropped).
+func TestAppendWithAttempt(t *testing.T) {
+	a := Attempt{Time: 1764115300003, StatusCode: 200, LatencyUS: 777, Error: "redirect not followed"}
+	for n := 0; n <= maxKeptAttempts; n++ {
+		j := renderJob()
+		for i := range n {
+			j.Attempts = append(j.Attempts, Attempt{Time: int64(i), StatusCode: 500 + i, LatencyUS: int64(i) << 20, Error: fmt.Sprint(i)})
+		}
+		var got Job
+		enc, err := decodeJob(AppendJob(nil, j), &got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, ok := enc.appendWithAttempt([]byte("junk"), len(got.Attempts), a)
+		if n == maxKeptAttempts {
+			if ok {
+				t.Fatalf("%d attempts: appended past maxKeptAttempts", n)
+			}
+			continue
+		}
+		got.addAttempt(a)
+		if want := AppendJob([]byte("junk"), &got); !ok || !bytes.Equal(b, want) {
+			t.Fatalf("%d attempts: ok %v\n got %x\nwant %x", n, ok, b, want)
+		}
+	}
+	if _, ok := (&encodedJob{}).appendWithAttempt(nil, 0, a); ok {
+		t.Fatal("appended with no payload kept")
+	}
+}

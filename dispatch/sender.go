@@ -17,6 +17,7 @@ import (
 type task struct {
 	job   *Job
 	dueAt int64
+	enc   encodedJob // job's payload as read
 }
 
 // sender delivers one partner's postbacks: its own queue, workers and
@@ -213,7 +214,7 @@ func buildRequest(req *fasthttp.Request, p *Partner, j *Job, now time.Time, b *a
 // attempt sends one postback and judges the answer.
 func (s *sender) attempt(p *Partner, t task, req *fasthttp.Request, resp *fasthttp.Response, b *attemptBufs, now time.Time) result {
 	j := t.job
-	res := result{id: j.ID, job: j, dueAt: t.dueAt, tried: true}
+	res := result{id: j.ID, job: j, dueAt: t.dueAt, tried: true, enc: t.enc}
 	a := &res.attempt
 	a.Time = now.UnixMilli()
 	if !buildRequest(req, p, j, now, b) {

@@ -15,7 +15,6 @@
 //	'i' install_id                                  -> install record
 //	'e' event_id                                    -> conversion record
 //	's' install_id                                  -> event_id of the install's signup
-//	'o' queue(1) id(8)                              -> status(1) at(8): where the entry stands
 //	'q' queue(1) status(1) at(8) id(8)              -> outbox payload, by status and time
 //
 // bucket is the unix second at which the click's retention bucket starts;
@@ -33,6 +32,11 @@
 // click_id) to find them by; that list was one more copy of every click_id
 // (22 of 208 bytes a click on disk) and made expiry write a tombstone per
 // click.
+//
+// An outbox entry is its 'q' key alone. An earlier layout also kept
+// 'o' queue(1) id(8) -> status(1) at(8), a locator rewritten on every put and
+// move for OutboxGet's sake; OutboxGet now scans the queue's index instead,
+// and OutboxDelete still deletes a locator an older store may hold.
 //
 // # Retention
 //

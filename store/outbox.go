@@ -69,13 +69,10 @@ type Writer struct {
 //
 // The payload is the value of the index key, so a scan reads entries and
 // their payloads from one iterator, in one snapshot, with no point lookup
-// per entry; the 'o' key only says where an entry stands, for OutboxGet.
+// per entry. The index key is the entry's only key: a put is one memtable
+// insert and a move two (an earlier layout also kept an 'o' locator key per
+// entry, rewritten on every put and move, that only OutboxGet read).
 func (w *Writer) OutboxPut(q Queue, id uint64, st Status, at int64, payload []byte) {
-	w.key = appendOutboxKey(w.key[:0], q, id)
-	var loc [9]byte
-	loc[0] = byte(st)
-	binary.BigEndian.PutUint64(loc[1:], uint64(at))
-	w.b.Set(w.key, loc[:], nil)
 	w.key = appendOutIdxKey(w.key[:0], q, st, at, id)
 	w.b.Set(w.key, payload, nil)
 }
@@ -88,7 +85,8 @@ func (w *Writer) OutboxMove(q Queue, id uint64, from Status, fromAt int64, to St
 	w.OutboxPut(q, id, to, toAt, payload)
 }
 
-// OutboxDelete removes an entry.
+// OutboxDelete removes an entry, and the 'o' locator key an earlier
+// version may have left for it.
 func (w *Writer) OutboxDelete(q Queue, id uint64, st Status, at int64) {
 	w.key = appendOutIdxKey(w.key[:0], q, st, at, id)
 	w.b.Delete(w.key, nil)
@@ -128,15 +126,31 @@ type OutboxEntry struct {
 // [from, to), in time order (newest first when reverse), until fn returns
 // false or limit entries were seen (limit <= 0: no limit).
 func (s *Store) OutboxScan(q Queue, st Status, from, to int64, reverse bool, limit int, fn func(e OutboxEntry) bool) error {
+	return s.outboxScan(q, st, from, 0, to, 0, reverse, limit, fn)
+}
+
+// OutboxScanFrom is OutboxScan forwards with no limit between exact index
+// positions: the entries of q with status st from (from, fromID) up to
+// (to, toID) excluded, in (at, id) order. A caller that remembers where it
+// stopped inside a millisecond resumes there without reading that
+// millisecond's earlier entries (or their deletions) again.
+func (s *Store) OutboxScanFrom(q Queue, st Status, from int64, fromID uint64, to int64, toID uint64, fn func(e OutboxEntry) bool) error {
+	return s.outboxScan(q, st, from, fromID, to, toID, false, 0, fn)
+}
+
+func (s *Store) outboxScan(q Queue, st Status, from int64, fromID uint64, to int64, toID uint64, reverse bool, limit int, fn func(e OutboxEntry) bool) error {
 	// Times are kept as unsigned big-endian numbers: a negative from would
 	// sort after every time and hide them all.
-	from = max(from, 0)
-	if to <= from {
+	if from < 0 {
+		from, fromID = 0, 0
+	}
+	if to < from || to == from && toID <= fromID {
 		return nil
 	}
-	lo := appendOutIdxKey(nil, q, st, from, 0)
-	hi := appendOutIdxKey(nil, q, st, to, 0)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	var lo, hi [3 + 16]byte
+	appendOutIdxKey(lo[:0], q, st, from, fromID)
+	appendOutIdxKey(hi[:0], q, st, to, toID)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo[:], UpperBound: hi[:]})
 	if err != nil {
 		return fmt.Errorf("store: outbox scan: %w", err)
 	}
@@ -177,31 +191,26 @@ func step(it *pebble.Iterator, reverse bool) bool {
 }
 
 // OutboxGet returns a copy of the payload of entry id of q.
+//
+// Nothing locates an entry by id alone, so it scans q's whole index (every
+// status) for id: it is meant for tests and tools, not for a hot path.
 func (s *Store) OutboxGet(q Queue, id uint64) ([]byte, error) {
-	snap := s.db.NewSnapshot()
-	defer snap.Close()
-	loc, closer, err := snap.Get(appendOutboxKey(nil, q, id))
-	if err == pebble.ErrNotFound {
-		return nil, ErrNotFound
-	}
+	lo := []byte{tableOutIdx, byte(q)}
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
 	if err != nil {
 		return nil, fmt.Errorf("store: outbox get: %w", err)
 	}
-	if len(loc) != 9 {
-		closer.Close()
-		return nil, fmt.Errorf("%w: outbox locator", ErrCorrupt)
+	defer it.Close()
+	for valid := it.First(); valid; valid = it.Next() {
+		k := it.Key()
+		if len(k) == 3+16 && binary.BigEndian.Uint64(k[11:19]) == id {
+			return append([]byte(nil), it.Value()...), nil
+		}
 	}
-	key := appendOutIdxKey(nil, q, Status(loc[0]), int64(binary.BigEndian.Uint64(loc[1:])), id)
-	closer.Close()
-	v, closer, err := snap.Get(key)
-	if err == pebble.ErrNotFound {
-		return nil, fmt.Errorf("%w: outbox entry %d has no index key", ErrCorrupt, id)
-	}
-	if err != nil {
+	if err := it.Error(); err != nil {
 		return nil, fmt.Errorf("store: outbox get: %w", err)
 	}
-	defer closer.Close()
-	return append([]byte(nil), v...), nil
+	return nil, ErrNotFound
 }
 
 // OutboxCount counts the entries of q with status st; it scans the index,

@@ -215,3 +215,106 @@ func TestOutboxScanSnapshot(t *testing.T) {
 		t.Fatalf("OutboxGet after the move = %q, %v", p, err)
 	}
 }
+
+// TestOutboxScanFrom: a scan between exact positions starts and ends inside
+// a millisecond, at the ids given.
+func TestOutboxScanFrom(t *testing.T) {
+	s := openTest(t, Async)
+	err := s.Update(func(w *Writer) error {
+		for id := uint64(1); id <= 6; id++ {
+			w.OutboxPut(QueuePostback, id, StatusPending, 100+int64(id-1)/3, []byte(fmt.Sprintf("payload-%d", id)))
+		}
+		w.OutboxPut(QueuePostback, 9, StatusDelivered, 100, []byte("payload-9"))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scan := func(from int64, fromID uint64, to int64, toID uint64) []uint64 {
+		var ids []uint64
+		if err := s.OutboxScanFrom(QueuePostback, StatusPending, from, fromID, to, toID, func(e OutboxEntry) bool {
+			if want := fmt.Sprintf("payload-%d", e.ID); string(e.Payload) != want || e.At != 100+int64(e.ID-1)/3 {
+				t.Fatalf("entry %d at %d payload %q", e.ID, e.At, e.Payload)
+			}
+			ids = append(ids, e.ID)
+			return true
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	const all = 1 << 62
+	for _, c := range []struct {
+		from   int64
+		fromID uint64
+		to     int64
+		toID   uint64
+		want   []uint64
+	}{
+		{0, 0, all, 0, []uint64{1, 2, 3, 4, 5, 6}},
+		{-5, 7, all, 0, []uint64{1, 2, 3, 4, 5, 6}}, // negative: from 0
+		{100, 2, all, 0, []uint64{2, 3, 4, 5, 6}},
+		{100, 2, 101, 5, []uint64{2, 3, 4}},
+		{101, 0, 101, 5, []uint64{4}},
+		{101, 5, 101, 5, nil},
+		{101, 6, 101, 5, nil},
+		{102, 0, 101, 0, nil},
+	} {
+		if got := scan(c.from, c.fromID, c.to, c.toID); !slices.Equal(got, c.want) {
+			t.Errorf("scan (%d,%d)..(%d,%d) = %v, want %v", c.from, c.fromID, c.to, c.toID, got, c.want)
+		}
+	}
+	// Stopping early.
+	var n int
+	s.OutboxScanFrom(QueuePostback, StatusPending, 0, 0, all, 0, func(OutboxEntry) bool { n++; return n < 2 })
+	if n != 2 {
+		t.Fatalf("fn called %d times after returning false", n)
+	}
+}
+
+// TestOutboxOneKeyPerEntry: an entry is its index key alone (no locator),
+// and OutboxGet finds it by id in any status.
+func TestOutboxOneKeyPerEntry(t *testing.T) {
+	s := openTest(t, Async)
+	err := s.Update(func(w *Writer) error {
+		w.OutboxPut(QueuePostback, 1, StatusPending, 10, []byte("one"))
+		w.OutboxPut(QueuePostback, 2, StatusPending, 10, []byte("two"))
+		w.OutboxPut(QueueReplicate, 1, StatusPending, 10, []byte("r-one"))
+		return nil
+	})
+	if err == nil {
+		err = s.Update(func(w *Writer) error {
+			w.OutboxMove(QueuePostback, 2, StatusPending, 10, StatusFailed, 20, []byte("two-failed"))
+			return nil
+		})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := s.db.NewIter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys int
+	for it.First(); it.Valid(); it.Next() {
+		if it.Key()[0] == tableOutbox {
+			t.Errorf("locator key %x written", it.Key())
+		}
+		if it.Key()[0] == tableOutIdx {
+			keys++
+		}
+	}
+	it.Close()
+	if keys != 3 {
+		t.Fatalf("%d index keys, want 3", keys)
+	}
+	for _, c := range []struct {
+		q    Queue
+		id   uint64
+		want string
+	}{{QueuePostback, 1, "one"}, {QueuePostback, 2, "two-failed"}, {QueueReplicate, 1, "r-one"}} {
+		if p, err := s.OutboxGet(c.q, c.id); err != nil || string(p) != c.want {
+			t.Errorf("OutboxGet(%c, %d) = %q, %v; want %q", c.q, c.id, p, err, c.want)
+		}
+	}
+}
