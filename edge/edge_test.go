@@ -1,0 +1,151 @@
+package edge
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/clickedge/clickedge/config"
+)
+
+// writeCert writes a self-signed certificate for 127.0.0.1 and returns the
+// cert and key paths.
+func writeCert(t *testing.T, dir, name string) (string, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: name},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, keyPath := filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
+	os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+	return cert, keyPath
+}
+
+func startTestEdge(t *testing.T, yaml string) *Edge {
+	t.Helper()
+	cfg, err := config.Parse("test.yaml", []byte(yaml), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Start(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := e.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	return e
+}
+
+// With tls_cert and tls_key the public listener speaks TLS, and SIGHUP's
+// Reload swaps the certificate for new connections.
+func TestPublicTLSAndReload(t *testing.T) {
+	dir := t.TempDir()
+	cert1, key1 := writeCert(t, dir, "first")
+	yaml := func(cert, key string) string {
+		return `listen: "127.0.0.1:0"
+admin_listen: "127.0.0.1:0"
+data_dir: "` + filepath.Join(dir, "data") + `"
+tls_cert: "` + cert + `"
+tls_key: "` + key + `"
+apps:
+  com.test.app: { web: "https://example.com/" }
+campaigns:
+  camp1: { app: com.test.app }
+`
+	}
+	e := startTestEdge(t, yaml(cert1, key1))
+	commonName := func() string {
+		conn, err := tls.Dial("tcp", e.PublicAddr(), &tls.Config{InsecureSkipVerify: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		return conn.ConnectionState().PeerCertificates[0].Subject.CommonName
+	}
+	if cn := commonName(); cn != "first" {
+		t.Fatalf("certificate %q, want first", cn)
+	}
+	client := &http.Client{
+		Transport:     &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	resp, err := client.Get("https://" + e.PublicAddr() + "/?c=camp1&click_id=tls1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "https://example.com/" {
+		t.Fatalf("click over TLS: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+
+	cert2, key2 := writeCert(t, dir, "second")
+	next, err := config.Parse("test.yaml", []byte(yaml(cert2, key2)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Reload(next); err != nil {
+		t.Fatal(err)
+	}
+	if cn := commonName(); cn != "second" {
+		t.Fatalf("certificate after reload %q, want second", cn)
+	}
+}
+
+// With no admin_token the admin API does not exist (404), while /metrics
+// and /healthz still answer.
+func TestAdminWithoutToken(t *testing.T) {
+	dir := t.TempDir()
+	e := startTestEdge(t, `listen: "127.0.0.1:0"
+admin_listen: "127.0.0.1:0"
+data_dir: "`+filepath.Join(dir, "data")+`"
+`)
+	for path, want := range map[string]int{
+		"/admin/v1/clicks/x":          404,
+		"/admin/v1/postbacks":         404,
+		"/admin/v1/installs/i":        404,
+		"/_demo/postbacks":            404, // not the embedded default: no demo sink
+		"/metrics":                    200,
+		"/healthz":                    200,
+		"/admin/v1/postbacks/redrive": 404,
+	} {
+		resp, err := http.Get("http://" + e.AdminAddr() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+}
