@@ -98,27 +98,7 @@ func Start(cfg *config.Config, log *slog.Logger) (*Edge, error) {
 		return nil, err
 	}
 	e.tr = tracker.New(tracker.Options{Store: e.st, Config: cfg, Logger: log, Notify: e.disp.Notify})
-	e.public = &fasthttp.Server{
-		Handler:            e.tr.Handler,
-		Name:               "clickedge",
-		ReadTimeout:        30 * time.Second,
-		WriteTimeout:       30 * time.Second,
-		IdleTimeout:        2 * time.Minute,
-		MaxRequestBodySize: tracker.MaxConversionBody,
-		// Bodies over the conversion limit reach the handler as a stream,
-		// so one too large is refused without reading it all, while the
-		// batch endpoint reads its larger bodies.
-		StreamRequestBody: true,
-		// Without this fasthttp reads a whole multipart body (spilling to
-		// temp files) before the handler can refuse it; conversions are
-		// never multipart.
-		DisablePreParseMultipartForm:  true,
-		DisableHeaderNamesNormalizing: false,
-		NoDefaultContentType:          true,
-		NoDefaultDate:                 false,
-		CloseOnShutdown:               true,
-		Logger:                        fasthttpLogger{log},
-	}
+	e.public = e.tr.NewServer(fasthttpLogger{log})
 	e.admin = &fasthttp.Server{
 		Handler:         e.adminHandler,
 		Name:            "clickedge-admin",

@@ -317,26 +317,13 @@ func TestConversionHTTPBatchTooManyLines(t *testing.T) {
 }
 
 // attrServe serves tr on 127.0.0.1 with the public listener's options of
-// edge/edge.go and returns the address. DisablePreParseMultipartForm is set
-// here and must be in edge.go too: without it fasthttp reads a whole
-// multipart/form-data body (to temporary files past 16 MiB) before the
-// handler can refuse it; the "10 MiB multipart" case below then hangs.
+// edge/edge.go (Tracker.NewServer) and returns the address. Without its
+// DisablePreParseMultipartForm fasthttp would read a whole
+// multipart/form-data body before the handler could refuse it; the "10 MiB
+// multipart" case below would then hang.
 func attrServe(t *testing.T, tr *tracker.Tracker) string {
 	t.Helper()
-	srv := &fasthttp.Server{
-		DisablePreParseMultipartForm:  true,
-		Handler:                       tr.Handler,
-		Name:                          "clickedge",
-		ReadTimeout:                   30 * time.Second,
-		WriteTimeout:                  30 * time.Second,
-		IdleTimeout:                   2 * time.Minute,
-		MaxRequestBodySize:            tracker.MaxConversionBody,
-		StreamRequestBody:             true,
-		DisableHeaderNamesNormalizing: false,
-		NoDefaultContentType:          true,
-		NoDefaultDate:                 false,
-		CloseOnShutdown:               true,
-	}
+	srv := tr.NewServer(nil)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

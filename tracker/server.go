@@ -1,0 +1,32 @@
+package tracker
+
+import (
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// NewServer returns the public listener's server for t. Its limits belong
+// with the handlers that rely on them, so the edge and the tests serve with
+// the same ones.
+func (t *Tracker) NewServer(logger fasthttp.Logger) *fasthttp.Server {
+	return &fasthttp.Server{
+		Handler:            t.Handler,
+		Name:               "clickedge",
+		ReadTimeout:        30 * time.Second,
+		WriteTimeout:       30 * time.Second,
+		IdleTimeout:        2 * time.Minute,
+		MaxRequestBodySize: MaxConversionBody,
+		// Bodies over the conversion limit reach the handler as a stream,
+		// so one too large is refused without reading it all, while the
+		// batch endpoint reads its larger bodies.
+		StreamRequestBody: true,
+		// Without this fasthttp reads a whole multipart body (spilling to
+		// temp files) before the handler can refuse it; conversions are
+		// never multipart.
+		DisablePreParseMultipartForm: true,
+		NoDefaultContentType:         true,
+		CloseOnShutdown:              true,
+		Logger:                       logger,
+	}
+}
