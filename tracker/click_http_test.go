@@ -940,28 +940,6 @@ func TestClickMetrics(t *testing.T) {
 	}
 }
 
-// clickServe serves e's handler on a 127.0.0.1 listener, as the edge does,
-// and returns its address.
-func clickServe(t testing.TB, e *clickEnv) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &fasthttp.Server{Handler: e.tr.Handler, Name: "clickedge-test", NoDefaultContentType: true}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		if err := srv.Shutdown(); err != nil {
-			t.Error(err)
-		}
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
-	return ln.Addr().String()
-}
-
 // clickHTTP sends one request over a real connection.
 func clickHTTP(t testing.TB, client *fasthttp.Client, method, rawURL string, header ...string) clickResp {
 	t.Helper()
@@ -1001,7 +979,7 @@ func clickHTTPDo(client *fasthttp.Client, method, rawURL string, header ...strin
 // with a sync store: the click is on disk when the 302 arrives.
 func TestClickOverHTTP(t *testing.T) {
 	e := clickNewEnv(t, store.Sync)
-	base := "http://" + clickServe(t, e)
+	base := "http://" + serveTracker(t, e.tr)
 	client := &fasthttp.Client{}
 
 	r := clickHTTP(t, client, "GET", base+"/?c="+clickCampaign+"&click_id=h%20ttp%26%E2%82%AC&sub1=x", "User-Agent", clickAndroidUA,
@@ -1046,7 +1024,7 @@ func TestClickOverHTTP(t *testing.T) {
 // stored, and generated ids never collide.
 func TestClickOverHTTPConcurrent(t *testing.T) {
 	e := clickNewEnv(t, store.Sync)
-	base := "http://" + clickServe(t, e)
+	base := "http://" + serveTracker(t, e.tr)
 	client := &fasthttp.Client{MaxConnsPerHost: 64}
 	const workers, each = 32, 25
 	ids := make([][]string, workers)

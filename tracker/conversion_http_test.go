@@ -316,31 +316,6 @@ func TestConversionHTTPBatchTooManyLines(t *testing.T) {
 	}
 }
 
-// attrServe serves tr on 127.0.0.1 with the public listener's options of
-// edge/edge.go (Tracker.NewServer) and returns the address. Without its
-// DisablePreParseMultipartForm fasthttp would read a whole
-// multipart/form-data body before the handler could refuse it; the "10 MiB
-// multipart" case below would then hang.
-func attrServe(t *testing.T, tr *tracker.Tracker) string {
-	t.Helper()
-	srv := tr.NewServer(nil)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		if err := srv.Shutdown(); err != nil {
-			t.Error(err)
-		}
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
-	return ln.Addr().String()
-}
-
 // attrPartialRequest sends head and then only the first part of a body
 // whose header promises more, and reads the answer without sending the
 // rest: a server that waited for the whole body would never answer.
@@ -379,7 +354,7 @@ func attrPartialRequest(t *testing.T, addr, head string, part []byte) (*http.Res
 
 func TestConversionHTTPBodyLimits(t *testing.T) {
 	e := attrNewEnv(t, store.Sync, "")
-	addr := attrServe(t, e.tr)
+	addr := serveTracker(t, e.tr)
 	const tenMiB = 10 << 20
 	part := bytes.Repeat([]byte("x"), 128<<10)
 
