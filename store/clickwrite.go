@@ -69,8 +69,10 @@ func (s *Store) PutClick(c *Click) (stored bool, err error) {
 	lock := &s.clickLocks[hash64(c.ClickID, 0)%uint64(len(s.clickLocks))]
 	lock.Lock()
 	// The buckets are read under the lock: a click with this id that held
-	// it before us had made its bucket by then.
-	dup, err := s.clickStored(sc, c.ClickID)
+	// it before us had made its bucket by then, and added its id to the
+	// bucket's filter.
+	idh := idHash(c.ClickID)
+	dup, err := s.clickStored(sc, c.ClickID, idh)
 	if dup || err != nil {
 		lock.Unlock()
 		batch.Close()
@@ -79,6 +81,7 @@ func (s *Store) PutClick(c *Click) (stored bool, err error) {
 		}
 		return false, nil
 	}
+	b.ids.add(idh)
 	if s.opts.Durability == Sync {
 		err = s.db.ApplyNoSyncWait(batch, s.sync)
 		lock.Unlock()
@@ -103,18 +106,29 @@ func (s *Store) PutClick(c *Click) (stored bool, err error) {
 	return true, nil
 }
 
-// clickStored reports whether a click with this id is in any bucket.
-func (s *Store) clickStored(sc *scratch, id []byte) (bool, error) {
-	it, err := s.newIter(sc, nil, nil)
-	if err != nil {
-		return false, err
-	}
+// clickStored reports whether a click with this id (whose idHash is idh) is
+// in any bucket. Buckets whose filter rules the id out are not read, and
+// when every bucket does, no iterator is made.
+func (s *Store) clickStored(sc *scratch, id []byte, idh uint64) (bool, error) {
 	var bs [16]bucket
+	var it *pebble.Iterator
 	for _, b := range s.allBuckets(bs[:0]) {
+		if b.ids != nil && b.ids.ready.Load() && !b.ids.mayContain(idh) {
+			continue
+		}
+		if it == nil {
+			var err error
+			if it, err = s.newIter(sc, nil, nil); err != nil {
+				return false, err
+			}
+		}
 		sc.key = appendClickKey(sc.key[:0], b.start, id)
 		if seekKey(it, sc.key) {
 			return true, it.Close()
 		}
+	}
+	if it == nil {
+		return false, nil
 	}
 	return false, it.Close()
 }

@@ -37,6 +37,7 @@ func (s *Store) bulkLoad(g *clickGen, from, n uint64, perBatch int) error {
 					gen.fill(&c, i)
 					b, bk := s.bucketFor(c.Time / 1000)
 					uaHash, uaWrite := s.appendClick(batch, sc, &c, b, bk)
+					b.ids.add(idHash(c.ClickID))
 					if uaWrite {
 						s.markUAWritten(b.start, uaHash)
 					}

@@ -42,6 +42,9 @@ type Options struct {
 	Now          func() time.Time // the clock; tests inject one
 
 	fs vfs.FS // tests: an in-memory, crashable file system
+	// tests: the click id filters of the buckets found at Open are filled
+	// only once this is closed.
+	holdIDFilters chan struct{}
 }
 
 // Store is an open clickedge database. It is safe for concurrent use.
@@ -79,8 +82,12 @@ type Store struct {
 	closed atomic.Bool
 }
 
-// bucket is one retention bucket: clicks made in [start, start+width).
-type bucket struct{ start, width uint32 }
+// bucket is one retention bucket: clicks made in [start, start+width), and
+// the filter of the click ids stored in it (see idfilter.go).
+type bucket struct {
+	start, width uint32
+	ids          *idFilter
+}
 
 func (b bucket) end() int64 { return int64(b.start) + int64(b.width) }
 
@@ -153,6 +160,10 @@ func Open(o Options) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", o.Dir, err)
 	}
 	s.idSeq.Store(uint64(s.now().UnixMilli()) << idSeqBits)
+	if len(s.buckets) > 0 {
+		s.wg.Add(1)
+		go s.fillIDFilters(slices.Clone(s.buckets))
+	}
 	if o.Durability == Async {
 		s.wg.Add(1)
 		go s.syncLoop()
@@ -221,12 +232,15 @@ func (s *Store) loadBuckets() error {
 			it.Close()
 			return fmt.Errorf("%w: bucket key %x", ErrCorrupt, k)
 		}
-		s.buckets = append(s.buckets, bucket{binary.BigEndian.Uint32(k[1:]), binary.BigEndian.Uint32(v)})
+		s.buckets = append(s.buckets, bucket{start: binary.BigEndian.Uint32(k[1:]), width: binary.BigEndian.Uint32(v)})
 	}
 	if err := it.Close(); err != nil {
 		return err
 	}
 	sort.Slice(s.buckets, func(i, j int) bool { return s.buckets[i].start > s.buckets[j].start })
+	for i := range s.buckets {
+		s.buckets[i].ids = newIDFilter(s.estimateClicks(s.buckets[i]), false)
+	}
 	return nil
 }
 
@@ -265,7 +279,9 @@ func (s *Store) bucketFor(sec int64) (bucket, bool) {
 			hi = st
 		}
 	}
-	nb := bucket{uint32(lo), uint32(hi - lo)}
+	// No click is on disk under a bucket that has no 'b' key, so the new
+	// bucket's id filter starts empty and ready.
+	nb := bucket{start: uint32(lo), width: uint32(hi - lo), ids: newIDFilter(0, true)}
 	s.buckets = append(s.buckets, nb)
 	slices.SortFunc(s.buckets, func(a, b bucket) int { return cmp.Compare(b.start, a.start) })
 	s.unsaved = append(s.unsaved, nb.start)
