@@ -2,34 +2,25 @@ package store
 
 // The click write path.
 //
-// A click must be on disk before its 302 leaves (durability sync), and the
-// obvious way to do that — one Pebble batch committed with Sync per click —
-// is also the right one, because Pebble's commit pipeline already does what
-// a hand-written group commit would: writers that arrive while a WAL fsync is
-// in flight queue behind it, and the next fsync covers all of them. With 64
-// connections a single fsync (about 0.8 ms here) carries dozens of clicks, so
-// durable throughput is set by concurrency, not by the disk's sync latency.
+// A click must be on disk before its 302 leaves (durability sync). Its
+// keys are encoded into a batch of its own, then committed with the other
+// clicks that arrive meanwhile in one Pebble batch and one WAL fsync; see
+// clickcommit.go for the group commit and how first-write-wins holds
+// across groups.
 //
-// What Pebble does not give is first-write-wins: a plain Set would let a
-// replayed click overwrite the original. So a click's id is looked up before
-// its batch is applied (in every retention bucket: a record's key begins
-// with its bucket, see keys.go), and the lookup and the apply must be atomic
-// against a concurrent click with the same id. A lock per click id held
-// across the fsync would serialise nothing but that id, yet holding any lock
-// across an fsync invites convoys; instead the lock (one of 256 stripes)
-// covers only the lookup and ApplyNoSyncWait, which makes the batch visible
-// to readers, and the writer waits for its fsync after releasing it. A
-// duplicate that races the original sees it as stored and answers at once;
-// its own values were never going to be kept.
+// First write wins: a plain Set would let a replayed click overwrite the
+// original, so a click's id is looked for before it is stored, in every
+// retention bucket (a record's key begins with its bucket, see keys.go).
+// Almost every id is new, and each bucket's in-memory filter (idfilter.go)
+// says so without reading Pebble. When a filter cannot rule the id out, the
+// lookup is a bloom-filtered SeekPrefixGE per bucket rather than DB.Get,
+// which would allocate for every sstable it visits and skip the last
+// level's filters (see scratch.go): with that, a click allocates nothing.
 //
-// The lookup is a bloom-filtered SeekPrefixGE per bucket rather than
-// DB.Get, which would allocate for every sstable it visits and skip the
-// last level's filters (see scratch.go): with that, a click allocates
-// nothing.
-//
-// Everything a click writes goes in its one batch: the record, the device
-// and fingerprint index keys, the interned user agent and, for a new
-// retention bucket, the bucket key. A crash keeps all or none.
+// Everything a click writes goes in one batch: the record, the device and
+// fingerprint index keys, the interned user agent and, for a new retention
+// bucket, the bucket key. A crash keeps all or none of it (its group is one
+// batch too).
 
 import (
 	"bytes"
@@ -47,6 +38,9 @@ func (s *Store) PutClick(c *Click) (stored bool, err error) {
 	if len(c.ClickID) == 0 {
 		return false, fmt.Errorf("store: put click: empty click_id")
 	}
+	if s.closed.Load() {
+		return false, fmt.Errorf("store: put click %q: %w", c.ClickID, errClosed)
+	}
 	sc := getScratch()
 	defer putScratch(sc)
 
@@ -63,39 +57,15 @@ func (s *Store) PutClick(c *Click) (stored bool, err error) {
 		b, bucketKey = s.bucketFor(sec)
 	}
 
-	batch := s.db.NewBatch()
-	uaHash, uaWrite := s.appendClick(batch, sc, c, b, bucketKey)
-
-	lock := &s.clickLocks[hash64(c.ClickID, 0)%uint64(len(s.clickLocks))]
-	lock.Lock()
-	// The buckets are read under the lock: a click with this id that held
-	// it before us had made its bucket by then, and added its id to the
-	// bucket's filter.
-	idh := idHash(c.ClickID)
-	dup, err := s.clickStored(sc, c.ClickID, idh)
-	if dup || err != nil {
-		lock.Unlock()
-		batch.Close()
-		if err != nil {
-			return false, fmt.Errorf("store: put click %q: %w", c.ClickID, err)
-		}
-		return false, nil
-	}
-	b.ids.add(idh)
-	if s.opts.Durability == Sync {
-		err = s.db.ApplyNoSyncWait(batch, s.sync)
-		lock.Unlock()
-		if err == nil {
-			err = batch.SyncWait()
-		}
-	} else {
-		err = s.db.Apply(batch, s.sync)
-		lock.Unlock()
-		s.unsynced.Store(true)
-	}
-	batch.Close()
+	own := s.db.NewBatch()
+	uaHash, uaWrite := s.appendClick(own, sc, c, b, bucketKey)
+	stored, err = s.commitClick(sc, own, b, c.ClickID, idHash(c.ClickID))
+	own.Close()
 	if err != nil {
 		return false, fmt.Errorf("store: put click %q: %w", c.ClickID, err)
+	}
+	if !stored {
+		return false, nil
 	}
 	if uaWrite {
 		s.markUAWritten(b.start, uaHash)

@@ -79,17 +79,25 @@ func (w *Writer) OutboxPut(q Queue, id uint64, st Status, at int64, payload []by
 
 // OutboxMove rewrites an entry's payload and moves it from (from, fromAt) to
 // (to, toAt) in the index.
+//
+// The old key goes with a SingleDelete. An index key is set once and then
+// deleted once: an entry that moves gets a new key (its status or its time
+// changes; when neither does, the delete comes first in the batch). So
+// SingleDelete is exact here, and unlike Delete it leaves nothing behind
+// when it meets its Set: a postback delivered at once costs its pending key
+// nothing in the flush that follows, where a Delete would write the Set's
+// tombstone and carry it down every level.
 func (w *Writer) OutboxMove(q Queue, id uint64, from Status, fromAt int64, to Status, toAt int64, payload []byte) {
 	w.key = appendOutIdxKey(w.key[:0], q, from, fromAt, id)
-	w.b.Delete(w.key, nil)
+	w.b.SingleDelete(w.key, nil)
 	w.OutboxPut(q, id, to, toAt, payload)
 }
 
-// OutboxDelete removes an entry, and the 'o' locator key an earlier
-// version may have left for it.
+// OutboxDelete removes an entry (a SingleDelete, see OutboxMove), and the
+// 'o' locator key an earlier version may have left for it.
 func (w *Writer) OutboxDelete(q Queue, id uint64, st Status, at int64) {
 	w.key = appendOutIdxKey(w.key[:0], q, st, at, id)
-	w.b.Delete(w.key, nil)
+	w.b.SingleDelete(w.key, nil)
 	w.key = appendOutboxKey(w.key[:0], q, id)
 	w.b.Delete(w.key, nil)
 }

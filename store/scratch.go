@@ -27,6 +27,8 @@ type scratch struct {
 	// (each live bucket but one, for a click_id; every dedup check of a new
 	// conversion), and nearly all data is in the last level.
 	iterOpts pebble.IterOptions
+	// done receives the outcome of the group commit a click waits for.
+	done chan error
 }
 
 var scratchPool = sync.Pool{New: func() any {
@@ -34,6 +36,7 @@ var scratchPool = sync.Pool{New: func() any {
 		key:      make([]byte, 0, 256),
 		val:      make([]byte, 0, 1024),
 		iterOpts: pebble.IterOptions{PointKeyFilters: make([]pebble.BlockPropertyFilter, 0, 1), UseL6Filters: true},
+		done:     make(chan error, 1),
 	}
 }}
 
