@@ -361,7 +361,7 @@ func (d *Dispatcher) syncSenders() {
 		if s != nil {
 			s.retire()
 		}
-		d.senders[name] = newSender(d, p, ps.cfg.AllowPrivateTargets)
+		d.senders[name] = newSender(d, name, p, ps.cfg.AllowPrivateTargets)
 	}
 	d.retireSenders(ps.byName)
 	d.sendersFor = ps
@@ -661,7 +661,10 @@ func (d *Dispatcher) write(batch []result) {
 	nowMs := d.now().UnixMilli()
 	buf := d.recBuf
 	defer func() { d.recBuf = buf }()
-	err := d.st.Update(func(w *store.Writer) error {
+	// Unsynced: a result lost in a crash only means its postback is sent
+	// again (at least once), so results share the next fsync rather than
+	// wait for one of their own.
+	err := d.st.UpdateUnsynced(func(w *store.Writer) error {
 		for i := range batch {
 			r := &batch[i]
 			payload := r.raw

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/VictoriaMetrics/metrics"
 	"github.com/valyala/fasthttp"
 
 	"github.com/clickedge/clickedge/config"
@@ -30,6 +31,7 @@ type sender struct {
 	timeout      time.Duration
 	maxConns     int
 	client       *fasthttp.Client
+	hist         *metrics.PrometheusHistogram // delivery latency
 	queue        chan task
 	retired      atomic.Bool
 
@@ -50,10 +52,11 @@ type sender struct {
 
 const breakerThreshold = 5
 
-func newSender(d *Dispatcher, p *Partner, allowPrivate bool) *sender {
+func newSender(d *Dispatcher, name string, p *Partner, allowPrivate bool) *sender {
 	pc := p.Config
 	s := &sender{
 		d:            d,
+		hist:         deliveryHistogram(name),
 		allowPrivate: allowPrivate,
 		timeout:      pc.Timeout,
 		maxConns:     pc.MaxConns,
@@ -227,7 +230,7 @@ func (s *sender) attempt(p *Partner, t task, req *fasthttp.Request, resp *fastht
 	err := s.client.DoTimeout(req, resp, p.Config.Timeout)
 	latency := time.Since(start)
 	a.LatencyUS = latency.Microseconds()
-	deliveryHistogram(j.Partner).Update(latency.Seconds())
+	s.hist.Update(latency.Seconds())
 	if err != nil {
 		a.Error = errorText(err)
 		if errors.Is(err, ErrPrivateTarget) {
