@@ -56,9 +56,12 @@ type rendering struct {
 
 var renderings = sync.Pool{New: func() any { return &rendering{num: make([]byte, 0, 128)} }}
 
-// fill sets r's values from j as partner p sends them. now is when the
-// postback is built ({timestamp}).
-func (r *rendering) fill(j *Job, p *config.Partner, now time.Time) {
+// fill sets r's values from j as partner p sends them into template t. now
+// is when the postback is built ({timestamp}). Values that must be
+// formatted (times, the ISO date) are formatted only when t uses them: the
+// date was the costliest part of a render, for templates that seldom want
+// it.
+func (r *rendering) fill(j *Job, p *config.Partner, now time.Time, t *Template) {
 	v := &r.v
 	v.Reset()
 	r.num = r.num[:0]
@@ -72,8 +75,12 @@ func (r *rendering) fill(j *Job, p *config.Partner, now time.Time) {
 		}
 	}
 	v.SetString(MacroEventName, name)
-	v.Set(MacroEventTime, r.appendNum(j.EventTime))
-	v.Set(MacroEventTimeISO, r.appendISO(j.EventTime))
+	if t.uses&(1<<MacroEventTime) != 0 {
+		v.Set(MacroEventTime, r.appendNum(j.EventTime))
+	}
+	if t.uses&(1<<MacroEventTimeISO) != 0 {
+		v.Set(MacroEventTimeISO, r.appendISO(j.EventTime))
+	}
 	if p == nil || p.ShareRevenue {
 		v.SetString(MacroRevenue, j.Revenue)
 		v.SetString(MacroCurrency, j.Currency)
@@ -97,12 +104,14 @@ func (r *rendering) fill(j *Job, p *config.Partner, now time.Time) {
 	for i, m := range [...]Macro{MacroSub1, MacroSub2, MacroSub3, MacroSub4, MacroSub5} {
 		v.SetString(m, j.Sub[i])
 	}
-	v.Set(MacroTimestamp, r.appendNum(now.Unix()))
+	if t.uses&(1<<MacroTimestamp) != 0 {
+		v.Set(MacroTimestamp, r.appendNum(now.Unix()))
+	}
 	v.SetString(MacroAffID, j.AffID)
 	v.SetString(MacroPubID, j.PubID)
 	v.SetString(MacroOfferID, j.OfferID)
 	v.SetString(MacroCreativeID, j.CreativeID)
-	if j.ClickTime > 0 {
+	if j.ClickTime > 0 && t.uses&(1<<MacroClickTime) != 0 {
 		v.Set(MacroClickTime, r.appendNum(j.ClickTime/1000))
 	}
 	v.SetString(MacroMatchType, j.MatchType)
@@ -131,7 +140,7 @@ func RenderURL(dst []byte, p *Partner, j *Job, now time.Time) (_ []byte, ok bool
 		return dst, false
 	}
 	r := renderings.Get().(*rendering)
-	r.fill(j, p.Config, now)
+	r.fill(j, p.Config, now, t)
 	dst = t.AppendURL(dst, &r.v)
 	r.v.Reset()
 	renderings.Put(r)
@@ -144,7 +153,7 @@ func RenderBody(dst []byte, p *Partner, j *Job, now time.Time) []byte {
 		return dst
 	}
 	r := renderings.Get().(*rendering)
-	r.fill(j, p.Config, now)
+	r.fill(j, p.Config, now, p.Body)
 	dst = p.Body.AppendJSON(dst, &r.v)
 	r.v.Reset()
 	renderings.Put(r)
