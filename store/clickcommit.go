@@ -21,8 +21,8 @@ package store
 // waiting in a group not yet applied (pending), or new. Under the
 // committer's mutex, a click is checked against the pending groups and
 // appended to the open one, and its id added to its bucket's filter; the
-// Pebble lookup, which can take a disk read, is made before taking the
-// mutex, when a filter says the id may be stored. A group leaves the
+// Pebble lookup, which can take a disk read, is made with the mutex
+// released, when a filter says the id may be stored. A group leaves the
 // pending set, under the mutex, only once applied, and each such exit
 // advances applied. So under the mutex:
 //   - an id in a pending group is a duplicate;
@@ -30,7 +30,7 @@ package store
 //     before a click joins a group, and stay set);
 //   - otherwise, when no group was applied since the lookup began, the
 //     lookup saw everything stored, and its answer holds; when one was,
-//     the click looks again.
+//     or there was no lookup yet, the click looks (again).
 
 import (
 	"bytes"
@@ -97,14 +97,9 @@ func (g *clickGroup) reset() {
 // pending. It waits for the click's group to commit, and returns its error.
 func (s *Store) commitClick(sc *scratch, own *pebble.Batch, b bucket, id []byte, idh uint64) (stored bool, err error) {
 	c := &s.commit
+	probed := false
+	var appliedAtProbe uint64
 	for {
-		applied := c.applied.Load()
-		if s.idMayBeStored(idh) {
-			dup, err := s.clickStored(sc, id, idh)
-			if dup || err != nil {
-				return false, err
-			}
-		}
 		c.mu.Lock()
 		if s.closed.Load() {
 			c.mu.Unlock()
@@ -115,9 +110,18 @@ func (s *Store) commitClick(sc *scratch, own *pebble.Batch, b bucket, id []byte,
 				c.mu.Unlock()
 				return false, nil
 			}
-			if c.applied.Load() != applied {
+			if !probed || c.applied.Load() != appliedAtProbe {
+				// Look in Pebble, outside the mutex (the lookup may read
+				// the disk), then come back: if no group was applied
+				// meanwhile, the lookup saw every stored click.
+				appliedAtProbe = c.applied.Load()
 				c.mu.Unlock()
-				continue // a group was applied since the lookup: look again
+				dup, err := s.clickStored(sc, id, idh)
+				if dup || err != nil {
+					return false, err
+				}
+				probed = true
+				continue
 			}
 		}
 		b.ids.add(idh)

@@ -54,15 +54,22 @@ type filterSegment struct {
 const (
 	filterBitsPerID = 10
 	filterProbes    = 7
-	// filterMinIDs sizes a new bucket's first segment (80 KiB).
-	filterMinIDs = 1 << 16
+	// filterMinIDs sizes a new bucket's first segment (1.25 MiB): a
+	// million ids before the first growth, so that a new store's bucket
+	// does not sum the false positives of several small segments early.
+	filterMinIDs = 1 << 20
 	filterGrowth = 4
 )
 
-// newIDFilter returns an empty filter sized for about ids ids.
+// newIDFilter returns an empty filter sized for about ids ids, and at
+// least filterMinIDs.
 func newIDFilter(ids int64, ready bool) *idFilter {
+	return newIDFilterExact(max(ids, filterMinIDs), ready)
+}
+
+func newIDFilterExact(ids int64, ready bool) *idFilter {
 	f := &idFilter{}
-	segs := []*filterSegment{newFilterSegment(max(ids, filterMinIDs))}
+	segs := []*filterSegment{newFilterSegment(ids)}
 	f.segs.Store(&segs)
 	f.ready.Store(ready)
 	return f

@@ -7,8 +7,8 @@ import (
 )
 
 func TestIDFilter(t *testing.T) {
-	const n = 1_000_000 // grows from the smallest segment three times
-	f := newIDFilter(0, true)
+	const n = 1_000_000 // grows from a 64Ki-id segment three times
+	f := newIDFilterExact(1<<16, true)
 	for i := range n {
 		f.add(idHash(fmt.Appendf(nil, "click-%d", i)))
 	}
@@ -118,5 +118,22 @@ func BenchmarkIDFilter(b *testing.B) {
 			b.Fatal("miss")
 		}
 		i++
+	}
+}
+
+// TestFilterFalsePositiveStillStores: an id the filter wrongly says may be
+// stored is looked up, not found, and stored.
+func TestFilterFalsePositiveStillStores(t *testing.T) {
+	for _, d := range []Durability{Sync, Async} {
+		t.Run(durName[d], func(t *testing.T) {
+			s := openClock(t, d, 0, newClock(t0))
+			mustPut(t, s, testClick("first", t0)) // makes the bucket
+			b, _ := s.bucketFor(t0.Unix())
+			b.ids.add(idHash([]byte("ghost")))
+			mustPut(t, s, testClick("ghost", t0))
+			if ok, err := s.PutClick(testClick("ghost", t0)); ok || err != nil {
+				t.Fatalf("second PutClick(ghost) = %v, %v; want refused", ok, err)
+			}
+		})
 	}
 }
