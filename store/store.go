@@ -118,12 +118,18 @@ func Open(o Options) (*Store, error) {
 		MemTableSize:                memTableSize,
 		MemTableStopWritesThreshold: 4,
 		CompactionConcurrencyRange:  func() (int, int) { return 1, 2 },
-		L0CompactionThreshold:       4,
-		L0StopWritesThreshold:       1000,
-		LBaseMaxBytes:               64 << 20,
-		FormatMajorVersion:          pebble.FormatNewest,
-		Logger:                      pebbleLogger{o.Logger},
-		FS:                          o.fs,
+		// Click keys are random, so every L0 file overlaps all of Lbase and
+		// each L0 compaction rewrites Lbase whole: waiting for eight files
+		// rather than four halves those rewrites. Under wrk for 30 s
+		// (1.5M clicks) that was 8% more clicks/s at 5% less CPU per
+		// click. The cost is reads under write load checking up to eight
+		// L0 files' bloom filters instead of four.
+		L0CompactionThreshold: 8,
+		L0StopWritesThreshold: 1000,
+		LBaseMaxBytes:         64 << 20,
+		FormatMajorVersion:    pebble.FormatNewest,
+		Logger:                pebbleLogger{o.Logger},
+		FS:                    o.fs,
 	}
 	po.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionGood })
 	for i := range po.Levels {
