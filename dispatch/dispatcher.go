@@ -661,10 +661,12 @@ func (d *Dispatcher) write(batch []result) {
 	nowMs := d.now().UnixMilli()
 	buf := d.recBuf
 	defer func() { d.recBuf = buf }()
-	// Unsynced: a result lost in a crash only means its postback is sent
-	// again (at least once), so results share the next fsync rather than
-	// wait for one of their own.
-	err := d.st.UpdateUnsynced(func(w *store.Writer) error {
+	// Synced as the store's durability says, although a lost result would
+	// only mean its postback is sent again: once the admin API lists a
+	// postback as delivered, a crash must not send it again. (Unsynced,
+	// a SIGKILL right after that could lose the result from the WAL's
+	// buffer; TestConversionsReplayAfterSIGKILL caught it.)
+	err := d.st.Update(func(w *store.Writer) error {
 		for i := range batch {
 			r := &batch[i]
 			payload := r.raw

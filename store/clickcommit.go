@@ -7,12 +7,20 @@ package store
 // own sequence numbers and publication, and its own wake-up of the WAL
 // writer, which writes each record to the file as it comes. Under wrk -c64
 // that was about two write syscalls for every three clicks, on top of the
-// fsyncs. The committer instead gathers the clicks that arrive while the
-// previous group is being committed into one batch, and commits that batch
-// as one: under load a trip carries dozens of clicks, and an idle edge
-// commits each click at once, as before. There is no timer: a group is as
-// large as the commit before it was long (in sync mode, Pebble's
-// WALMinSyncInterval and the fsync; in async mode, the memtable apply).
+// fsyncs. Here the clicks that arrive while a group is being committed form
+// the next group, committed as one batch: under load one trip carries
+// dozens of clicks, and an idle edge commits each click at once.
+//
+// There is no committer goroutine: the click that finds no commit running
+// leads. It commits the open group (its own click's), and when clicks have
+// gathered meanwhile, hands the lead to the first of them, which commits
+// their group, and so on; when none have, leading stops. A click that finds
+// a commit running waits for its group's outcome, or for the lead. So an
+// idle edge's click commits itself with no hand-off at all, and under load
+// one click in a group wakes to lead where a committer goroutine would have
+// been woken for every group. In sync mode the leader first waits until
+// groupSyncInterval has passed since the last commit, so that the clicks
+// arriving meanwhile share the fsync.
 //
 // A click is answered when its group's Apply returns: visible to readers in
 // both modes, and fsynced in sync mode.
@@ -50,13 +58,21 @@ type clickCommitter struct {
 	mu         sync.Mutex
 	open       *clickGroup   // taking clicks; nil until the next click
 	committing *clickGroup   // being applied; nil when none
+	leading    bool          // a click is committing groups
 	spare      []*clickGroup // applied groups, reset for reuse
 	// applied counts the groups that left committing (applied or failed).
 	applied atomic.Uint64
 	clicks  atomic.Uint64 // clicks committed in groups, for clicks/group
-	// work has a token when open has clicks the loop has not been told of.
-	work chan struct{}
+	// inflight counts the clicks in a group not yet answered; Close waits
+	// for them.
+	inflight sync.WaitGroup
+	// lastCommit is when the last group's Apply returned; read and written
+	// by the leader only (the lead passes over a channel).
+	lastCommit time.Time
 }
+
+// errLead, received instead of a group's outcome, hands the lead over.
+var errLead = errors.New("store: lead the next group")
 
 // clickGroup is the clicks committed in one batch.
 type clickGroup struct {
@@ -138,16 +154,72 @@ func (s *Store) commitClick(sc *scratch, own *pebble.Batch, b bucket, id []byte,
 		g.idEnds = append(g.idEnds, len(g.ids))
 		g.hashes = append(g.hashes, idh)
 		g.waiters = append(g.waiters, sc.done)
+		c.inflight.Add(1)
+		lead := !c.leading
+		c.leading = true
 		c.mu.Unlock()
-		select {
-		case c.work <- struct{}{}:
-		default:
+		err := errLead
+		if !lead {
+			err = <-sc.done
 		}
-		if err := <-sc.done; err != nil {
-			return false, err
+		if err == errLead {
+			err = s.leadGroup(sc.done)
 		}
-		return true, nil
+		c.inflight.Done()
+		return err == nil, err
 	}
+}
+
+// leadGroup commits the open group, which holds the leader's click (whose
+// channel is own), tells the group's other clicks the outcome, hands the
+// lead to a click of the next group if one has gathered, and returns the
+// outcome.
+func (s *Store) leadGroup(own chan error) error {
+	c := &s.commit
+	if s.opts.Durability == Sync {
+		// The wait is on the wall clock: Options.Now is the clicks'.
+		if wait := groupSyncInterval - time.Since(c.lastCommit); wait > 0 {
+			shortSleep(wait)
+		}
+	}
+	c.mu.Lock()
+	g := c.open
+	c.open = nil
+	c.committing = g
+	c.mu.Unlock()
+
+	err := s.db.Apply(g.batch, s.sync)
+	c.lastCommit = time.Now()
+	if err != nil {
+		err = fmt.Errorf("commit a group of %d clicks: %w", len(g.waiters), err)
+	} else if s.opts.Durability == Async {
+		s.unsynced.Store(true)
+	}
+	c.clicks.Add(uint64(len(g.waiters)))
+
+	c.mu.Lock()
+	c.committing = nil
+	c.applied.Add(1)
+	var heir chan error
+	if c.open != nil {
+		heir = c.open.waiters[0]
+	} else {
+		c.leading = false
+	}
+	c.mu.Unlock()
+	for _, w := range g.waiters {
+		if w != own {
+			w <- err
+		}
+	}
+	g.reset()
+	c.mu.Lock()
+	c.spare = append(c.spare, g)
+	c.mu.Unlock()
+	if heir != nil {
+		heir <- errLead
+	}
+	return err
 }
 
 // idMayBeStored reports whether any bucket may hold a click with this id:
@@ -182,60 +254,3 @@ func (s *Store) newClickGroup() *clickGroup {
 // 700µs more latency. An idle edge commits a click at once: nothing was
 // committed in the last 400µs.
 const groupSyncInterval = 400 * time.Microsecond
-
-// commitLoop commits the open group whenever it has clicks, one group at a
-// time, until the store closes; it commits what is open then.
-func (s *Store) commitLoop() {
-	defer s.wg.Done()
-	c := &s.commit
-	var lastCommit time.Time
-	for {
-		final := false
-		select {
-		case <-c.work:
-		case <-s.stop:
-			final = true
-		}
-		if s.opts.Durability == Sync && !final {
-			// The wait is on the wall clock: Options.Now is the clicks'.
-			if wait := groupSyncInterval - time.Since(lastCommit); wait > 0 {
-				shortSleep(wait)
-			}
-		}
-		c.mu.Lock()
-		g := c.open
-		c.open = nil
-		c.committing = g
-		c.mu.Unlock()
-		if g != nil {
-			err := s.db.Apply(g.batch, s.sync)
-			lastCommit = time.Now()
-			if err != nil {
-				err = fmt.Errorf("commit a group of %d clicks: %w", len(g.waiters), err)
-			} else if s.opts.Durability == Async {
-				s.unsynced.Store(true)
-			}
-			c.mu.Lock()
-			c.committing = nil
-			c.applied.Add(1)
-			c.mu.Unlock()
-			c.clicks.Add(uint64(len(g.waiters)))
-			s.finishGroup(g, err)
-		}
-		if final {
-			return
-		}
-	}
-}
-
-// finishGroup tells g's clicks how their commit went and keeps g for reuse.
-func (s *Store) finishGroup(g *clickGroup, err error) {
-	c := &s.commit
-	for _, w := range g.waiters {
-		w <- err
-	}
-	g.reset()
-	c.mu.Lock()
-	c.spare = append(c.spare, g)
-	c.mu.Unlock()
-}

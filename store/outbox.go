@@ -105,21 +105,6 @@ func (w *Writer) OutboxDelete(q Queue, id uint64, st Status, at int64) {
 // Update runs fn on a fresh Writer and commits what it wrote in one batch,
 // synced as the store's durability says.
 func (s *Store) Update(fn func(w *Writer) error) error {
-	return s.update(fn, s.sync)
-}
-
-// UpdateUnsynced is Update without waiting for an fsync in either
-// durability: the batch is visible when it returns and on its way to the
-// WAL file, and the next synced write (or, in async mode, the syncer) makes
-// it durable. It is for writes that are safe to lose, because losing them
-// only means doing their work again: the dispatcher's results (a postback
-// whose result is lost in a crash is sent again, which at-least-once
-// delivery allows) cost no fsync of their own.
-func (s *Store) UpdateUnsynced(fn func(w *Writer) error) error {
-	return s.update(fn, pebble.NoSync)
-}
-
-func (s *Store) update(fn func(w *Writer) error, sync *pebble.WriteOptions) error {
 	w := Writer{b: s.db.NewBatch()}
 	defer w.b.Close()
 	if err := fn(&w); err != nil {
@@ -128,7 +113,7 @@ func (s *Store) update(fn func(w *Writer) error, sync *pebble.WriteOptions) erro
 	if w.b.Empty() {
 		return nil
 	}
-	if err := w.b.Commit(sync); err != nil {
+	if err := w.b.Commit(s.sync); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	if s.opts.Durability == Async {

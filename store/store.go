@@ -162,9 +162,6 @@ func Open(o Options) (*Store, error) {
 		s.wg.Add(1)
 		go s.fillIDFilters(slices.Clone(s.buckets))
 	}
-	s.commit.work = make(chan struct{}, 1)
-	s.wg.Add(1)
-	go s.commitLoop()
 	if o.Durability == Async {
 		s.wg.Add(1)
 		go s.syncLoop()
@@ -179,6 +176,13 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return fmt.Errorf("store: close: already closed")
 	}
+	// Clicks that joined a group before closed was set are answered
+	// first; later ones see closed (it is read under the committer's
+	// mutex, which this takes once so that no click is still between
+	// reading it and joining).
+	s.commit.mu.Lock()
+	s.commit.mu.Unlock() //nolint:staticcheck // an empty critical section is the point
+	s.commit.inflight.Wait()
 	close(s.stop)
 	s.wg.Wait()
 	err := s.db.LogData(nil, pebble.Sync)
