@@ -11,9 +11,9 @@ package store
 // and only the rest go to Pebble.
 //
 // A filter must never miss an id its bucket holds, so:
-//   - PutClick adds an id before its batch is applied, under the id's lock
-//     stripe (a write that then fails leaves a false positive, which costs
-//     one lookup);
+//   - PutClick adds an id before its batch is applied, under the group
+//     committer's mutex (clickcommit.go; a write that then fails leaves a
+//     false positive, which costs one lookup);
 //   - a bucket made by this process starts empty and ready;
 //   - a bucket found on disk at Open starts not ready, and is filled by a
 //     background scan of its records; until the scan ends, lookups in that

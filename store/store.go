@@ -24,7 +24,8 @@ type Durability uint8
 
 const (
 	// Sync: a write returns after its WAL record is fsynced. Concurrent
-	// writers share one fsync (Pebble's commit pipeline groups them).
+	// writers share one fsync (clicks through the group commit of
+	// clickcommit.go, other writes through Pebble's commit pipeline).
 	Sync Durability = iota
 	// Async: a write returns once it is in the WAL buffer; the WAL is
 	// fsynced every Options.SyncInterval, so a crash loses at most that much.
