@@ -228,7 +228,7 @@ func (s *Store) idMayBeStored(idh uint64) bool {
 	s.bucketMu.RLock()
 	defer s.bucketMu.RUnlock()
 	for _, b := range s.buckets {
-		if !b.ids.ready.Load() || b.ids.mayContain(idh) {
+		if !b.ids.rulesOut(idh) {
 			return true
 		}
 	}

@@ -83,7 +83,7 @@ func (s *Store) clickStored(sc *scratch, id []byte, idh uint64) (bool, error) {
 	var bs [16]bucket
 	var it *pebble.Iterator
 	for _, b := range s.allBuckets(bs[:0]) {
-		if b.ids != nil && b.ids.ready.Load() && !b.ids.mayContain(idh) {
+		if b.ids.rulesOut(idh) {
 			continue
 		}
 		if it == nil {
