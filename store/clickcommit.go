@@ -207,6 +207,9 @@ func (s *Store) leadGroup(own chan error) error {
 		c.leading = false
 	}
 	c.mu.Unlock()
+	if heir != nil {
+		heir <- errLead // first: the next group need not wait for these sends
+	}
 	for _, w := range g.waiters {
 		if w != own {
 			w <- err
@@ -216,9 +219,6 @@ func (s *Store) leadGroup(own chan error) error {
 	c.mu.Lock()
 	c.spare = append(c.spare, g)
 	c.mu.Unlock()
-	if heir != nil {
-		heir <- errLead
-	}
 	return err
 }
 
