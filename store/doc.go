@@ -27,7 +27,10 @@
 //
 // A click's record is keyed by its bucket too, so that a bucket's clicks
 // are one key range. A lookup by click_id therefore tries each live bucket,
-// newest first: a handful of bloom-filtered point reads. An earlier layout
+// newest first: a handful of bloom-filtered point reads. The click path's
+// own check for an id already stored first asks an in-memory filter per
+// bucket (idfilter.go), and clicks are written in groups, one batch each
+// (clickcommit.go). An earlier layout
 // keyed records by click_id alone and kept an expiry list ('x' bucket
 // click_id) to find them by; that list was one more copy of every click_id
 // (22 of 208 bytes a click on disk) and made expiry write a tombstone per
