@@ -75,10 +75,10 @@ func (r *rendering) fill(j *Job, p *config.Partner, now time.Time, t *Template) 
 		}
 	}
 	v.SetString(MacroEventName, name)
-	if t.uses&(1<<MacroEventTime) != 0 {
+	if t.Uses(MacroEventTime) {
 		v.Set(MacroEventTime, r.appendNum(j.EventTime))
 	}
-	if t.uses&(1<<MacroEventTimeISO) != 0 {
+	if t.Uses(MacroEventTimeISO) {
 		v.Set(MacroEventTimeISO, r.appendISO(j.EventTime))
 	}
 	if p == nil || p.ShareRevenue {
@@ -104,14 +104,14 @@ func (r *rendering) fill(j *Job, p *config.Partner, now time.Time, t *Template) 
 	for i, m := range [...]Macro{MacroSub1, MacroSub2, MacroSub3, MacroSub4, MacroSub5} {
 		v.SetString(m, j.Sub[i])
 	}
-	if t.uses&(1<<MacroTimestamp) != 0 {
+	if t.Uses(MacroTimestamp) {
 		v.Set(MacroTimestamp, r.appendNum(now.Unix()))
 	}
 	v.SetString(MacroAffID, j.AffID)
 	v.SetString(MacroPubID, j.PubID)
 	v.SetString(MacroOfferID, j.OfferID)
 	v.SetString(MacroCreativeID, j.CreativeID)
-	if j.ClickTime > 0 && t.uses&(1<<MacroClickTime) != 0 {
+	if j.ClickTime > 0 && t.Uses(MacroClickTime) {
 		v.Set(MacroClickTime, r.appendNum(j.ClickTime/1000))
 	}
 	v.SetString(MacroMatchType, j.MatchType)

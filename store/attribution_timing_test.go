@@ -99,16 +99,7 @@ func BenchmarkAttributionLookup(b *testing.B) {
 	// The id filters of the stored buckets fill in the background after
 	// Open (idfilter.go); measure lookups once that scan is over, and say
 	// how long a restart's scan takes at this size.
-	for {
-		ready := true
-		for _, bk := range s.allBuckets(nil) {
-			ready = ready && bk.ids.ready.Load()
-		}
-		if ready {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitIDFilters(b, s, 10*time.Minute)
 	b.Logf("%d clicks, %d buckets, %d bytes of sstables, block cache %d MiB; id filters filled %v after Open",
 		n, len(s.buckets), tableBytes(s), s.cache.MaxSize()>>20, time.Since(opened).Round(10*time.Millisecond))
 

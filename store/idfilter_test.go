@@ -78,7 +78,7 @@ func TestFirstWriteWinsAcrossReopen(t *testing.T) {
 	refused("filters not filled")
 	mustPut(t, s, testClick("during-fill", clk.Now()))
 	close(hold)
-	waitIDFilters(t, s)
+	waitIDFilters(t, s, 10*time.Second)
 	refused("filters filled")
 	if ok, err := s.PutClick(testClick("during-fill", clk.Now())); ok || err != nil {
 		t.Fatalf("PutClick(during-fill) again = %v, %v; want refused", ok, err)
@@ -86,9 +86,11 @@ func TestFirstWriteWinsAcrossReopen(t *testing.T) {
 	mustPut(t, s, testClick("after-fill", clk.Now()))
 }
 
-func waitIDFilters(t *testing.T, s *Store) {
+// waitIDFilters waits up to limit for every bucket's id filter to be
+// filled by the scan Open starts.
+func waitIDFilters(t testing.TB, s *Store, limit time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(limit)
 	for {
 		ready := true
 		for _, b := range s.allBuckets(nil) {
@@ -98,7 +100,7 @@ func waitIDFilters(t *testing.T, s *Store) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("id filters not filled after 10s")
+			t.Fatalf("id filters not filled after %v", limit)
 		}
 		time.Sleep(time.Millisecond)
 	}
