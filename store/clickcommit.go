@@ -248,11 +248,17 @@ func (s *Store) newClickGroup() *clickGroup {
 
 // groupSyncInterval is how often, at most, a group's commit begins in sync
 // mode: the clicks that arrive meanwhile join the waiting group and share
-// its fsync. Under wrk -c64 on the project's 2-core machine, 1ms gave as
-// many clicks per second as 400µs or 700µs at 8% less CPU per click (fewer
-// fsyncs, and fewer of the Go runtime's hand-offs of a processor blocked in
-// one); 1.5ms and 2ms cost throughput. Counting from the start of the last
-// commit rather than its end (an fsync takes a few hundred µs under load)
-// gave 4% more clicks per second at no more CPU per click. An idle edge
-// commits a click at once: no commit began in the last millisecond.
-const groupSyncInterval = time.Millisecond
+// its fsync. Counting from the start of the last commit rather than its end
+// (an fsync takes a few hundred µs under load) gave 4% more clicks per
+// second at no more CPU per click. An idle edge commits a click at once: no
+// commit began in the last interval.
+//
+// Under wrk -c64 on the project's 2-core machine, with one processor per
+// core, 1ms gave as many clicks per second as 400µs or 700µs at 8% less CPU
+// per click: the leader's wait and the fsync each hold a processor until
+// the runtime takes it back, and shorter intervals meant more of those
+// hand-offs. With the extra processor that serve gives a sync edge (see
+// cmd/clickedge/procs.go), 500µs gave 11% more clicks per second than 1ms
+// at the same CPU per click (six interleaved runs, better in each); 250µs
+// was no better and 0 (commit as soon as the last one ends) was worse.
+const groupSyncInterval = 500 * time.Microsecond
