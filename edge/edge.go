@@ -58,7 +58,9 @@ func Start(cfg *config.Config, log *slog.Logger) (*Edge, error) {
 		pubLn.Close()
 		return nil, fmt.Errorf("edge: admin listen %s: %w", cfg.AdminListen, err)
 	}
-	e.pubLn, e.admLn = pubLn, admLn
+	// The public listener's deadlines move three times a request; see
+	// deadline.go.
+	e.pubLn, e.admLn = lazyListener{pubLn}, admLn
 	if cfg.Demo {
 		// The demo partner posts to wherever the admin listener really is.
 		cfg.SetDemoSink(admLn.Addr().String())
@@ -71,7 +73,7 @@ func Start(cfg *config.Config, log *slog.Logger) (*Edge, error) {
 			admLn.Close()
 			return nil, err
 		}
-		e.pubLn = tls.NewListener(pubLn, &tls.Config{
+		e.pubLn = tls.NewListener(e.pubLn, &tls.Config{
 			MinVersion:     tls.VersionTLS12,
 			GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return e.cert.Load(), nil },
 		})

@@ -66,7 +66,10 @@ func (t *Tracker) click(ctx *fasthttp.RequestCtx) {
 	c := &in.Click
 	c.Campaign = s2b(camp.ID)
 	c.App = s2b(app.ID)
-	now := t.now()
+	now := start
+	if !t.wallClock {
+		now = t.now()
+	}
 	c.Time = now.UnixMilli()
 	in.GenerateClickID(t.ids, now)
 	t.fillClientFields(ctx, cfg, in)
@@ -80,7 +83,7 @@ func (t *Tracker) click(ctx *fasthttp.RequestCtx) {
 	}
 	r.buf = AppendLocation(r.buf[:0], appURL(app, c.Platform), c.ClickID, c.Campaign)
 	noStore(ctx)
-	ctx.Response.Header.SetBytesKV(hdrLocation, r.buf)
+	ctx.Response.Header.SetCanonical(hdrLocation, r.buf)
 	ctx.SetStatusCode(fasthttp.StatusFound)
 	clickDuration.UpdateDuration(start)
 }
@@ -156,8 +159,10 @@ func appURL(app *config.App, p store.Platform) string {
 	return app.IOS
 }
 
+// noStore sets Cache-Control: no-store. The header names here are written
+// in canonical form, so they are set without fasthttp's normalising copy.
 func noStore(ctx *fasthttp.RequestCtx) {
-	ctx.Response.Header.SetBytesKV(hdrCacheControl, valNoStore)
+	ctx.Response.Header.SetCanonical(hdrCacheControl, valNoStore)
 }
 
 // serverClick serves GET /v1/click: a click reported server to server. It

@@ -26,7 +26,10 @@ func (t *Tracker) NewServer(logger fasthttp.Logger) *fasthttp.Server {
 		// never multipart.
 		DisablePreParseMultipartForm: true,
 		NoDefaultContentType:         true,
-		CloseOnShutdown:              true,
-		Logger:                       logger,
+		// No handler reads ctx.Time: without this fasthttp reads the
+		// clock for it before every request.
+		LazyRequestTime: true,
+		CloseOnShutdown: true,
+		Logger:          logger,
 	}
 }

@@ -21,7 +21,10 @@ type Tracker struct {
 	ids    *ClickIDGen
 	log    *slog.Logger
 	now    func() time.Time
-	notify func(queued int) // wakes the postback dispatcher after a commit
+	// wallClock is set when now is time.Now: a click then takes its time
+	// from the clock reading that starts its latency measurement.
+	wallClock bool
+	notify    func(queued int) // wakes the postback dispatcher after a commit
 
 	clickReqs sync.Pool
 }
@@ -51,7 +54,7 @@ func New(o Options) *Tracker {
 		t.log = slog.Default()
 	}
 	if t.now == nil {
-		t.now = time.Now
+		t.now, t.wallClock = time.Now, true
 	}
 	if t.notify == nil {
 		t.notify = func(int) {}

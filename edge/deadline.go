@@ -1,0 +1,119 @@
+package edge
+
+import (
+	"errors"
+	"net"
+	"os"
+	"sync"
+	"time"
+)
+
+// Lazy connection deadlines for the public listener.
+//
+// fasthttp moves a keep-alive connection's deadlines three times a request:
+// the idle timeout while it waits for the next one, the read timeout from
+// its first byte, the write timeout before the answer. Each move resets a
+// runtime timer (a lock and a heap update), about 2% of the edge's CPU per
+// click under wrk. A lazyConn moves its timer only when the deadline asked
+// for is earlier than the one armed; a later one is remembered, and when
+// the armed timer fires before it, Read or Write arms the one asked for and
+// carries on. So a busy connection re-arms about once per timeout (not
+// three times per request), and every deadline fires exactly when fasthttp
+// asked: never earlier, since an early expiry is retried, and never later,
+// since an earlier deadline is armed at once.
+
+// lazyListener wraps each accepted connection in a lazyConn.
+type lazyListener struct{ net.Listener }
+
+func (l lazyListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &lazyConn{Conn: c}, nil
+}
+
+// lazyConn is a net.Conn whose deadlines are armed lazily.
+type lazyConn struct {
+	net.Conn
+	mu          sync.Mutex
+	read, write lazyDeadline
+}
+
+type lazyDeadline struct {
+	want  time.Time // the deadline asked for; zero: none
+	armed time.Time // the deadline set on the connection; zero: none
+}
+
+func (c *lazyConn) SetDeadline(t time.Time) error {
+	if err := c.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.SetWriteDeadline(t)
+}
+
+func (c *lazyConn) SetReadDeadline(t time.Time) error  { return c.set(&c.read, true, t) }
+func (c *lazyConn) SetWriteDeadline(t time.Time) error { return c.set(&c.write, false, t) }
+
+// set records t as the deadline asked for and arms it when it is earlier
+// than the armed one (or none is armed). A later deadline, or none, is left
+// to expiredEarly.
+func (c *lazyConn) set(d *lazyDeadline, read bool, t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d.want = t
+	if t.IsZero() || (!d.armed.IsZero() && !t.Before(d.armed)) {
+		return nil
+	}
+	d.armed = t
+	return c.arm(read, t)
+}
+
+func (c *lazyConn) arm(read bool, t time.Time) error {
+	if read {
+		return c.Conn.SetReadDeadline(t)
+	}
+	return c.Conn.SetWriteDeadline(t)
+}
+
+// expiredEarly reports whether err is the armed timer firing before the
+// deadline asked for, and if so arms that deadline (or clears the timer
+// when none is asked for) so that the operation can be retried.
+func (c *lazyConn) expiredEarly(d *lazyDeadline, read bool, err error) bool {
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !d.want.IsZero() && !time.Now().Before(d.want) {
+		return false
+	}
+	d.armed = d.want
+	return c.arm(read, d.want) == nil
+}
+
+func (c *lazyConn) Read(b []byte) (int, error) {
+	for {
+		n, err := c.Conn.Read(b)
+		if err != nil && c.expiredEarly(&c.read, true, err) {
+			if n > 0 {
+				return n, nil
+			}
+			continue
+		}
+		return n, err
+	}
+}
+
+// Write retries the rest of b after an early expiry: a write that times out
+// may have sent part of it.
+func (c *lazyConn) Write(b []byte) (int, error) {
+	written := 0
+	for {
+		n, err := c.Conn.Write(b[written:])
+		written += n
+		if err == nil || !c.expiredEarly(&c.write, false, err) {
+			return written, err
+		}
+	}
+}
