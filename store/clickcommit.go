@@ -67,8 +67,10 @@ type clickCommitter struct {
 	// for them.
 	inflight sync.WaitGroup
 	// lastCommit is when the last group's commit began; read and written
-	// by the leader only (the lead passes over a channel).
+	// by the leader only (the lead passes over a channel), as is timer,
+	// which it waits on in sync mode (nil in async mode).
 	lastCommit time.Time
+	timer      *groupTimer
 }
 
 // errLead, received instead of a group's outcome, hands the lead over.
@@ -179,7 +181,7 @@ func (s *Store) leadGroup(own chan error) error {
 	if s.opts.Durability == Sync {
 		// The wait is on the wall clock: Options.Now is the clicks'.
 		if wait := groupSyncInterval - time.Since(c.lastCommit); wait > 0 {
-			shortSleep(wait)
+			c.timer.wait(wait)
 		}
 	}
 	c.mu.Lock()
@@ -253,12 +255,10 @@ func (s *Store) newClickGroup() *clickGroup {
 // second at no more CPU per click. An idle edge commits a click at once: no
 // commit began in the last interval.
 //
-// Under wrk -c64 on the project's 2-core machine, with one processor per
-// core, 1ms gave as many clicks per second as 400µs or 700µs at 8% less CPU
-// per click: the leader's wait and the fsync each hold a processor until
-// the runtime takes it back, and shorter intervals meant more of those
-// hand-offs. With the extra processor that serve gives a sync edge (see
-// cmd/clickedge/procs.go), 500µs gave 11% more clicks per second than 1ms
-// at the same CPU per click (six interleaved runs, better in each); 250µs
-// was no better and 0 (commit as soon as the last one ends) was worse.
+// Under wrk -c64 on the project's 2-core machine, while the leader waited
+// in nanosleep (which holds a processor; see groupTimer), 1ms gave as many
+// clicks per second as 400µs or 700µs at 8% less CPU per click. With the
+// timerfd wait, 500µs gave 2% more clicks per second than 1ms at 5% more
+// CPU per click; 300µs gave fewer clicks per second at more CPU per click
+// (six interleaved runs each).
 const groupSyncInterval = 500 * time.Microsecond

@@ -4,5 +4,12 @@ package store
 
 import "time"
 
-// shortSleep blocks for about d; see sleep_linux.go.
-func shortSleep(d time.Duration) { time.Sleep(d) }
+// groupTimer waits with time.Sleep where there is no timerfd; see
+// sleep_linux.go for why Linux does not.
+type groupTimer struct{}
+
+func newGroupTimer() (*groupTimer, error) { return &groupTimer{}, nil }
+
+func (*groupTimer) wait(d time.Duration) { time.Sleep(d) }
+
+func (*groupTimer) close() error { return nil }

@@ -152,8 +152,15 @@ func Open(o Options) (*Store, error) {
 	}
 	if o.Durability == Async {
 		s.sync = pebble.NoSync
+	} else if s.commit.timer, err = newGroupTimer(); err != nil {
+		db.Close()
+		cache.Unref()
+		return nil, fmt.Errorf("store: open %s: %w", o.Dir, err)
 	}
 	if err := s.loadBuckets(); err != nil {
+		if s.commit.timer != nil {
+			s.commit.timer.close()
+		}
 		db.Close()
 		cache.Unref()
 		return nil, fmt.Errorf("store: open %s: %w", o.Dir, err)
@@ -189,6 +196,9 @@ func (s *Store) Close() error {
 	err := s.db.LogData(nil, pebble.Sync)
 	if cerr := s.db.Close(); err == nil {
 		err = cerr
+	}
+	if s.commit.timer != nil {
+		s.commit.timer.close()
 	}
 	s.cache.Unref()
 	if err != nil {

@@ -111,7 +111,6 @@ func serve(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	setSyncProcs(cfg.Durability, log)
 	e, err := edge.Start(cfg, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "clickedge:", err)

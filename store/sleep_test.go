@@ -1,0 +1,25 @@
+package store
+
+import (
+	"testing"
+	"time"
+)
+
+// The group timer waits at least as long as asked, every time (a one-shot
+// timer re-armed per wait), and only the goroutine waits.
+func TestGroupTimerWaits(t *testing.T) {
+	gt, err := newGroupTimer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gt.close()
+	for _, d := range []time.Duration{300 * time.Microsecond, time.Microsecond, 2 * time.Millisecond} {
+		for range 3 {
+			began := time.Now()
+			gt.wait(d)
+			if el := time.Since(began); el < d {
+				t.Fatalf("wait(%v) returned after %v", d, el)
+			}
+		}
+	}
+}
