@@ -22,4 +22,7 @@ func TestGroupTimerWaits(t *testing.T) {
 			}
 		}
 	}
+	if n := testing.AllocsPerRun(20, func() { gt.wait(time.Microsecond) }); n != 0 {
+		t.Fatalf("wait allocates %v times", n)
+	}
 }
