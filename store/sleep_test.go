@@ -6,7 +6,8 @@ import (
 )
 
 // The group timer waits at least as long as asked, every time (a one-shot
-// timer re-armed per wait), and only the goroutine waits.
+// timer re-armed per wait), and allocates nothing: the leader of every sync
+// group waits on it.
 func TestGroupTimerWaits(t *testing.T) {
 	gt, err := newGroupTimer()
 	if err != nil {
