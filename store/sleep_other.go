@@ -8,7 +8,7 @@ import "time"
 // sleep_linux.go for why Linux does not.
 type groupTimer struct{}
 
-func newGroupTimer() (*groupTimer, error) { return &groupTimer{}, nil }
+func newGroupTimer() *groupTimer { return &groupTimer{} }
 
 func (*groupTimer) wait(d time.Duration) { time.Sleep(d) }
 

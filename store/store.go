@@ -152,18 +152,14 @@ func Open(o Options) (*Store, error) {
 	}
 	if o.Durability == Async {
 		s.sync = pebble.NoSync
-	} else if s.commit.timer, err = newGroupTimer(); err != nil {
+	}
+	if err := s.loadBuckets(); err != nil {
 		db.Close()
 		cache.Unref()
 		return nil, fmt.Errorf("store: open %s: %w", o.Dir, err)
 	}
-	if err := s.loadBuckets(); err != nil {
-		if s.commit.timer != nil {
-			s.commit.timer.close()
-		}
-		db.Close()
-		cache.Unref()
-		return nil, fmt.Errorf("store: open %s: %w", o.Dir, err)
+	if o.Durability == Sync {
+		s.commit.timer = newGroupTimer()
 	}
 	s.idSeq.Store(uint64(s.now().UnixMilli()) << idSeqBits)
 	if len(s.buckets) > 0 {
