@@ -16,11 +16,11 @@ import (
 // Tracker answers the public listener. It is safe for concurrent use; its
 // configuration is swapped whole on reload, so a request sees one version.
 type Tracker struct {
-	st     *store.Store
-	cfg    atomic.Pointer[config.Config]
-	ids    *ClickIDGen
-	log    *slog.Logger
-	now    func() time.Time
+	st  *store.Store
+	cfg atomic.Pointer[config.Config]
+	ids *ClickIDGen
+	log *slog.Logger
+	now func() time.Time
 	// wallClock is set when now is time.Now: a click then takes its time
 	// from the clock reading that starts its latency measurement.
 	wallClock bool
