@@ -1,6 +1,7 @@
 // Package edge assembles one running clickedge from its parts: the store,
 // the tracker on the public listener, the dispatcher, and the admin
-// listener. cmd/clickedge and the in-process benchmark both start one.
+// listener. cmd/clickedge and the in-process benchmark both start one. The
+// public listener's connections arm their deadlines lazily (deadline.go).
 package edge
 
 import (
