@@ -1,7 +1,8 @@
 // Package edge assembles one running clickedge from its parts: the store,
 // the tracker on the public listener, the dispatcher, and the admin
 // listener. cmd/clickedge and the in-process benchmark both start one. The
-// public listener's connections arm their deadlines lazily (deadline.go).
+// public listener's connections arm their deadlines lazily
+// (internal/deadline).
 package edge
 
 import (
@@ -19,6 +20,7 @@ import (
 
 	"github.com/clickedge/clickedge/config"
 	"github.com/clickedge/clickedge/dispatch"
+	"github.com/clickedge/clickedge/internal/deadline"
 	"github.com/clickedge/clickedge/store"
 	"github.com/clickedge/clickedge/tracker"
 )
@@ -60,8 +62,8 @@ func Start(cfg *config.Config, log *slog.Logger) (*Edge, error) {
 		return nil, fmt.Errorf("edge: admin listen %s: %w", cfg.AdminListen, err)
 	}
 	// The public listener's deadlines move three times a request; see
-	// deadline.go.
-	e.pubLn, e.admLn = lazyListener{pubLn}, admLn
+	// internal/deadline.
+	e.pubLn, e.admLn = deadline.Listener{Listener: pubLn}, admLn
 	if cfg.Demo {
 		// The demo partner posts to wherever the admin listener really is.
 		cfg.SetDemoSink(admLn.Addr().String())

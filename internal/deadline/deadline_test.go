@@ -1,4 +1,4 @@
-package edge
+package deadline
 
 import (
 	"bytes"
@@ -11,8 +11,8 @@ import (
 )
 
 // lazyPair returns the server end of a 127.0.0.1 TCP connection, accepted
-// through a lazyListener, and the client end.
-func lazyPair(t *testing.T) (*lazyConn, net.Conn) {
+// through a Listener, and the client end.
+func lazyPair(t *testing.T) (*Conn, net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
@@ -23,12 +23,12 @@ func lazyPair(t *testing.T) (*lazyConn, net.Conn) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	server, err := lazyListener{ln}.Accept()
+	server, err := Listener{ln}.Accept()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { client.Close(); server.Close() })
-	return server.(*lazyConn), client
+	return server.(*Conn), client
 }
 
 // sendAfter writes p to c after d, from another goroutine.

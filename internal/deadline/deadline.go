@@ -1,4 +1,8 @@
-package edge
+// Package deadline wraps connections so that their deadlines are armed
+// lazily: fasthttp moves a keep-alive connection's deadlines several times a
+// request, and each move costs a runtime timer reset. Both the public
+// listener's connections and the postback client's use it.
+package deadline
 
 import (
 	"errors"
@@ -8,33 +12,35 @@ import (
 	"time"
 )
 
-// Lazy connection deadlines for the public listener.
-//
-// fasthttp moves a keep-alive connection's deadlines three times a request:
-// the idle timeout while it waits for the next one, the read timeout from
-// its first byte, the write timeout before the answer. Each move resets a
+// A fasthttp server moves a keep-alive connection's deadlines three times a
+// request: the idle timeout while it waits for the next one, the read
+// timeout from its first byte, the write timeout before the answer; a
+// fasthttp client with timeouts moves them twice. Each move resets a
 // runtime timer (a lock and a heap update), about 2% of the edge's CPU per
-// click under wrk. A lazyConn moves its timer only when the deadline asked
-// for is earlier than the one armed; a later one is remembered, and when
-// the armed timer fires before it, Read or Write arms the one asked for and
+// click under wrk. A Conn moves its timer only when the deadline asked for
+// is earlier than the one armed; a later one is remembered, and when the
+// armed timer fires before it, Read or Write arms the one asked for and
 // carries on. So a busy connection re-arms about once per timeout (not
-// three times per request), and every deadline fires exactly when fasthttp
-// asked: never earlier, since an early expiry is retried, and never later,
-// since an earlier deadline is armed at once.
+// several times per request), and every deadline fires exactly when it was
+// asked for: never earlier, since an early expiry is retried, and never
+// later, since an earlier deadline is armed at once.
 
-// lazyListener wraps each accepted connection in a lazyConn.
-type lazyListener struct{ net.Listener }
+// Listener wraps each accepted connection in a Conn.
+type Listener struct{ net.Listener }
 
-func (l lazyListener) Accept() (net.Conn, error) {
+func (l Listener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
-	return &lazyConn{Conn: c}, nil
+	return Wrap(c), nil
 }
 
-// lazyConn is a net.Conn whose deadlines are armed lazily.
-type lazyConn struct {
+// Wrap returns c with its deadlines armed lazily.
+func Wrap(c net.Conn) *Conn { return &Conn{Conn: c} }
+
+// Conn is a net.Conn whose deadlines are armed lazily.
+type Conn struct {
 	net.Conn
 	mu          sync.Mutex
 	read, write lazyDeadline
@@ -45,20 +51,20 @@ type lazyDeadline struct {
 	armed time.Time // the deadline set on the connection; zero: none
 }
 
-func (c *lazyConn) SetDeadline(t time.Time) error {
+func (c *Conn) SetDeadline(t time.Time) error {
 	if err := c.SetReadDeadline(t); err != nil {
 		return err
 	}
 	return c.SetWriteDeadline(t)
 }
 
-func (c *lazyConn) SetReadDeadline(t time.Time) error  { return c.set(&c.read, true, t) }
-func (c *lazyConn) SetWriteDeadline(t time.Time) error { return c.set(&c.write, false, t) }
+func (c *Conn) SetReadDeadline(t time.Time) error  { return c.set(&c.read, true, t) }
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.set(&c.write, false, t) }
 
 // set records t as the deadline asked for and arms it when it is earlier
 // than the armed one (or none is armed). A later deadline, or none, is left
 // to expiredEarly.
-func (c *lazyConn) set(d *lazyDeadline, read bool, t time.Time) error {
+func (c *Conn) set(d *lazyDeadline, read bool, t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	d.want = t
@@ -69,7 +75,7 @@ func (c *lazyConn) set(d *lazyDeadline, read bool, t time.Time) error {
 	return c.arm(read, t)
 }
 
-func (c *lazyConn) arm(read bool, t time.Time) error {
+func (c *Conn) arm(read bool, t time.Time) error {
 	if read {
 		return c.Conn.SetReadDeadline(t)
 	}
@@ -79,7 +85,7 @@ func (c *lazyConn) arm(read bool, t time.Time) error {
 // expiredEarly reports whether err is the armed timer firing before the
 // deadline asked for, and if so arms that deadline (or clears the timer
 // when none is asked for) so that the operation can be retried.
-func (c *lazyConn) expiredEarly(d *lazyDeadline, read bool, err error) bool {
+func (c *Conn) expiredEarly(d *lazyDeadline, read bool, err error) bool {
 	if !errors.Is(err, os.ErrDeadlineExceeded) {
 		return false
 	}
@@ -92,7 +98,7 @@ func (c *lazyConn) expiredEarly(d *lazyDeadline, read bool, err error) bool {
 	return c.arm(read, d.want) == nil
 }
 
-func (c *lazyConn) Read(b []byte) (int, error) {
+func (c *Conn) Read(b []byte) (int, error) {
 	for {
 		n, err := c.Conn.Read(b)
 		if err != nil && c.expiredEarly(&c.read, true, err) {
@@ -107,7 +113,7 @@ func (c *lazyConn) Read(b []byte) (int, error) {
 
 // Write retries the rest of b after an early expiry: a write that times out
 // may have sent part of it.
-func (c *lazyConn) Write(b []byte) (int, error) {
+func (c *Conn) Write(b []byte) (int, error) {
 	written := 0
 	for {
 		n, err := c.Conn.Write(b[written:])
