@@ -129,10 +129,11 @@ const (
 // Dispatcher delivers the store's pending postbacks. Start it once; Stop
 // waits for attempts in flight and records them.
 type Dispatcher struct {
-	st  *store.Store
-	log *slog.Logger
-	now func() time.Time
-	o   Options
+	st        *store.Store
+	log       *slog.Logger
+	now       func() time.Time
+	wallClock bool // now is time.Now: see clock
+	o         Options
 
 	partners atomic.Pointer[partnerSet]
 
@@ -201,6 +202,7 @@ func New(o Options) *Dispatcher {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	wallClock := o.Now == nil
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -211,7 +213,7 @@ func New(o Options) *Dispatcher {
 		o.DeliveredRetention = 7 * 24 * time.Hour
 	}
 	d := &Dispatcher{
-		st: o.Store, log: o.Logger, now: o.Now, o: o,
+		st: o.Store, log: o.Logger, now: o.Now, wallClock: wallClock, o: o,
 		wake:      make(chan struct{}, 1),
 		results:   make(chan result, 4096),
 		stop:      make(chan struct{}),
@@ -260,6 +262,16 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("dispatch: stop: %w", ctx.Err())
 	}
+}
+
+// clock returns the dispatcher's time at wall, a time.Now reading: wall
+// itself unless Options.Now was given (tests), so that a worker that reads
+// the wall clock for a latency need not read it again.
+func (d *Dispatcher) clock(wall time.Time) time.Time {
+	if d.wallClock {
+		return wall
+	}
+	return d.now()
 }
 
 func (d *Dispatcher) stopping() bool {

@@ -108,7 +108,7 @@ func TestHeldBackPastMaxAge(t *testing.T) {
 	s := &sender{d: d}
 	s.partner.Store(d.partners.Load().byName["net"])
 	now := clk.UnixMilli()
-	s.openUntil = now + 30_000
+	s.openUntil.Store(now + 30_000)
 
 	j := newJob(st, "net", "install", clk.Now())
 	if r := s.heldBack(j, now, now); r.outcome != retry || r.next != now+30_000 || r.tried {
@@ -142,14 +142,14 @@ func TestBreakerTrips(t *testing.T) {
 		s.observe(false, now, r)
 	}
 	if s.trips != 1 || s.breakerOpenUntil(now.UnixMilli()) != until {
-		t.Fatalf("trips %d, open until %v; want the first trip unchanged", s.trips, time.UnixMilli(s.openUntil).Sub(now))
+		t.Fatalf("trips %d, open until %v; want the first trip unchanged", s.trips, time.UnixMilli(s.openUntil.Load()).Sub(now))
 	}
 	now = now.Add(2 * time.Second) // closed again: the next trip waits longer
 	for range breakerThreshold {
 		s.observe(false, now, r)
 	}
 	if s.trips != 2 || s.breakerOpenUntil(now.UnixMilli()) < now.Add(r.Base).UnixMilli() {
-		t.Fatalf("second trip: trips %d, open for %v", s.trips, time.UnixMilli(s.openUntil).Sub(now))
+		t.Fatalf("second trip: trips %d, open for %v", s.trips, time.UnixMilli(s.openUntil.Load()).Sub(now))
 	}
 	s.observe(true, now, r)
 	if s.breakerOpenUntil(now.UnixMilli()) != 0 || s.trips != 0 {

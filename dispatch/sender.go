@@ -22,7 +22,7 @@ type task struct {
 }
 
 // sender delivers one partner's postbacks: its own queue, workers and
-// keep-alive client, so that it cannot slow another partner down. The
+// keep-alive connections, so that it cannot slow another partner down. The
 // scheduler makes, feeds and retires it; nothing else sends on its queue.
 type sender struct {
 	d            *Dispatcher
@@ -30,10 +30,11 @@ type sender struct {
 	allowPrivate bool
 	timeout      time.Duration
 	maxConns     int
-	client       *fasthttp.Client
+	hosts        hostClients
 	hist         *metrics.PrometheusHistogram // delivery latency
 	queue        chan task
 	retired      atomic.Bool
+	working      atomic.Int32 // workers not yet returned
 
 	// fullPass is the scheduler pass that found the queue full (scheduler
 	// only); wantRoom asks the workers to wake the scheduler once the queue
@@ -43,11 +44,14 @@ type sender struct {
 
 	// The breaker: after breakerThreshold consecutive retryable failures
 	// the partner is not sent to until openUntil, which doubles each time it
-	// trips again, from retry.base up to retry.max_interval.
+	// trips again, from retry.base up to retry.max_interval. Every attempt
+	// reads it, so a healthy partner's is read without the lock: openUntil
+	// is atomic, and failing says whether mu guards anything to reset.
 	mu        sync.Mutex
 	failures  int
 	trips     int
-	openUntil int64 // unix ms
+	openUntil atomic.Int64 // unix ms
+	failing   atomic.Bool  // failures or trips is not 0
 }
 
 const breakerThreshold = 5
@@ -61,19 +65,18 @@ func newSender(d *Dispatcher, name string, p *Partner, allowPrivate bool) *sende
 		timeout:      pc.Timeout,
 		maxConns:     pc.MaxConns,
 		queue:        make(chan task, 4*pc.MaxConns),
-		client: &fasthttp.Client{
-			Name:                   "clickedge/" + d.o.Version,
-			MaxConnsPerHost:        pc.MaxConns,
-			MaxConnWaitTimeout:     pc.Timeout,
-			ReadTimeout:            pc.Timeout,
-			WriteTimeout:           pc.Timeout,
-			MaxIdleConnDuration:    90 * time.Second,
-			Dial:                   Dialer(allowPrivate, pc.Timeout),
-			DisablePathNormalizing: true,
-			MaxResponseBodySize:    64 << 10,
-		},
+	}
+	s.hosts.proto = fasthttp.HostClient{
+		Name:                   "clickedge/" + d.o.Version,
+		MaxConns:               pc.MaxConns,
+		MaxConnWaitTimeout:     pc.Timeout,
+		MaxIdleConnDuration:    90 * time.Second,
+		Dial:                   lazyDeadlines(Dialer(allowPrivate, pc.Timeout)),
+		DisablePathNormalizing: true,
+		MaxResponseBodySize:    64 << 10,
 	}
 	s.partner.Store(p)
+	s.working.Store(int32(pc.MaxConns))
 	for range pc.MaxConns {
 		d.workers.Add(1)
 		go s.work()
@@ -114,10 +117,8 @@ func (s *sender) retire() {
 }
 
 func (s *sender) breakerOpenUntil(now int64) int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.openUntil > now {
-		return s.openUntil
+	if until := s.openUntil.Load(); until > now {
+		return until
 	}
 	return 0
 }
@@ -126,13 +127,19 @@ func (s *sender) breakerOpenUntil(now int64) int64 {
 // (5xx, 408, 429, timeout, connection error). A 4xx is a partner that is
 // up and refusing one postback; it does not hold the others back.
 func (s *sender) observe(healthy bool, now time.Time, r config.Retry) {
+	if healthy && !s.failing.Load() {
+		return // nothing to reset
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if healthy {
-		s.failures, s.trips, s.openUntil = 0, 0, 0
+		s.failures, s.trips = 0, 0
+		s.openUntil.Store(0)
+		s.failing.Store(false)
 		return
 	}
-	if s.openUntil > now.UnixMilli() {
+	s.failing.Store(true)
+	if s.openUntil.Load() > now.UnixMilli() {
 		// Attempts that were on the wire when it tripped: already counted
 		// in, they must not trip it again (and double its period) each.
 		return
@@ -143,7 +150,7 @@ func (s *sender) observe(healthy bool, now time.Time, r config.Retry) {
 	}
 	s.failures = 0
 	s.trips++
-	s.openUntil = now.Add(backoff(r, s.trips)).UnixMilli()
+	s.openUntil.Store(now.Add(backoff(r, s.trips)).UnixMilli())
 }
 
 // heldBack is the result for j, due at dueAt, while the breaker is open:
@@ -161,6 +168,11 @@ func (s *sender) heldBack(j *Job, dueAt, now int64) result {
 
 func (s *sender) work() {
 	defer s.d.workers.Done()
+	defer func() {
+		if s.working.Add(-1) == 0 {
+			s.hosts.closeIdle() // retired: nothing will use them again
+		}
+	}()
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
@@ -174,12 +186,13 @@ func (s *sender) work() {
 			s.d.release(t)
 			continue
 		}
-		now := s.d.now()
+		start := time.Now()
+		now := s.d.clock(start)
 		if s.breakerOpenUntil(now.UnixMilli()) > 0 {
 			s.d.results <- s.heldBack(t.job, t.dueAt, now.UnixMilli())
 			continue
 		}
-		s.d.results <- s.attempt(s.d.partnerFor(s, t.job), t, req, resp, &bufs, now)
+		s.d.results <- s.attempt(s.d.partnerFor(s, t.job), t, req, resp, &bufs, start, now)
 	}
 }
 
@@ -214,8 +227,11 @@ func buildRequest(req *fasthttp.Request, p *Partner, j *Job, now time.Time, b *a
 	return true
 }
 
-// attempt sends one postback and judges the answer.
-func (s *sender) attempt(p *Partner, t task, req *fasthttp.Request, resp *fasthttp.Response, b *attemptBufs, now time.Time) result {
+// attempt sends one postback, built at now, and judges the answer. Its
+// latency counts from start, a wall-clock reading taken just before the
+// postback is rendered (one clock read fewer per postback than reading it
+// again after, for a sub-microsecond render).
+func (s *sender) attempt(p *Partner, t task, req *fasthttp.Request, resp *fasthttp.Response, b *attemptBufs, start, now time.Time) result {
 	j := t.job
 	res := result{id: j.ID, job: j, dueAt: t.dueAt, tried: true, enc: t.enc}
 	a := &res.attempt
@@ -226,9 +242,9 @@ func (s *sender) attempt(p *Partner, t task, req *fasthttp.Request, resp *fastht
 		return res
 	}
 	resp.Reset()
-	start := time.Now()
-	err := s.client.DoTimeout(req, resp, p.Config.Timeout)
-	latency := time.Since(start)
+	err := s.hosts.do(req, resp, p.Config.Timeout)
+	wallEnd := time.Now()
+	latency := wallEnd.Sub(start)
 	a.LatencyUS = latency.Microseconds()
 	s.hist.Update(latency.Seconds())
 	if err != nil {
@@ -248,7 +264,7 @@ func (s *sender) attempt(p *Partner, t task, req *fasthttp.Request, resp *fastht
 	r := p.Config.Retry
 	// Backoff and max_age count from when the answer came: a timeout of
 	// several seconds must not make the next try due in the past.
-	end := s.d.now()
+	end := s.d.clock(wallEnd)
 	s.observe(res.outcome != retry, end, r)
 	if res.outcome != retry {
 		return res

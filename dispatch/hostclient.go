@@ -1,0 +1,114 @@
+package dispatch
+
+import (
+	"fmt"
+	"maps"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/clickedge/clickedge/internal/deadline"
+)
+
+// hostClients are one sender's keep-alive clients, one per host its
+// partner's templates name (usually one, a few at most). fasthttp.Client
+// does the same, but looks the host up under a read lock shared by every
+// worker and keeps counters per request; a partner's hosts change only
+// with its config, so here the map is copied when a host is added and read
+// without a lock.
+type hostClients struct {
+	proto fasthttp.HostClient // the settings every host's client starts from
+	mu    sync.Mutex          // serialises adding a host
+	m     atomic.Pointer[hostMaps]
+}
+
+// hostMaps are keyed by host (with its port, if the URI has one).
+type hostMaps struct {
+	http, https map[string]*fasthttp.HostClient
+}
+
+func (hm *hostMaps) of(tls bool) map[string]*fasthttp.HostClient {
+	if tls {
+		return hm.https
+	}
+	return hm.http
+}
+
+// do sends req, addressed by its absolute URI, to its host, and waits for
+// the answer at most timeout.
+func (h *hostClients) do(req *fasthttp.Request, resp *fasthttp.Response, timeout time.Duration) error {
+	uri := req.URI()
+	var tls bool
+	switch string(uri.Scheme()) {
+	case "http":
+	case "https":
+		tls = true
+	default:
+		return fmt.Errorf("unsupported scheme %q: http and https are supported", uri.Scheme())
+	}
+	host := uri.Host()
+	var hc *fasthttp.HostClient
+	if hm := h.m.Load(); hm != nil {
+		hc = hm.of(tls)[string(host)] // no allocation: the key is only looked up
+	}
+	if hc == nil {
+		hc = h.add(string(host), tls)
+	}
+	return hc.DoTimeout(req, resp, timeout)
+}
+
+// add returns the client for host, making it if no other worker has.
+func (h *hostClients) add(host string, tls bool) *fasthttp.HostClient {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	hm := &hostMaps{http: map[string]*fasthttp.HostClient{}, https: map[string]*fasthttp.HostClient{}}
+	if old := h.m.Load(); old != nil {
+		if hc := old.of(tls)[host]; hc != nil {
+			return hc
+		}
+		maps.Copy(hm.http, old.http)
+		maps.Copy(hm.https, old.https)
+	}
+	hc := &fasthttp.HostClient{
+		Addr:                   fasthttp.AddMissingPort(host, tls),
+		IsTLS:                  tls,
+		Name:                   h.proto.Name,
+		MaxConns:               h.proto.MaxConns,
+		MaxConnWaitTimeout:     h.proto.MaxConnWaitTimeout,
+		MaxIdleConnDuration:    h.proto.MaxIdleConnDuration,
+		Dial:                   h.proto.Dial,
+		DisablePathNormalizing: h.proto.DisablePathNormalizing,
+		MaxResponseBodySize:    h.proto.MaxResponseBodySize,
+	}
+	hm.of(tls)[host] = hc
+	h.m.Store(hm)
+	return hc
+}
+
+// closeIdle closes every host's idle connections.
+func (h *hostClients) closeIdle() {
+	if hm := h.m.Load(); hm != nil {
+		for _, hc := range hm.http {
+			hc.CloseIdleConnections()
+		}
+		for _, hc := range hm.https {
+			hc.CloseIdleConnections()
+		}
+	}
+}
+
+// lazyDeadlines wraps dial's connections so that their deadlines are armed
+// lazily: fasthttp sets a connection's write and read deadlines on every
+// request, and each move would reset a runtime timer.
+func lazyDeadlines(dial fasthttp.DialFunc) fasthttp.DialFunc {
+	return func(addr string) (net.Conn, error) {
+		c, err := dial(addr)
+		if err != nil {
+			return nil, err
+		}
+		return deadline.Wrap(c), nil
+	}
+}
