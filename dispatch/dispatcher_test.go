@@ -374,6 +374,40 @@ func TestPostBodyAndSignature(t *testing.T) {
 	}
 }
 
+// The signature covers the path and query exactly as they are sent, which
+// is exactly as the template renders them: a path that normalising would
+// change ("//", "..") is neither normalised on the wire nor in what is
+// signed.
+func TestSignatureOverPathAsSent(t *testing.T) {
+	for _, method := range []string{"GET", "POST"} {
+		t.Run(method, func(t *testing.T) {
+			st := openStore(t, store.Async)
+			snk := newSink(t)
+			clk := newClock()
+			var verr atomic.Pointer[error]
+			snk.setHandler(func(ctx *fasthttp.RequestCtx, r *sinkReq) {
+				err := VerifySignature(r.Signature, []byte("whsec_x"), []byte(r.Method), []byte(r.URI), r.Body, clk.Now(), time.Minute)
+				verr.Store(&err)
+			})
+			d := start(t, st, parseConfig(t, true, fmt.Sprintf(`  net:
+    install: "http://%s/a//b/../pb/%%2e%%2e/?c={click_id}"
+    method: %s
+    secret: "whsec_x"
+`, snk.addr, method)), clk)
+			j := newJob(st, "net", "install", clk.Now())
+			enqueue(t, st, j)
+			d.Notify(1)
+			waitCount(t, st, store.StatusDelivered, 1)
+			if want := "/a//b/../pb/%2e%2e/?c=clk%20" + strings.TrimPrefix(j.ClickID, "clk "); snk.requests()[0].URI != want {
+				t.Fatalf("sent %q, want %q", snk.requests()[0].URI, want)
+			}
+			if err := *verr.Load(); err != nil {
+				t.Fatalf("sink: VerifySignature: %v", err)
+			}
+		})
+	}
+}
+
 func TestPrivateTargetRefused(t *testing.T) {
 	st := openStore(t, store.Async)
 	snk := newSink(t)

@@ -210,8 +210,13 @@ func buildRequest(req *fasthttp.Request, p *Partner, j *Job, now time.Time, b *a
 	}
 	req.Reset()
 	req.Header.DisableNormalizing()
-	req.URI().DisablePathNormalizing = true
 	req.SetRequestURIBytes(b.url)
+	// Parsing the URI resets its DisablePathNormalizing, so it is set after
+	// the one parse (the client sets it again, and its parse is cached):
+	// set before, as an earlier version did, it cost a parse of the empty
+	// URI and left the signature below computed over the normalised path
+	// while the path was sent as rendered.
+	req.URI().DisablePathNormalizing = true
 	req.Header.SetMethod(p.Config.Method)
 	b.body = b.body[:0]
 	if p.Config.Method == fasthttp.MethodPost {
