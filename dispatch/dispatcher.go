@@ -700,7 +700,9 @@ func (d *Dispatcher) write(batch []result) {
 			}
 			switch r.outcome {
 			case delivered:
-				w.OutboxMove(store.QueuePostback, r.id, store.StatusPending, r.dueAt, store.StatusDelivered, nowMs, payload)
+				// Delivered postbacks are only listed and pruned from
+				// here: the batch's share one key (store.OutboxArchive).
+				w.OutboxArchive(store.QueuePostback, r.id, store.StatusPending, r.dueAt, store.StatusDelivered, nowMs, payload)
 			case fail:
 				w.OutboxMove(store.QueuePostback, r.id, store.StatusPending, r.dueAt, store.StatusFailed, nowMs, payload)
 			case retry:
@@ -751,29 +753,15 @@ func (d *Dispatcher) write(batch []result) {
 	}
 }
 
-// pruneDelivered deletes delivered postbacks older than DeliveredRetention.
+// pruneDelivered deletes delivered postbacks older than DeliveredRetention,
+// with one range deletion.
 func (d *Dispatcher) pruneDelivered(now time.Time) {
 	cutoff := now.Add(-d.o.DeliveredRetention).UnixMilli()
-	for {
-		var ids []store.OutboxEntry
-		err := d.st.OutboxScan(store.QueuePostback, store.StatusDelivered, 0, cutoff, false, 4096, func(e store.OutboxEntry) bool {
-			ids = append(ids, store.OutboxEntry{ID: e.ID, At: e.At})
-			return true
-		})
-		if err == nil && len(ids) > 0 {
-			err = d.st.Update(func(w *store.Writer) error {
-				for _, e := range ids {
-					w.OutboxDelete(store.QueuePostback, e.ID, store.StatusDelivered, e.At)
-				}
-				return nil
-			})
-		}
-		if err != nil {
-			d.log.Error("dispatch: pruning delivered postbacks failed", "err", err)
-			return
-		}
-		if len(ids) < 4096 {
-			return
-		}
+	err := d.st.Update(func(w *store.Writer) error {
+		w.OutboxDeleteBefore(store.QueuePostback, store.StatusDelivered, cutoff)
+		return nil
+	})
+	if err != nil {
+		d.log.Error("dispatch: pruning delivered postbacks failed", "err", err)
 	}
 }

@@ -16,6 +16,7 @@
 //	'e' event_id                                    -> conversion record
 //	's' install_id                                  -> event_id of the install's signup
 //	'q' queue(1) status(1) at(8) id(8)              -> outbox payload, by status and time
+//	'q' queue(1) status(1) at(8) id(8) 's'          -> archive segment: the entries a batch archived at one time
 //
 // bucket is the unix second at which the click's retention bucket starts;
 // inv is the click's unix second with its bits inverted, so a forward scan of
@@ -39,7 +40,10 @@
 // An outbox entry is its 'q' key alone. An earlier layout also kept
 // 'o' queue(1) id(8) -> status(1) at(8), a locator rewritten on every put and
 // move for OutboxGet's sake; OutboxGet now scans the queue's index instead,
-// and OutboxDelete still deletes a locator an older store may hold.
+// and OutboxDelete still deletes a locator an older store may hold. Entries
+// that reach their last status (delivered postbacks) are archived: the ones
+// one batch archives share a segment key, and scans unpack it
+// (outbox_archive.go).
 //
 // # Retention
 //

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/valyala/bytebufferpool"
 )
 
 // Queue names an outbox: the component that drains it owns its payloads'
@@ -62,7 +63,14 @@ func appendOutIdxKey(dst []byte, q Queue, st Status, at int64, id uint64) []byte
 // go through one, so everything a decision causes commits together.
 type Writer struct {
 	b   *pebble.Batch
+	s   *Store
 	key []byte
+
+	// The archive segment being built (outbox_archive.go).
+	seg   *bytebufferpool.ByteBuffer
+	segQ  Queue
+	segSt Status
+	segAt int64
 }
 
 // OutboxPut adds a new entry with status st at time at (unix ms).
@@ -105,11 +113,13 @@ func (w *Writer) OutboxDelete(q Queue, id uint64, st Status, at int64) {
 // Update runs fn on a fresh Writer and commits what it wrote in one batch,
 // synced as the store's durability says.
 func (s *Store) Update(fn func(w *Writer) error) error {
-	w := Writer{b: s.db.NewBatch()}
+	w := Writer{b: s.db.NewBatch(), s: s}
 	defer w.b.Close()
+	defer w.release()
 	if err := fn(&w); err != nil {
 		return err
 	}
+	w.flushSegment()
 	if w.b.Empty() {
 		return nil
 	}
@@ -122,7 +132,8 @@ func (s *Store) Update(fn func(w *Writer) error) error {
 	return nil
 }
 
-// OutboxEntry is one entry met by OutboxScan.
+// OutboxEntry is one entry met by OutboxScan. Archived entries of one
+// segment share its time.
 type OutboxEntry struct {
 	ID      uint64
 	Status  Status
@@ -141,7 +152,9 @@ func (s *Store) OutboxScan(q Queue, st Status, from, to int64, reverse bool, lim
 // positions: the entries of q with status st from (from, fromID) up to
 // (to, toID) excluded, in (at, id) order. A caller that remembers where it
 // stopped inside a millisecond resumes there without reading that
-// millisecond's earlier entries (or their deletions) again.
+// millisecond's earlier entries (or their deletions) again. It is meant for
+// statuses whose entries are kept one per key: an archive segment is placed
+// by its own id, not by its entries'.
 func (s *Store) OutboxScanFrom(q Queue, st Status, from int64, fromID uint64, to int64, toID uint64, fn func(e OutboxEntry) bool) error {
 	return s.outboxScan(q, st, from, fromID, to, toID, false, 0, fn)
 }
@@ -170,15 +183,32 @@ func (s *Store) outboxScan(q Queue, st Status, from int64, fromID uint64, to int
 	}
 	for ; valid; valid = step(it, reverse) {
 		k := it.Key()
-		if len(k) != 3+16 {
+		if len(k) < 3+16 {
+			continue
+		}
+		at := int64(binary.BigEndian.Uint64(k[3:11]))
+		if isSegmentKey(k) {
+			stopped, err := eachInSegment(it.Value(), reverse, func(id uint64, payload []byte) bool {
+				n++
+				return fn(OutboxEntry{ID: id, Status: st, At: at, Payload: payload}) && (limit <= 0 || n < limit)
+			})
+			if err != nil {
+				return fmt.Errorf("store: outbox scan at %d: %w", at, err)
+			}
+			if stopped {
+				break
+			}
+			continue
+		}
+		if len(k) > 3+16 {
 			continue
 		}
 		e := OutboxEntry{
-			Status: st,
-			At:     int64(binary.BigEndian.Uint64(k[3:11])),
-			ID:     binary.BigEndian.Uint64(k[11:19]),
+			Status:  st,
+			At:      at,
+			ID:      binary.BigEndian.Uint64(k[11:19]),
+			Payload: it.Value(),
 		}
-		e.Payload = it.Value()
 		more := fn(e)
 		n++
 		if !more || (limit > 0 && n >= limit) {
@@ -214,6 +244,21 @@ func (s *Store) OutboxGet(q Queue, id uint64) ([]byte, error) {
 		if len(k) == 3+16 && binary.BigEndian.Uint64(k[11:19]) == id {
 			return append([]byte(nil), it.Value()...), nil
 		}
+		if isSegmentKey(k) {
+			var found []byte
+			_, err := eachInSegment(it.Value(), false, func(eid uint64, payload []byte) bool {
+				if eid == id {
+					found = append([]byte(nil), payload...)
+				}
+				return found == nil
+			})
+			if err != nil {
+				return nil, fmt.Errorf("store: outbox get: %w", err)
+			}
+			if found != nil {
+				return found, nil
+			}
+		}
 	}
 	if err := it.Error(); err != nil {
 		return nil, fmt.Errorf("store: outbox get: %w", err)
@@ -231,7 +276,14 @@ func (s *Store) OutboxCount(q Queue, st Status) (int64, error) {
 		return 0, fmt.Errorf("store: outbox count: %w", err)
 	}
 	for it.First(); it.Valid(); it.Next() {
-		n++
+		if !isSegmentKey(it.Key()) {
+			n++
+			continue
+		}
+		if _, err := eachInSegment(it.Value(), false, func(uint64, []byte) bool { n++; return true }); err != nil {
+			it.Close()
+			return 0, fmt.Errorf("store: outbox count: %w", err)
+		}
 	}
 	if err := it.Close(); err != nil {
 		return 0, fmt.Errorf("store: outbox count: %w", err)
