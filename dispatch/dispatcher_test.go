@@ -337,18 +337,25 @@ func TestBreakerIgnoresPermanentFailures(t *testing.T) {
 	waitCount(t, st, store.StatusDelivered, 1)
 }
 
-func TestPostBodyAndSignature(t *testing.T) {
-	st := openStore(t, store.Async)
+// verifyingSink is a sink that checks each request's signature with
+// secret and answers 401 to a bad one; the last check's error is kept.
+func verifyingSink(t *testing.T, secret string, clk *fakeClock) (*sink, *atomic.Pointer[error]) {
 	snk := newSink(t)
-	clk := newClock()
-	var verr atomic.Pointer[error]
+	verr := new(atomic.Pointer[error])
 	snk.setHandler(func(ctx *fasthttp.RequestCtx, r *sinkReq) {
-		err := VerifySignature(r.Signature, []byte("whsec_x"), []byte(r.Method), []byte(r.URI), r.Body, clk.Now(), time.Minute)
+		err := VerifySignature(r.Signature, []byte(secret), []byte(r.Method), []byte(r.URI), r.Body, clk.Now(), time.Minute)
 		verr.Store(&err)
 		if err != nil {
 			ctx.SetStatusCode(401)
 		}
 	})
+	return snk, verr
+}
+
+func TestPostBodyAndSignature(t *testing.T) {
+	st := openStore(t, store.Async)
+	clk := newClock()
+	snk, verr := verifyingSink(t, "whsec_x", clk)
 	extra := fmt.Sprintf(`  post:
     install: "http://%s/pb?src=clickedge&c={click_id}"
     method: POST
@@ -382,13 +389,8 @@ func TestSignatureOverPathAsSent(t *testing.T) {
 	for _, method := range []string{"GET", "POST"} {
 		t.Run(method, func(t *testing.T) {
 			st := openStore(t, store.Async)
-			snk := newSink(t)
 			clk := newClock()
-			var verr atomic.Pointer[error]
-			snk.setHandler(func(ctx *fasthttp.RequestCtx, r *sinkReq) {
-				err := VerifySignature(r.Signature, []byte("whsec_x"), []byte(r.Method), []byte(r.URI), r.Body, clk.Now(), time.Minute)
-				verr.Store(&err)
-			})
+			snk, verr := verifyingSink(t, "whsec_x", clk)
 			d := start(t, st, parseConfig(t, true, fmt.Sprintf(`  net:
     install: "http://%s/a//b/../pb/%%2e%%2e/?c={click_id}"
     method: %s
@@ -397,13 +399,14 @@ func TestSignatureOverPathAsSent(t *testing.T) {
 			j := newJob(st, "net", "install", clk.Now())
 			enqueue(t, st, j)
 			d.Notify(1)
-			waitCount(t, st, store.StatusDelivered, 1)
+			waitFor(t, "the postback", func() bool { return verr.Load() != nil })
 			if want := "/a//b/../pb/%2e%2e/?c=clk%20" + strings.TrimPrefix(j.ClickID, "clk "); snk.requests()[0].URI != want {
 				t.Fatalf("sent %q, want %q", snk.requests()[0].URI, want)
 			}
 			if err := *verr.Load(); err != nil {
 				t.Fatalf("sink: VerifySignature: %v", err)
 			}
+			waitCount(t, st, store.StatusDelivered, 1)
 		})
 	}
 }
