@@ -40,7 +40,7 @@
 // An outbox entry is its 'q' key alone. An earlier layout also kept
 // 'o' queue(1) id(8) -> status(1) at(8), a locator rewritten on every put and
 // move for OutboxGet's sake; OutboxGet now scans the queue's index instead,
-// and OutboxDelete still deletes a locator an older store may hold. Entries
+// and Open drops the locators an older store may hold. Entries
 // that reach their last status (delivered postbacks) are archived: the ones
 // one batch archives share a segment key, and scans unpack it
 // (outbox_archive.go).

@@ -48,11 +48,6 @@ func ParseStatus(s string) (Status, bool) {
 	return 0, false
 }
 
-func appendOutboxKey(dst []byte, q Queue, id uint64) []byte {
-	dst = append(dst, tableOutbox, byte(q))
-	return binary.BigEndian.AppendUint64(dst, id)
-}
-
 func appendOutIdxKey(dst []byte, q Queue, st Status, at int64, id uint64) []byte {
 	dst = append(dst, tableOutIdx, byte(q), byte(st))
 	dst = binary.BigEndian.AppendUint64(dst, uint64(at))
@@ -101,13 +96,20 @@ func (w *Writer) OutboxMove(q Queue, id uint64, from Status, fromAt int64, to St
 	w.OutboxPut(q, id, to, toAt, payload)
 }
 
-// OutboxDelete removes an entry (a SingleDelete, see OutboxMove), and the
-// 'o' locator key an earlier version may have left for it.
-func (w *Writer) OutboxDelete(q Queue, id uint64, st Status, at int64) {
-	w.key = appendOutIdxKey(w.key[:0], q, st, at, id)
-	w.b.SingleDelete(w.key, nil)
-	w.key = appendOutboxKey(w.key[:0], q, id)
-	w.b.Delete(w.key, nil)
+// dropLegacyLocators deletes, with one range deletion, the 'o' locator keys
+// an earlier layout kept beside each entry (store/doc.go). Nothing reads
+// them; Open calls this, and it writes only when one is there.
+func (s *Store) dropLegacyLocators() error {
+	lo, hi := []byte{tableOutbox}, []byte{tableOutbox + 1}
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return err
+	}
+	found := it.First()
+	if err := it.Close(); err != nil || !found {
+		return err
+	}
+	return s.db.DeleteRange(lo, hi, pebble.Sync)
 }
 
 // Update runs fn on a fresh Writer and commits what it wrote in one batch,

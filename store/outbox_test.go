@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cockroachdb/pebble/v2"
 )
 
 func scanIDs(t *testing.T, s *Store, q Queue, st Status, from, to int64, reverse bool, limit int) []uint64 {
@@ -91,26 +93,23 @@ func TestOutbox(t *testing.T) {
 	if c := count(QueuePostback, StatusPending); c != 9 {
 		t.Fatalf("pending count %d", c)
 	}
-	// Move 3 to delivered, delete 4.
+	// Move 3 to delivered, and 4 to delivered's archive.
 	err = s.Update(func(w *Writer) error {
 		w.OutboxMove(QueuePostback, 3, StatusPending, 7000, StatusDelivered, 123, []byte("moved"))
-		w.OutboxDelete(QueuePostback, 4, StatusPending, 6000)
+		w.OutboxArchive(QueuePostback, 4, StatusPending, 6000, StatusDelivered, 124, []byte("payload-4"))
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := scanIDs(t, s, QueuePostback, StatusPending, 0, all, false, 0); !slices.Equal(got, []uint64{9, 8, 7, 6, 5, 2, 1}) {
-		t.Fatalf("pending after move/delete: %v", got)
+		t.Fatalf("pending after the moves: %v", got)
 	}
-	if got := scanIDs(t, s, QueuePostback, StatusDelivered, 0, all, false, 0); !slices.Equal(got, []uint64{3}) {
+	if got := scanIDs(t, s, QueuePostback, StatusDelivered, 0, all, false, 0); !slices.Equal(got, []uint64{3, 4}) {
 		t.Fatalf("delivered: %v", got)
 	}
 	if p, err := s.OutboxGet(QueuePostback, 3); err != nil || string(p) != "moved" {
 		t.Fatalf("OutboxGet(3) = %q, %v", p, err)
-	}
-	if _, err := s.OutboxGet(QueuePostback, 4); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("OutboxGet(deleted) err = %v", err)
 	}
 	if _, err := s.OutboxGet(QueuePostback, 12345); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("OutboxGet(missing) err = %v", err)
@@ -118,7 +117,7 @@ func TestOutbox(t *testing.T) {
 	if _, err := s.OutboxGet(QueueReplicate, 1); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("OutboxGet(other queue) err = %v", err)
 	}
-	if c, d, f := count(QueuePostback, StatusPending), count(QueuePostback, StatusDelivered), count(QueuePostback, StatusFailed); c != 7 || d != 1 || f != 1 {
+	if c, d, f := count(QueuePostback, StatusPending), count(QueuePostback, StatusDelivered), count(QueuePostback, StatusFailed); c != 7 || d != 2 || f != 1 {
 		t.Fatalf("counts pending %d delivered %d failed %d", c, d, f)
 	}
 	// The payload returned by OutboxGet is the caller's.
@@ -316,5 +315,38 @@ func TestOutboxOneKeyPerEntry(t *testing.T) {
 		if p, err := s.OutboxGet(c.q, c.id); err != nil || string(p) != c.want {
 			t.Errorf("OutboxGet(%c, %d) = %q, %v; want %q", c.q, c.id, p, err, c.want)
 		}
+	}
+}
+
+// The locator keys an earlier layout kept per entry ('o' queue id) are
+// dropped when the store opens; the entries stay.
+func TestOutboxLegacyLocatorsDropped(t *testing.T) {
+	dir := t.TempDir()
+	s := openOpts(t, Options{Dir: dir, Durability: Sync})
+	if err := s.Update(func(w *Writer) error {
+		w.OutboxPut(QueuePostback, 7, StatusPending, 10, []byte("payload-7"))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []byte{7, 8} {
+		if err := s.db.Set([]byte{tableOutbox, byte(QueuePostback), 0, 0, 0, 0, 0, 0, 0, id}, []byte{'p'}, pebble.Sync); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openOpts(t, Options{Dir: dir, Durability: Sync})
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tableOutbox}, UpperBound: []byte{tableOutbox + 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it.First() {
+		t.Errorf("locator %x survived the reopen", it.Key())
+	}
+	it.Close()
+	if p, err := s.OutboxGet(QueuePostback, 7); err != nil || string(p) != "payload-7" {
+		t.Fatalf("OutboxGet(7) = %q, %v", p, err)
 	}
 }

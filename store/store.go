@@ -153,6 +153,11 @@ func Open(o Options) (*Store, error) {
 	if o.Durability == Async {
 		s.sync = pebble.NoSync
 	}
+	if err := s.dropLegacyLocators(); err != nil {
+		db.Close()
+		cache.Unref()
+		return nil, fmt.Errorf("store: open %s: outbox locators: %w", o.Dir, err)
+	}
 	if err := s.loadBuckets(); err != nil {
 		db.Close()
 		cache.Unref()
