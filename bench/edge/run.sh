@@ -99,13 +99,18 @@ stop_server() {
 
 # ---------------------------------------------------------------- helpers
 USED_PORTS=" "
+# Ports are picked below the kernel's ephemeral range: a port in it may be
+# the local end of one of wrk's connections, which a probe cannot see but a
+# listen on it fails with "address already in use".
+EPHEMERAL_LOW=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+[ "${EPHEMERAL_LOW:-0}" -gt 12000 ] || EPHEMERAL_LOW=32768
 # free_port VAR sets VAR to a 127.0.0.1 port nothing listens on (and not
 # handed out yet: it runs in this shell, not in a $(…) subshell).
 free_port() {
 	local -n _port=$1
 	local p i
 	for ((i = 0; i < 200; i++)); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		p=$((10000 + (RANDOM * 32768 + RANDOM) % (EPHEMERAL_LOW - 10000)))
 		case "$USED_PORTS" in *" $p "*) continue ;; esac
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			USED_PORTS+="$p "
