@@ -20,9 +20,42 @@ import (
 // with its config, so here the map is copied when a host is added and read
 // without a lock.
 type hostClients struct {
-	proto fasthttp.HostClient // the settings every host's client starts from
-	mu    sync.Mutex          // serialises adding a host
-	m     atomic.Pointer[hostMaps]
+	settings clientSettings
+	mu       sync.Mutex // serialises adding a host
+	m        atomic.Pointer[hostMaps]
+}
+
+// clientSettings are what a sender's host clients share.
+type clientSettings struct {
+	name     string // User-Agent
+	maxConns int
+	timeout  time.Duration // waiting for a free connection
+	dial     fasthttp.DialFunc
+}
+
+// client returns a keep-alive client for addr: the template's path sent
+// as rendered, a bounded answer, and connections whose deadlines are armed
+// lazily (fasthttp sets a connection's write and read deadlines on every
+// request, and each move would reset a runtime timer).
+func (cs clientSettings) client(addr string, tls bool) *fasthttp.HostClient {
+	dial := cs.dial
+	return &fasthttp.HostClient{
+		Addr:                addr,
+		IsTLS:               tls,
+		Name:                cs.name,
+		MaxConns:            cs.maxConns,
+		MaxConnWaitTimeout:  cs.timeout,
+		MaxIdleConnDuration: 90 * time.Second,
+		Dial: func(addr string) (net.Conn, error) {
+			c, err := dial(addr)
+			if err != nil {
+				return nil, err
+			}
+			return deadline.Wrap(c), nil
+		},
+		DisablePathNormalizing: true,
+		MaxResponseBodySize:    64 << 10,
+	}
 }
 
 // hostMaps are keyed by host (with its port, if the URI has one).
@@ -72,17 +105,7 @@ func (h *hostClients) add(host string, tls bool) *fasthttp.HostClient {
 		maps.Copy(hm.http, old.http)
 		maps.Copy(hm.https, old.https)
 	}
-	hc := &fasthttp.HostClient{
-		Addr:                   fasthttp.AddMissingPort(host, tls),
-		IsTLS:                  tls,
-		Name:                   h.proto.Name,
-		MaxConns:               h.proto.MaxConns,
-		MaxConnWaitTimeout:     h.proto.MaxConnWaitTimeout,
-		MaxIdleConnDuration:    h.proto.MaxIdleConnDuration,
-		Dial:                   h.proto.Dial,
-		DisablePathNormalizing: h.proto.DisablePathNormalizing,
-		MaxResponseBodySize:    h.proto.MaxResponseBodySize,
-	}
+	hc := h.settings.client(fasthttp.AddMissingPort(host, tls), tls)
 	hm.of(tls)[host] = hc
 	h.m.Store(hm)
 	return hc
@@ -97,18 +120,5 @@ func (h *hostClients) closeIdle() {
 		for _, hc := range hm.https {
 			hc.CloseIdleConnections()
 		}
-	}
-}
-
-// lazyDeadlines wraps dial's connections so that their deadlines are armed
-// lazily: fasthttp sets a connection's write and read deadlines on every
-// request, and each move would reset a runtime timer.
-func lazyDeadlines(dial fasthttp.DialFunc) fasthttp.DialFunc {
-	return func(addr string) (net.Conn, error) {
-		c, err := dial(addr)
-		if err != nil {
-			return nil, err
-		}
-		return deadline.Wrap(c), nil
 	}
 }

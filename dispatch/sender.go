@@ -66,14 +66,11 @@ func newSender(d *Dispatcher, name string, p *Partner, allowPrivate bool) *sende
 		maxConns:     pc.MaxConns,
 		queue:        make(chan task, 4*pc.MaxConns),
 	}
-	s.hosts.proto = fasthttp.HostClient{
-		Name:                   "clickedge/" + d.o.Version,
-		MaxConns:               pc.MaxConns,
-		MaxConnWaitTimeout:     pc.Timeout,
-		MaxIdleConnDuration:    90 * time.Second,
-		Dial:                   lazyDeadlines(Dialer(allowPrivate, pc.Timeout)),
-		DisablePathNormalizing: true,
-		MaxResponseBodySize:    64 << 10,
+	s.hosts.settings = clientSettings{
+		name:     "clickedge/" + d.o.Version,
+		maxConns: pc.MaxConns,
+		timeout:  pc.Timeout,
+		dial:     Dialer(allowPrivate, pc.Timeout),
 	}
 	s.partner.Store(p)
 	s.working.Store(int32(pc.MaxConns))
