@@ -6,6 +6,15 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
+// MaxRequestHead is the longest request line plus headers the public
+// listener reads: fasthttp's read buffer, whose default of 4 KiB lost
+// tracking links whose networks append long encoded values (an oversize
+// value is stored cut and flagged, but only a request that fits is read).
+// 16 KiB is what the large CDNs forward (CloudFront 8 KiB of URL,
+// Cloudflare 16 KiB); past it fasthttp answers 431. Each open connection
+// holds one such buffer.
+const MaxRequestHead = 16 << 10
+
 // NewServer returns the public listener's server for t. Its limits belong
 // with the handlers that rely on them, so the edge and the tests serve with
 // the same ones.
@@ -17,6 +26,7 @@ func (t *Tracker) NewServer(logger fasthttp.Logger) *fasthttp.Server {
 		WriteTimeout:       30 * time.Second,
 		IdleTimeout:        2 * time.Minute,
 		MaxRequestBodySize: MaxConversionBody,
+		ReadBufferSize:     MaxRequestHead,
 		// Bodies over the conversion limit reach the handler as a stream,
 		// so one too large is refused without reading it all, while the
 		// batch endpoint reads its larger bodies.
