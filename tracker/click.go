@@ -46,11 +46,7 @@ func (t *Tracker) click(ctx *fasthttp.RequestCtx) {
 	in.Reset()
 	in.Parse(ctx.QueryArgs(), ctx.Request.Header.UserAgent())
 
-	campaignID := in.Campaign
-	if len(campaignID) == 0 {
-		campaignID = pathCampaign(ctx.Path())
-	}
-	camp := cfg.Campaigns[string(campaignID)]
+	camp := linkCampaign(cfg, in.Campaign, ctx.Path())
 	var app *config.App
 	if camp != nil {
 		app = cfg.Apps[camp.App]
@@ -135,12 +131,25 @@ func (t *Tracker) fillClientFields(ctx *fasthttp.RequestCtx, cfg *config.Config,
 	}
 }
 
-// pathCampaign returns the campaign of /CAMPAIGN, or nil for any other path.
-func pathCampaign(path []byte) []byte {
-	if len(path) < 2 || path[0] != '/' || bytes.IndexByte(path[1:], '/') >= 0 {
+// linkCampaign returns the campaign a tracking link names, or nil. A link
+// is / or /SEGMENT: the campaign is c='s when c names one, else the path
+// segment's, so a link that carries both loses no click to a c= its network
+// left unexpanded ({campaign}) or mistyped. A deeper path is no tracking
+// link, whatever its c= says: an impression or a stray crawler URL must not
+// become a click that can win attribution.
+func linkCampaign(cfg *config.Config, c, path []byte) *config.Campaign {
+	if len(path) == 0 || path[0] != '/' || bytes.IndexByte(path[1:], '/') >= 0 {
 		return nil
 	}
-	return path[1:]
+	if len(c) != 0 {
+		if camp := cfg.Campaigns[string(c)]; camp != nil {
+			return camp
+		}
+	}
+	if len(path) == 1 {
+		return nil
+	}
+	return cfg.Campaigns[string(path[1:])]
 }
 
 // appURL picks the app's URL for the platform; the web URL is the fallback

@@ -379,6 +379,8 @@ func TestClickRouting(t *testing.T) {
 		{"campaign as the path", "GET", "/" + c + "?click_id=r3", 302, "r3"},
 		{"c wins over the path", "GET", "/noios?c=" + c + "&click_id=r4", 302, "r4"},
 		{"empty c: the path", "GET", "/" + c + "?c=&click_id=r5", 302, "r5"},
+		{"unknown c: the path", "GET", "/" + c + "?c=nope&click_id=r17", 302, "r17"},
+		{"unexpanded macro in c: the path", "GET", "/" + c + "?c=%7Bcampaign%7D&click_id=r18", 302, "r18"},
 		{"unknown campaign in c", "GET", "/?c=nope&click_id=r6", 404, "r6"},
 		{"unknown campaign as the path", "GET", "/nope?click_id=r7", 404, "r7"},
 		{"campaign ids are case-sensitive", "GET", "/" + strings.ToLower(c) + "?click_id=r8", 404, "r8"},
@@ -388,6 +390,8 @@ func TestClickRouting(t *testing.T) {
 		{"two path segments", "GET", "/a/b?click_id=r11", 404, "r11"},
 		{"campaign then a segment", "GET", "/" + c + "/x?click_id=r12", 404, "r12"},
 		{"trailing slash", "GET", "/" + c + "/?click_id=r13", 404, "r13"},
+		{"c under two path segments", "GET", "/v1/impression/com.example.app?c=" + c + "&click_id=r19", 404, "r19"},
+		{"c under a file path", "GET", "/robots.txt/x?c=" + c + "&click_id=r20", 404, "r20"},
 		{"POST", "POST", "/?c=" + c + "&click_id=r14", 405, "r14"},
 		{"PUT", "PUT", "/" + c + "?click_id=r15", 405, "r15"},
 		{"DELETE", "DELETE", "/?c=" + c + "&click_id=r16", 405, "r16"},
@@ -1069,5 +1073,39 @@ func TestClickOverHTTPConcurrent(t *testing.T) {
 	}
 	if len(seen) != workers*each {
 		t.Fatalf("%d clicks, want %d", len(seen), workers*each)
+	}
+}
+
+// TestClickLongLink: a tracking link whose values are oversize (a network's
+// nested, encoded redirect URLs; a long user agent) is still redirected and
+// stored, its long values flagged, up to a request head of MaxRequestHead
+// bytes. Until the public server's read buffer was raised, a head over
+// fasthttp's default 4 KiB got 431 and the click was lost.
+func TestClickLongLink(t *testing.T) {
+	e := clickNewEnv(t, store.Async)
+	base := "http://" + serveTracker(t, e.tr)
+	client := &fasthttp.Client{ReadBufferSize: 64 << 10, WriteBufferSize: 64 << 10}
+	long := strings.Repeat("y", 3900)
+	for _, row := range []struct {
+		name, id, query, ua string
+	}{
+		{"a 3.9 KB value", "long1", "&sub3=" + long, clickAndroidUA},
+		{"five of them", "long2", "&sub1=" + long + "&sub2=" + long + "&sub3=" + long, clickAndroidUA},
+		{"a 4 KB user agent", "long3", "&sub1=x", clickAndroidUA + strings.Repeat(" x", 2000)},
+	} {
+		t.Run(row.name, func(t *testing.T) {
+			r := clickHTTP(t, client, "GET", base+"/?c="+clickCampaign+"&click_id="+row.id+row.query, "User-Agent", row.ua)
+			if r.status != 302 {
+				t.Fatalf("status %d, want 302", r.status)
+			}
+			if got := e.mustGet(t, row.id); got["flags"] != "oversize" {
+				t.Fatalf("flags %q, want oversize", got["flags"])
+			}
+		})
+	}
+	// Past the limit fasthttp answers 431 itself; the limit is documented.
+	r := clickHTTP(t, client, "GET", base+"/?c="+clickCampaign+"&click_id=long4&sub1="+strings.Repeat("z", tracker.MaxRequestHead), "User-Agent", clickAndroidUA)
+	if r.status != 431 {
+		t.Fatalf("a head over MaxRequestHead: status %d, want 431", r.status)
 	}
 }
