@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -77,6 +78,25 @@ func FuzzParseConversionJSON(f *testing.F) {
 		}
 		if got := convErrText(c2.Validate(now)); got != verr {
 			t.Fatalf("re-parse validates %q, original %q", got, verr)
+		}
+
+		// Tidy cuts to prefixes that are still UTF-8, and a second Tidy
+		// changes nothing.
+		tidy := c
+		tidy.Tidy()
+		for _, f := range [][2]string{
+			{c.ClickID, tidy.ClickID}, {c.InstallReferrer, tidy.InstallReferrer}, {c.App, tidy.App},
+			{c.GAID, tidy.GAID}, {c.IDFA, tidy.IDFA}, {c.OAID, tidy.OAID}, {c.IP, tidy.IP},
+			{c.UserAgent, tidy.UserAgent}, {c.Country, tidy.Country}, {c.AppVersion, tidy.AppVersion},
+		} {
+			if !strings.HasPrefix(f[0], f[1]) || len(f[1]) > MaxConvFieldLen || !utf8.ValidString(f[1]) {
+				t.Fatalf("Tidy cut %q to %q", f[0], f[1])
+			}
+		}
+		again := tidy
+		again.Tidy()
+		if again != tidy {
+			t.Fatalf("Tidy is not idempotent:\n%+v\n%+v", tidy, again)
 		}
 	})
 }

@@ -72,6 +72,7 @@ func (t *Tracker) conversion(ctx *fasthttp.RequestCtx) {
 	}
 	now := t.now()
 	if err == nil {
+		cv.Tidy()
 		err = cv.Validate(now)
 	}
 	if err != nil {
@@ -136,6 +137,7 @@ func (t *Tracker) conversionBatch(ctx *fasthttp.RequestCtx) {
 		var cv Conversion
 		err := ParseConversionJSON(line, &cv)
 		if err == nil {
+			cv.Tidy()
 			err = cv.Validate(now)
 		}
 		var res result

@@ -81,9 +81,8 @@ func TestConversionHTTPBadInput(t *testing.T) {
 		{"event_time in ms", attrJSON, `{"type":"install","install_id":"i1","event_time":` + strconv.FormatInt(attrStart.UnixMilli(), 10) + `}`, "event_time: more than 1 h"},
 		{"event_time not integer", attrJSON, `{"type":"install","install_id":"i1","event_time":"soon"}`, "event_time: "},
 		{"event_time negative", attrJSON, `{"type":"install","install_id":"i1","event_time":-5}`, "event_time: "},
-		{"unknown platform", attrJSON, `{"type":"install","install_id":"i1","platform":"windows"}`, "platform: "},
 		{"oversize install_id", attrJSON, `{"type":"install","install_id":"` + strings.Repeat("i", 257) + `"}`, "install_id: oversize"},
-		{"oversize click_id", attrJSON, `{"type":"install","install_id":"i1","click_id":"` + strings.Repeat("c", 513) + `"}`, "click_id: oversize"},
+		{"oversize event_id", attrJSON, `{"type":"install","install_id":"i1","event_id":"` + strings.Repeat("e", 129) + `"}`, "event_id: oversize"},
 		{"not an object", attrJSON, `["install"]`, "body: "},
 		{"empty body", attrJSON, ``, "body: "},
 		{"trailing data", attrJSON, `{"type":"install","install_id":"i1"} {}`, "body: "},
@@ -132,6 +131,20 @@ func TestConversionHTTPEdgesAccepted(t *testing.T) {
 		{"form", attrForm, `type=install&install_id=a5&click_id=x+y`},
 		{"form with charset", attrForm + "; charset=utf-8", `type=install&install_id=a6`},
 		{"form in upper case", "Application/X-WWW-Form-URLEncoded", `type=install&install_id=a7`},
+		// CONTRACT §4 lists what a 400 is for; a long descriptive value or
+		// an unknown platform is not among it, and refusing them lost the
+		// install. They are cut, or dropped, as a click's are.
+		{"oversize user_agent", attrJSON, `{"type":"install","install_id":"a8","user_agent":"` + strings.Repeat("u", 600) + `"}`},
+		{"oversize click_id", attrJSON, `{"type":"install","install_id":"a9","click_id":"` + strings.Repeat("c", 513) + `"}`},
+		{"every descriptive value oversize", attrForm, "type=install&install_id=a10" + func() string {
+			var b strings.Builder
+			for _, f := range []string{"click_id", "install_referrer", "app", "gaid", "idfa", "oaid", "ip", "user_agent", "country", "app_version"} {
+				b.WriteString("&" + f + "=" + strings.Repeat("%C3%A9", 300))
+			}
+			return b.String()
+		}()},
+		{"unknown platform", attrJSON, `{"type":"install","install_id":"a11","platform":"windows"}`},
+		{"platform web", attrJSON, `{"type":"install","install_id":"a12","platform":"web"}`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			resp := e.do("POST", "/v1/conversions", tt.ct, []byte(tt.body), "", "")

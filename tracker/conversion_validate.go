@@ -3,9 +3,46 @@ package tracker
 import (
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
-// Validate checks the rules of a conversion that parsing alone cannot and
+// Tidy makes a conversion's descriptive values storable rather than a
+// reason to refuse it, as the click path does: CONTRACT §4 lists what a 400
+// is for, and a long user agent (some in-app browsers send one) or a
+// platform other than android and ios is not among it. Each descriptive
+// string longer than MaxConvFieldLen is cut to its first MaxConvFieldLen
+// bytes at a UTF-8 boundary: a cut click_id or device id matches no click
+// (a click's oversize id is flagged and never matches), a cut user agent
+// still names its platform. A platform that is neither android nor ios is
+// dropped, so the user agent's or the click's is used. Identifiers
+// (install_id, event_id, event_name), revenue and currency are left to
+// Validate, which refuses them: a cut identifier could merge two
+// conversions, and a long amount or code is no amount or code.
+func (c *Conversion) Tidy() {
+	for _, p := range [...]*string{
+		&c.ClickID, &c.InstallReferrer, &c.App, &c.GAID, &c.IDFA, &c.OAID,
+		&c.IP, &c.UserAgent, &c.Country, &c.AppVersion,
+	} {
+		*p = cutString(*p, MaxConvFieldLen)
+	}
+	if p := c.Platform; p != "" && !convEqualFold(p, "android") && !convEqualFold(p, "ios") {
+		c.Platform = ""
+	}
+}
+
+// cutString returns s cut to at most n bytes, at a UTF-8 boundary.
+func cutString(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// Validate checks the rules of a conversion that parsing alone cannot (run
+// it after Tidy, as the handlers do) and
 // returns the first one broken, as a *FieldError, in this order: type,
 // install_id, event_name, event_id, event_time, the other strings' lengths,
 // platform, revenue, currency. now is the receiving time; event_time may be

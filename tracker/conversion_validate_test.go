@@ -93,7 +93,41 @@ func TestConversionValidate(t *testing.T) {
 	}
 }
 
-// Parse and Validate together, as the handler runs them.
+func TestConversionTidy(t *testing.T) {
+	e := "\u00e9" // two bytes
+	tests := []struct {
+		name       string
+		edit       func(c *Conversion)
+		check      func(c *Conversion) string
+		want       string
+		validation string // Validate's answer after Tidy
+	}{
+		{"short values are kept", func(c *Conversion) { c.UserAgent = "ua" }, func(c *Conversion) string { return c.UserAgent }, "ua", ""},
+		{"512 bytes are kept", func(c *Conversion) { c.UserAgent = strings.Repeat("u", 512) }, func(c *Conversion) string { return c.UserAgent }, strings.Repeat("u", 512), ""},
+		{"a long user agent is cut", func(c *Conversion) { c.UserAgent = strings.Repeat("u", 600) }, func(c *Conversion) string { return c.UserAgent }, strings.Repeat("u", 512), ""},
+		{"at a rune boundary", func(c *Conversion) { c.AppVersion = "a" + strings.Repeat(e, 300) }, func(c *Conversion) string { return c.AppVersion }, "a" + strings.Repeat(e, 255), ""},
+		{"a long click_id is cut", func(c *Conversion) { c.ClickID = strings.Repeat("k", 513) }, func(c *Conversion) string { return c.ClickID }, strings.Repeat("k", 512), ""},
+		{"platform web is dropped", func(c *Conversion) { c.Platform = "web" }, func(c *Conversion) string { return c.Platform }, "", ""},
+		{"platform in any case is kept", func(c *Conversion) { c.Platform = "IOS" }, func(c *Conversion) string { return c.Platform }, "IOS", ""},
+		{"a long install_id is left to Validate", func(c *Conversion) { c.InstallID = strings.Repeat("i", 257) }, func(c *Conversion) string { return c.InstallID }, strings.Repeat("i", 257), "install_id: oversize (max 256 bytes)"},
+		{"a long event_id is left to Validate", func(c *Conversion) { c.EventID = strings.Repeat("e", 129) }, func(c *Conversion) string { return c.EventID }, strings.Repeat("e", 129), "event_id: oversize (max 128 bytes)"},
+		{"a long currency is left to Validate", func(c *Conversion) { c.Currency = strings.Repeat("C", 513) }, func(c *Conversion) string { return c.Currency }, strings.Repeat("C", 513), "currency: oversize (max 512 bytes)"},
+	}
+	now := time.Unix(1764115200, 0)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := convPurchase
+			tt.edit(&c)
+			c.Tidy()
+			if got := tt.check(&c); got != tt.want {
+				t.Fatalf("after Tidy %q (%d bytes), want %q (%d bytes)", got, len(got), tt.want, len(tt.want))
+			}
+			convCheckErr(t, c.Validate(now), tt.validation)
+		})
+	}
+}
+
+// Parse, Tidy and Validate together, as the handler runs them.
 func TestConversionParseThenValidate(t *testing.T) {
 	now := time.Unix(1764115200, 0)
 	tests := []struct{ body, err string }{
@@ -104,7 +138,8 @@ func TestConversionParseThenValidate(t *testing.T) {
 		{`{"type":"install"}`, "install_id: missing"},
 		{`{"install_id":"i"}`, "type: missing"},
 		{`{"type":"event","install_id":"i"}`, "event_name: required for type event"},
-		{`{"type":"install","install_id":"i","platform":"Web"}`, `platform: unknown platform "web" (android or ios)`},
+		{`{"type":"install","install_id":"i","platform":"Web"}`, ""},
+		{`{"type":"install","install_id":"i","user_agent":"` + strings.Repeat("u", 513) + `"}`, ""},
 		{`{"type":"install","install_id":"i","event_time":1764118801}`, "event_time: more than 1 h in the future (unix seconds expected)"},
 		{`{"type":"install","install_id":"i","event_time":"1764118800"}`, ""},
 	}
@@ -112,6 +147,7 @@ func TestConversionParseThenValidate(t *testing.T) {
 		var c Conversion
 		err := ParseConversionJSON([]byte(tt.body), &c)
 		if err == nil {
+			c.Tidy()
 			err = c.Validate(now)
 		}
 		t.Run(tt.body, func(t *testing.T) { convCheckErr(t, err, tt.err) })
