@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -43,11 +44,15 @@ func (e *Edge) adminHandler(ctx *fasthttp.RequestCtx) {
 		writeJSON(ctx, fasthttp.StatusUnauthorized, map[string]string{"error": "missing or wrong bearer token"})
 		return
 	}
+	if id, ok := pathID(ctx, "/admin/v1/clicks/"); ok {
+		e.adminClick(ctx, id)
+		return
+	}
+	if id, ok := pathID(ctx, "/admin/v1/installs/"); ok {
+		e.adminInstall(ctx, id)
+		return
+	}
 	switch {
-	case strings.HasPrefix(path, "/admin/v1/clicks/"):
-		e.adminClick(ctx, strings.TrimPrefix(path, "/admin/v1/clicks/"))
-	case strings.HasPrefix(path, "/admin/v1/installs/"):
-		e.adminInstall(ctx, strings.TrimPrefix(path, "/admin/v1/installs/"))
 	case path == "/admin/v1/postbacks":
 		e.adminPostbacks(ctx)
 	case path == "/admin/v1/postbacks/redrive":
@@ -57,10 +62,27 @@ func (e *Edge) adminHandler(ctx *fasthttp.RequestCtx) {
 	}
 }
 
+// authorized reports whether the request carries the bearer token. The
+// scheme's name is matched in any case (RFC 9110 §11.1).
 func authorized(ctx *fasthttp.RequestCtx, token string) bool {
-	h := ctx.Request.Header.Peek("Authorization")
-	got, ok := bytes.CutPrefix(h, []byte("Bearer "))
-	return ok && subtle.ConstantTimeCompare(got, []byte(token)) == 1
+	scheme, got, ok := bytes.Cut(ctx.Request.Header.Peek("Authorization"), []byte(" "))
+	return ok && bytes.EqualFold(scheme, []byte("Bearer")) && subtle.ConstantTimeCompare(got, []byte(token)) == 1
+}
+
+// pathID returns the id that follows prefix in the request's path as it was
+// sent, percent-decoded once. Click and install ids are whatever a network
+// sent, "a//b" and ".." included, and the normalised path (ctx.Path) would
+// have rewritten them.
+func pathID(ctx *fasthttp.RequestCtx, prefix string) (string, bool) {
+	raw, ok := strings.CutPrefix(string(ctx.URI().PathOriginal()), prefix)
+	if !ok || raw == "" {
+		return "", false
+	}
+	id, err := url.PathUnescape(raw)
+	if err != nil {
+		return "", false
+	}
+	return id, true
 }
 
 // clickView is a stored click as the admin API shows it.

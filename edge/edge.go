@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/VictoriaMetrics/metrics"
 	"github.com/valyala/fasthttp"
 
 	"github.com/clickedge/clickedge/config"
@@ -104,6 +105,9 @@ func Start(cfg *config.Config, log *slog.Logger) (*Edge, error) {
 	}
 	e.tr = tracker.New(tracker.Options{Store: e.st, Config: cfg, Logger: log, Notify: e.disp.Notify})
 	e.public = e.tr.NewServer(fasthttpLogger{log})
+	// TYPE and HELP lines: without them Prometheus ingests every series,
+	// the histograms too, as untyped.
+	metrics.ExposeMetadata(true)
 	e.admin = &fasthttp.Server{
 		Handler:         e.adminHandler,
 		Name:            "clickedge-admin",

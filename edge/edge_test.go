@@ -9,11 +9,15 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,5 +151,70 @@ data_dir: "`+filepath.Join(dir, "data")+`"
 		if resp.StatusCode != want {
 			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
 		}
+	}
+}
+
+// TestAdminWithToken: the bearer scheme is matched in any case (RFC 9110
+// §11.1), a click id is read from the path as sent, so ids with "//" or
+// ".." that the listener's path normalisation used to rewrite are found,
+// and /metrics carries TYPE lines so that histograms are not ingested
+// untyped.
+func TestAdminWithToken(t *testing.T) {
+	dir := t.TempDir()
+	e := startTestEdge(t, `listen: "127.0.0.1:0"
+admin_listen: "127.0.0.1:0"
+admin_token: "tok"
+data_dir: "`+filepath.Join(dir, "data")+`"
+apps:
+  com.example.app: {web: "https://example.com/"}
+campaigns:
+  camp: {app: com.example.app}
+`)
+	get := func(base, path, auth string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest("GET", base+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The path is sent as written, not re-escaped by net/url.
+		req.URL.Opaque, req.URL.RawQuery, _ = strings.Cut(path, "?")
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	public, admin := "http://"+e.PublicAddr(), "http://"+e.AdminAddr()
+
+	for _, auth := range []string{"Bearer tok", "bearer tok", "BEARER tok"} {
+		if code, body := get(admin, "/admin/v1/clicks/none", auth); code != 404 || !strings.Contains(body, "click not found") {
+			t.Errorf("%q: %d %s, want 404 click not found", auth, code, body)
+		}
+	}
+	for _, auth := range []string{"", "Bearer", "Bearer  tok", "Basic tok", "Bearertok", "Bearer tok2"} {
+		if code, _ := get(admin, "/admin/v1/clicks/none", auth); code != 401 {
+			t.Errorf("%q: %d, want 401", auth, code)
+		}
+	}
+
+	for _, id := range []string{"plain", "a%2F%2Fb", "x%2F..%2Fy", "..", "%2E%2E", "a%2Fb", "a%20b"} {
+		if code, _ := get(public, "/?c=camp&click_id="+id, ""); code != 302 {
+			t.Fatalf("click %s: %d", id, code)
+		}
+		want, _ := url.PathUnescape(id)
+		code, body := get(admin, "/admin/v1/clicks/"+id, "Bearer tok")
+		if code != 200 || !strings.Contains(body, `"click_id":`+strconv.Quote(want)) {
+			t.Errorf("GET /admin/v1/clicks/%s: %d %s, want click %q", id, code, body, want)
+		}
+	}
+
+	if code, body := get(admin, "/metrics", ""); code != 200 || !strings.Contains(body, "# TYPE clickedge_clicks_total counter") {
+		t.Errorf("/metrics: %d, no TYPE line for clickedge_clicks_total:\n%.2000s", code, body)
 	}
 }
