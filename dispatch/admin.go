@@ -33,7 +33,9 @@ type AttemptView struct {
 
 // List returns up to limit postbacks with status st: pending ones in the
 // order they are due, delivered and failed ones newest first. URLs are
-// rendered with the current templates and their secrets masked.
+// rendered with the current templates and their secrets masked: a tried
+// postback's at its last attempt's time, so that {timestamp} reads as it
+// was sent, and an untried one's as it would be built now.
 func (d *Dispatcher) List(st store.Status, limit int) ([]View, error) {
 	ps := d.partners.Load()
 	now := d.now()
@@ -50,8 +52,12 @@ func (d *Dispatcher) List(st store.Status, limit int) ([]View, error) {
 		if st == store.StatusPending {
 			v.NextAt = time.UnixMilli(e.At).UTC().Format(time.RFC3339Nano)
 		}
+		at := now
+		if n := len(j.Attempts); n > 0 {
+			at = time.UnixMilli(j.Attempts[n-1].Time)
+		}
 		if p := ps.byName[j.Partner]; p != nil {
-			if u, ok := RenderURL(nil, p, &j, now); ok {
+			if u, ok := RenderURL(nil, p, &j, at); ok {
 				v.URL = maskURL(string(u), p.Config.Secret)
 			}
 		}

@@ -544,6 +544,28 @@ func TestListMasksSecrets(t *testing.T) {
 	}
 }
 
+// TestListShowsURLAsSent: a tried postback is listed with the URL of its
+// last attempt, {timestamp} included, so that an operator can check it
+// against what the partner received (and its signature). It used to be
+// rendered again at listing time, with the listing's clock.
+func TestListShowsURLAsSent(t *testing.T) {
+	st := openStore(t, store.Async)
+	snk := newSink(t)
+	clk := newClock()
+	cfg := parseConfig(t, true, fmt.Sprintf("  net:\n    install: \"http://%s/pb?e={event_id}&ts={timestamp}\"\n", snk.addr))
+	d := start(t, st, cfg, clk)
+	j := newJob(st, "net", "install", clk.Now())
+	enqueue(t, st, j)
+	d.Notify(1)
+	waitCount(t, st, store.StatusDelivered, 1)
+	sent := snk.requests()[0].URI
+	clk.Add(time.Hour)
+	v := viewOf(t, list(t, d, store.StatusDelivered), j.ID)
+	if want := "http://" + snk.addr + sent; v.URL != want {
+		t.Fatalf("listed %q; sent %q", v.URL, want)
+	}
+}
+
 func TestSetConfigRerendersPending(t *testing.T) {
 	st := openStore(t, store.Async)
 	snk := newSink(t)
