@@ -377,8 +377,15 @@ func (t *Tracker) newInstall(cfg *config.Config, cv *Conversion, eventID string,
 	for i := range c.Sub {
 		in.Sub[i] = string(c.Sub[i])
 	}
+	// The device's ids, like its country, are the conversion's, else the
+	// click's: a partner that matched on its click's advertising id finds
+	// it in the postback when the install call leaves it out. (ip stays
+	// the conversion's: CONTRACT §5 makes it the device at the conversion.)
 	if in.Country == "" {
 		in.Country = string(c.Country)
+	}
+	if in.GAID == "" && in.IDFA == "" && in.OAID == "" {
+		in.GAID, in.IDFA, in.OAID = string(c.GAID), string(c.IDFA), string(c.OAID)
 	}
 	return in, nil
 }
