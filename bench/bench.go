@@ -54,6 +54,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "bench: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
 	if err := o.check(); err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
 		return 2

@@ -22,6 +22,11 @@ import (
 type decoder struct {
 	file   string
 	lookup func(string) (string, bool)
+
+	// written is the text of each value that the config stores in another
+	// form ("720h1s" is stored as a Duration that prints 30d1s, "put" as
+	// PUT), by key path, so Parse's messages quote what the file says.
+	written map[string]string
 }
 
 // field decodes the value of one known key; path is that key's dotted path.
@@ -29,6 +34,14 @@ type field func(n *yaml.Node, path string) error
 
 func (d *decoder) errf(path, format string, args ...any) error {
 	return &Error{File: d.file, Key: path, Msg: fmt.Sprintf(format, args...)}
+}
+
+// wrote records the text of the value at path; see decoder.written.
+func (d *decoder) wrote(path, text string) {
+	if d.written == nil {
+		d.written = map[string]string{}
+	}
+	d.written[path] = text
 }
 
 func (d *decoder) top(n *yaml.Node, c *Config) error {
@@ -98,13 +111,13 @@ func (d *decoder) top(n *yaml.Node, c *Config) error {
 }
 
 func (d *decoder) partner(n *yaml.Node, path string, p *Partner) error {
-	err := d.fields(n, path, map[string]field{
+	return d.fields(n, path, map[string]field{
 		"install":       d.str(&p.Install),
 		"signup":        d.str(&p.Signup),
 		"events":        d.strMap(p.Events),
 		"rename":        d.strMap(p.Rename),
 		"share_revenue": d.boolean(&p.ShareRevenue),
-		"method":        d.str(&p.Method),
+		"method":        d.upper(&p.Method),
 		"body":          d.str(&p.Body),
 		"secret":        d.str(&p.Secret),
 		"timeout":       d.dur(&p.Timeout),
@@ -117,8 +130,6 @@ func (d *decoder) partner(n *yaml.Node, path string, p *Partner) error {
 			})
 		},
 	})
-	p.Method = strings.ToUpper(p.Method)
-	return err
 }
 
 // fields decodes a mapping whose keys are fixed: any other key is an error.
@@ -198,6 +209,19 @@ func (d *decoder) str(dst *string) field {
 	}
 }
 
+// upper is str for a value that is matched case-insensitively (an HTTP
+// method): it is stored upper-case, and recorded as written for messages.
+func (d *decoder) upper(dst *string) field {
+	return func(n *yaml.Node, path string) error {
+		s, ok, err := d.scalar(n, path, "a string")
+		if ok {
+			*dst = strings.ToUpper(s)
+			d.wrote(path, s)
+		}
+		return err
+	}
+}
+
 func (d *decoder) dur(dst *time.Duration) field {
 	return func(n *yaml.Node, path string) error {
 		s, ok, err := d.typed(n, path, "a duration")
@@ -209,6 +233,7 @@ func (d *decoder) dur(dst *time.Duration) field {
 			return d.errf(path, `%s is not a duration (e.g. "90s", "24h", "7d")`, quote(s))
 		}
 		*dst = v
+		d.wrote(path, s)
 		return nil
 	}
 }

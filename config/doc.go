@@ -12,6 +12,8 @@
 // can never inject YAML structure. Partner macros such as {click_id}, and any
 // other ${...}, pass through untouched.
 //
-// Parse applies defaults and calls Validate; callers that override values
-// afterwards (command-line flags) call Validate again.
+// Parse applies defaults and validates, quoting values as the file wrote
+// them; callers that override values afterwards (command-line flags) call
+// Validate again. Load also checks what the file names on disk (the TLS key
+// pair); Parse and Validate never touch the disk.
 package config

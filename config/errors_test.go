@@ -58,9 +58,13 @@ func TestErrors(t *testing.T) {
 		{"click lookback too long", base + "campaigns:\n  OgWmhiSXhG: {app: com.x, click_lookback: 40d}", `campaigns.OgWmhiSXhG.click_lookback: "40d" is outside 1d..30d`},
 		{"click lookback too short", base + "campaigns:\n  c1: {app: com.x, click_lookback: 12h}", `campaigns.c1.click_lookback: "12h" is outside 1d..30d`},
 		{"fingerprint lookback too long", base + "campaigns:\n  c1: {app: com.x, fingerprint_lookback: 7d1s}", `campaigns.c1.fingerprint_lookback: "7d1s" is outside 0..7d`},
-		{"zero timeout", "partners:\n  acme: {install: \"https://x.example/\", timeout: 0s}", `partners.acme.timeout: "0" must be greater than 0`},
+		{"zero timeout", "partners:\n  acme: {install: \"https://x.example/\", timeout: 0s}", `partners.acme.timeout: "0s" must be greater than 0`},
 		{"zero retry base", "partners:\n  acme:\n    retry: {base: 0}", `partners.acme.retry.base: "0" must be greater than 0`},
 		{"base over max_interval", "partners:\n  acme:\n    retry: {base: 1h, max_interval: 10m}", `partners.acme.retry.base: "1h" is more than max_interval "10m"`},
+		{"zero sync interval as written", `sync_interval: "0s"`, `sync_interval: "0s" must be greater than 0`},
+		{"click lookback as written", base + "campaigns:\n  c1: {app: com.x, click_lookback: 720h1s}", `campaigns.c1.click_lookback: "720h1s" is outside 1d..30d`},
+		{"retention as written", `click_retention: 1800s`, `click_retention: "1800s" is less than 1h`},
+		{"base over max_interval as written", "partners:\n  acme:\n    retry: {base: 3600s, max_interval: 600s}", `partners.acme.retry.base: "3600s" is more than max_interval "600s"`},
 		{"zero pending window", "replication: {pending_window: 0}", `replication.pending_window: "0" must be greater than 0`},
 
 		// Top-level values.
@@ -83,6 +87,9 @@ func TestErrors(t *testing.T) {
 		{"app relative url", "apps:\n  com.x: {web: example.com}", `apps.com.x.web: "example.com" is not an absolute http(s) URL`},
 		{"app ftp url", "apps:\n  com.x: {android: \"ftp://example.com/\"}", `apps.com.x.android: "ftp://example.com/" is not an absolute http(s) URL`},
 		{"app url without host", "apps:\n  com.x: {ios: \"https:///x\"}", `apps.com.x.ios: "https:///x" has no host`},
+		{"play url with referrer", "apps:\n  com.x: {android: \"https://play.google.com/store/apps/details?id=com.x&referrer=utm_source%3Dads\"}", `apps.com.x.android: a Google Play URL must not carry referrer= (the edge adds its own)`},
+		{"play url with empty referrer", "apps:\n  com.x: {android: \"HTTPS://Play.Google.COM:443/store/apps/details?referrer&id=com.x\"}", `apps.com.x.android: a Google Play URL must not carry referrer= (the edge adds its own)`},
+		{"play url as web with referrer", "apps:\n  com.x: {web: \"http://play.google.com/store/apps/details?id=com.x&referrer=a\"}", `apps.com.x.web: a Google Play URL must not carry referrer= (the edge adds its own)`},
 		{"app url with space", "apps:\n  com.x: {web: \"https://example.com/a b\"}", `apps.com.x.web: "https://example.com/a b" contains a space or control character`},
 
 		// Partners.
@@ -92,7 +99,7 @@ func TestErrors(t *testing.T) {
 		{"template relative", "partners:\n  acme:\n    events: {purchase: \"/e?c={click_id}\"}", `partners.acme.events.purchase: "/e?c={click_id}" is not an absolute http(s) URL`},
 		{"template empty event", "partners:\n  acme:\n    events: {purchase: \"\"}", `partners.acme.events.purchase: must not be empty`},
 		{"template bad port", "partners:\n  acme: {install: \"https://pb.example:99999/i\"}", `partners.acme.install: "https://pb.example:99999/i" has a bad host or port`},
-		{"bad method", "partners:\n  acme: {install: \"https://x.example/\", method: put}", `partners.acme.method: "PUT" is not GET or POST`},
+		{"bad method", "partners:\n  acme: {install: \"https://x.example/\", method: put}", `partners.acme.method: "put" is not GET or POST`},
 		{"body with GET", "partners:\n  acme: {install: \"https://x.example/\", body: \"{}\"}", `partners.acme.body: only allowed with method POST`},
 		{"max_conns zero", "partners:\n  acme: {max_conns: 0}", `partners.acme.max_conns: 0 is outside 1..4096`},
 		{"max_conns huge", "partners:\n  acme: {max_conns: 4097}", `partners.acme.max_conns: 4097 is outside 1..4096`},
@@ -155,5 +162,35 @@ func TestValidateAfterOverride(t *testing.T) {
 	delete(c.Apps, "nil")
 	if err := c.Validate(); err == nil || err.Error() != `config: x.yaml: campaigns.c2.fingerprint_lookback: "-1s" is outside 0..7d` {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestErrorQuotesTheFile: a message quotes a value as the file wrote it
+// (after ${VAR} expansion), not as the config holds it after parsing; a
+// value the program changed after Parse is quoted as it now is.
+func TestErrorQuotesTheFile(t *testing.T) {
+	_, err := Parse("x.yaml", []byte("sync_interval: ${SI}\n"), env("SI", "0ms"))
+	if want := `config: x.yaml: sync_interval: "0ms" must be greater than 0`; err == nil || err.Error() != want {
+		t.Fatalf("got  %v\nwant %s", err, want)
+	}
+	c := mustParse(t, base+"campaigns:\n  c1: {app: com.x, click_lookback: 168h}\n", env())
+	c.Campaigns["c1"].ClickLookback = 40 * 24 * time.Hour
+	if want := `config: x.yaml: campaigns.c1.click_lookback: "40d" is outside 1d..30d`; c.Validate() == nil || c.Validate().Error() != want {
+		t.Fatalf("got  %v\nwant %s", c.Validate(), want)
+	}
+}
+
+// TestPlayReferrerOnlyOnPlay: referrer= is refused only where the edge adds
+// its own, on a Google Play URL, by the rule IsPlayStoreURL.
+func TestPlayReferrerOnlyOnPlay(t *testing.T) {
+	for _, u := range []string{
+		"https://example.com/?referrer=x",
+		"https://play.google.com.evil.example/store?referrer=x",
+		"https://play.google.com/store/apps/details?id=com.x&xreferrer=1",
+		"https://play.google.com/store/apps/details?id=com.x#referrer=x",
+	} {
+		if _, err := Parse("x.yaml", []byte("apps:\n  com.x: {android: \""+u+"\"}\n"), env()); err != nil {
+			t.Errorf("%s: %v", u, err)
+		}
 	}
 }

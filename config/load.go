@@ -15,7 +15,7 @@ import (
 )
 
 // Load reads and parses the file at path, expanding ${VAR} from the process
-// environment.
+// environment, and checks that the TLS files it names form a key pair.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -27,7 +27,14 @@ func Load(path string) (*Config, error) {
 		}
 		return nil, &Error{File: path, Msg: "cannot read: " + msg, Err: err}
 	}
-	return Parse(path, data, os.LookupEnv)
+	c, err := Parse(path, data, os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkTLS(); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Parse parses data as the config file called name (used in messages and as
@@ -49,7 +56,7 @@ func Parse(name string, data []byte, lookup func(string) (string, bool)) (*Confi
 			return nil, err
 		}
 	}
-	if err := c.Validate(); err != nil {
+	if err := c.validate(d.written); err != nil {
 		return nil, err
 	}
 	return c, nil

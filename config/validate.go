@@ -20,7 +20,15 @@ var (
 // Checks run in a fixed order with map keys sorted, so the same bad file
 // always reports the same line. It never modifies c.
 func (c *Config) Validate() error {
-	v := &validator{file: c.Source}
+	return c.validate(nil)
+}
+
+// validate is Validate for Parse, which passes the text of values as the
+// file wrote them (decoder.written) for messages to quote. Validate has no
+// file text: the values may have changed since Parse, so it quotes them as
+// they are.
+func (c *Config) validate(written map[string]string) error {
+	v := &validator{file: c.Source, written: written}
 	if v.file == "" {
 		v.file = "(unnamed)"
 	}
@@ -43,14 +51,29 @@ func (c *Config) Validate() error {
 // validator keeps the first error; later checks become no-ops, which keeps
 // each check a flat list instead of a chain of early returns.
 type validator struct {
-	file string
-	err  error
+	file    string
+	written map[string]string // by key path; see decoder.written
+	err     error
 }
 
 func (v *validator) fail(path, format string, args ...any) {
 	if v.err == nil {
 		v.err = &Error{File: v.file, Key: path, Msg: fmt.Sprintf(format, args...)}
 	}
+}
+
+// quote renders the value at path for a message: as the file wrote it when
+// known, else as it prints (s).
+func (v *validator) quote(path, s string) string {
+	if text, ok := v.written[path]; ok {
+		return quote(text)
+	}
+	return quote(s)
+}
+
+// qdur is quote for a duration.
+func (v *validator) qdur(path string, d time.Duration) string {
+	return v.quote(path, formatDuration(d))
 }
 
 func (c *Config) validateTop(v *validator) {
@@ -76,7 +99,7 @@ func (c *Config) validateTop(v *validator) {
 	}
 	positive(v, "sync_interval", c.SyncInterval)
 	if c.ClickRetention < minClickRetention {
-		v.fail("click_retention", "%s is less than %s", qdur(c.ClickRetention), formatDuration(minClickRetention))
+		v.fail("click_retention", "%s is less than %s", v.qdur("click_retention", c.ClickRetention), formatDuration(minClickRetention))
 	}
 	for i, p := range c.TrustedProxies {
 		if !p.IsValid() {
@@ -99,12 +122,50 @@ func validateApp(v *validator, path, id string, a *App) {
 		v.fail(path, "needs at least one of android, ios, web")
 	}
 	for _, u := range []struct{ key, val string }{{"android", a.Android}, {"ios", a.IOS}, {"web", a.Web}} {
-		if u.val != "" {
-			if why := checkURL(u.val); why != "" {
-				v.fail(join(path, u.key), "%s %s", quote(u.val), why)
-			}
+		if u.val == "" {
+			continue
+		}
+		if why := checkURL(u.val); why != "" {
+			v.fail(join(path, u.key), "%s %s", quote(u.val), why)
+		} else if carriesReferrer(u.val) {
+			// The edge appends referrer=<click> to every Play URL; Play would
+			// see two and the install might not find its click.
+			v.fail(join(path, u.key), "a Google Play URL must not carry referrer= (the edge adds its own)")
 		}
 	}
+}
+
+// carriesReferrer reports a Google Play URL whose query already has a
+// referrer parameter. s is a valid URL (checkURL passed).
+func carriesReferrer(s string) bool {
+	if !IsPlayStoreURL(s) {
+		return false
+	}
+	u, err := url.Parse(s)
+	return err == nil && u.Query().Has("referrer")
+}
+
+// IsPlayStoreURL reports whether appURL is an http(s) URL on host
+// play.google.com (any case, any port): the URLs the tracker appends its
+// referrer= to, and so the ones that must not carry one already.
+func IsPlayStoreURL(appURL string) bool {
+	var rest string
+	switch {
+	case len(appURL) >= len("https://") && strings.EqualFold(appURL[:len("https://")], "https://"):
+		rest = appURL[len("https://"):]
+	case len(appURL) >= len("http://") && strings.EqualFold(appURL[:len("http://")], "http://"):
+		rest = appURL[len("http://"):]
+	default:
+		return false
+	}
+	host := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		host = rest[:i]
+	}
+	if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		host = host[:i]
+	}
+	return strings.EqualFold(host, "play.google.com")
 }
 
 func validatePartner(v *validator, path, name string, p *Partner) {
@@ -132,7 +193,7 @@ func validatePartner(v *validator, path, name string, p *Partner) {
 		}
 	}
 	if p.Method != "GET" && p.Method != "POST" {
-		v.fail(join(path, "method"), "%s is not GET or POST", quote(p.Method))
+		v.fail(join(path, "method"), "%s is not GET or POST", v.quote(join(path, "method"), p.Method))
 	}
 	if p.Body != "" && p.Method != "POST" {
 		v.fail(join(path, "body"), "only allowed with method POST")
@@ -146,7 +207,8 @@ func validatePartner(v *validator, path, name string, p *Partner) {
 	positive(v, join(retry, "max_interval"), p.Retry.MaxInterval)
 	positive(v, join(retry, "max_age"), p.Retry.MaxAge)
 	if p.Retry.Base > p.Retry.MaxInterval {
-		v.fail(join(retry, "base"), "%s is more than max_interval %s", qdur(p.Retry.Base), qdur(p.Retry.MaxInterval))
+		v.fail(join(retry, "base"), "%s is more than max_interval %s",
+			v.qdur(join(retry, "base"), p.Retry.Base), v.qdur(join(retry, "max_interval"), p.Retry.MaxInterval))
 	}
 }
 
@@ -174,11 +236,11 @@ func (c *Config) validateCampaign(v *validator, path, id string, cp *Campaign) {
 		v.fail(join(path, "partner"), "%s is not a defined partner", quote(cp.Partner))
 	}
 	if cp.ClickLookback < minClickLookback || cp.ClickLookback > maxClickLookback {
-		v.fail(join(path, "click_lookback"), "%s is outside %s..%s", qdur(cp.ClickLookback),
+		v.fail(join(path, "click_lookback"), "%s is outside %s..%s", v.qdur(join(path, "click_lookback"), cp.ClickLookback),
 			formatDuration(minClickLookback), formatDuration(maxClickLookback))
 	}
 	if cp.FingerprintLookback < 0 || cp.FingerprintLookback > maxFingerprintLookback {
-		v.fail(join(path, "fingerprint_lookback"), "%s is outside 0..%s", qdur(cp.FingerprintLookback),
+		v.fail(join(path, "fingerprint_lookback"), "%s is outside 0..%s", v.qdur(join(path, "fingerprint_lookback"), cp.FingerprintLookback),
 			formatDuration(maxFingerprintLookback))
 	}
 }
@@ -210,7 +272,7 @@ func (c *Config) validateReplication(v *validator, path string, r *Replication) 
 
 func positive(v *validator, path string, d time.Duration) {
 	if d <= 0 {
-		v.fail(path, "%s must be greater than 0", qdur(d))
+		v.fail(path, "%s must be greater than 0", v.qdur(path, d))
 	}
 }
 
@@ -326,8 +388,6 @@ func hasSpaceOrControl(s string) bool {
 	}
 	return false
 }
-
-func qdur(d time.Duration) string { return quote(formatDuration(d)) }
 
 // reText is a pattern as the user should read it, without the anchors.
 func reText(re *regexp.Regexp) string {

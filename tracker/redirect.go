@@ -1,6 +1,10 @@
 package tracker
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/clickedge/clickedge/config"
+)
 
 // AppendLocation appends the 302 target for a click to dst: appURL as
 // configured, except that a Google Play URL gets a referrer parameter. Play
@@ -15,7 +19,7 @@ import "strings"
 // URL needs, before any #fragment. Encoding passes A-Za-z0-9-._~ and writes
 // every other byte as %XX in upper case, as postbacks do.
 func AppendLocation(dst []byte, appURL string, clickID, campaign []byte) []byte {
-	if !IsPlayStoreURL(appURL) {
+	if !config.IsPlayStoreURL(appURL) {
 		return append(dst, appURL...)
 	}
 	base, fragment := appURL, ""
@@ -34,28 +38,6 @@ func AppendLocation(dst []byte, appURL string, clickID, campaign []byte) []byte 
 	dst = append(dst, "%26c%3D"...)
 	dst = appendEscapedTwice(dst, campaign)
 	return append(dst, fragment...)
-}
-
-// IsPlayStoreURL reports whether appURL is an http(s) URL on host
-// play.google.com (any case, any port).
-func IsPlayStoreURL(appURL string) bool {
-	var rest string
-	switch {
-	case len(appURL) >= len("https://") && strings.EqualFold(appURL[:len("https://")], "https://"):
-		rest = appURL[len("https://"):]
-	case len(appURL) >= len("http://") && strings.EqualFold(appURL[:len("http://")], "http://"):
-		rest = appURL[len("http://"):]
-	default:
-		return false
-	}
-	host := rest
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		host = rest[:i]
-	}
-	if i := strings.LastIndexByte(host, ':'); i >= 0 {
-		host = host[:i]
-	}
-	return strings.EqualFold(host, "play.google.com")
 }
 
 const upperHex = "0123456789ABCDEF"

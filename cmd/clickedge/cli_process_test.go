@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -111,5 +114,104 @@ func TestLoadtestAgainstEdge(t *testing.T) {
 		if err := exec.Command(binPath, args...).Run(); err == nil {
 			t.Errorf("loadtest %v: accepted", bad)
 		}
+	}
+}
+
+// runBin runs the binary to its exit and returns the exit code and its
+// output; one that is still running after 10 s (it started serving) is
+// killed and reported as -1.
+func runBin(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, binPath, args...).CombinedOutput()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, string(out)
+	case ctx.Err() != nil:
+		return -1, string(out)
+	case errors.As(err, &ee):
+		return ee.ExitCode(), string(out)
+	}
+	t.Fatalf("%v: %v", args, err)
+	return 0, ""
+}
+
+// oneLine reports an error unless out is exactly want on one line.
+func oneLine(t *testing.T, args []string, out, want string) {
+	t.Helper()
+	if got := strings.TrimSuffix(out, "\n"); got != want {
+		t.Errorf("%v: want one line\n%s\ngot:\n%s", args, want, out)
+	}
+}
+
+// A TLS file that is missing is a config error naming the file and the key,
+// from check-config and from serve alike, before anything listens.
+func TestCheckConfigTLS(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.pem")
+	cfg := writeConfig(t, dir, "127.0.0.1:0", "127.0.0.1:0",
+		fmt.Sprintf("tls_cert: %q\ntls_key: %q\n", missing, missing))
+	want := fmt.Sprintf("config: %s: tls_cert: cannot read %q: no such file or directory", cfg, missing)
+	for _, args := range [][]string{{"check-config", "-config", cfg}, {"serve", "-config", cfg}} {
+		code, out := runBin(t, args...)
+		if code != 1 {
+			t.Errorf("%v: exit %d, want 1\n%s", args, code, out)
+			continue
+		}
+		oneLine(t, args, out, want)
+	}
+}
+
+// A bad -listen, -admin-listen or -data names the flag, not the config file
+// whose values it replaced.
+func TestServeFlagErrorsNameTheFlag(t *testing.T) {
+	dir := t.TempDir()
+	public, admin := freeAddr(t), freeAddr(t)
+	cfg := writeConfig(t, dir, public, admin, testApps+"campaigns:\n  camp1: { app: com.test.app }\n")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-config", cfg, "-listen", "bogus"}, `clickedge: -listen: "bogus" is not host:port (missing port in address)`},
+		{[]string{"-listen", "bogus"}, `clickedge: -listen: "bogus" is not host:port (missing port in address)`},
+		{[]string{"-config", cfg, "-admin-listen", "127.0.0.1:http"}, `clickedge: -admin-listen: "127.0.0.1:http" has a bad port (want 0..65535)`},
+		{[]string{"-config", cfg, "-admin-listen", public}, fmt.Sprintf(`clickedge: -admin-listen: %q is the same address as listen`, public)},
+		{[]string{"-config", cfg, "-listen", admin}, fmt.Sprintf(`clickedge: -listen: %q is the same address as admin_listen`, admin)},
+	} {
+		args := append([]string{"serve"}, tc.args...)
+		code, out := runBin(t, args...)
+		if code != 1 {
+			t.Errorf("%v: exit %d, want 1\n%s", args, code, out)
+			continue
+		}
+		oneLine(t, args, out, tc.want)
+	}
+}
+
+// An argument no command takes is a usage error (exit 2) naming it, not
+// silently ignored.
+func TestStrayArguments(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, "127.0.0.1:0", "127.0.0.1:0", testApps)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"check-config", "-config", cfg, "extra"}, `check-config: unexpected argument "extra"`},
+		{[]string{"check-config", "extra", "-config", cfg}, `check-config: unexpected argument "extra"`},
+		{[]string{"serve", "-config", cfg, "extra"}, `serve: unexpected argument "extra"`},
+		{[]string{"version", "extra"}, `version: unexpected argument "extra"`},
+		{[]string{"help", "extra"}, `help: unexpected argument "extra"`},
+		{[]string{"loadtest", "-target", "http://127.0.0.1:1", "-rate", "1", "-duration", "1s", "extra"}, `loadtest: unexpected argument "extra"`},
+		{[]string{"bench", "-clicks", "5", "extra"}, `bench: unexpected argument "extra"`},
+	} {
+		code, out := runBin(t, tc.args...)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2\n%s", tc.args, code, out)
+			continue
+		}
+		oneLine(t, tc.args, out, tc.want)
 	}
 }

@@ -56,13 +56,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "bench":
 		return bench.Main(args[1:], stdout, stderr)
 	case "version", "-version", "--version":
+		if len(args) > 1 {
+			return unexpected(stderr, args[0], args[1])
+		}
 		fmt.Fprintln(stdout, "clickedge", edge.Version)
 		return 0
 	case "help", "-h", "-help", "--help":
+		if len(args) > 1 {
+			return unexpected(stderr, args[0], args[1])
+		}
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
 	fmt.Fprintf(stderr, "clickedge: unknown command %q\n%s", args[0], usage)
+	return 2
+}
+
+// unexpected reports an argument the command takes no place for: ignoring
+// it would hide a typo such as a flag after a stray word, which the flag
+// package stops parsing at.
+func unexpected(stderr io.Writer, cmd, arg string) int {
+	fmt.Fprintf(stderr, "%s: unexpected argument %q\n", cmd, arg)
 	return 2
 }
 
@@ -89,10 +103,34 @@ func (f *serveFlags) load() (*config.Config, error) {
 		cfg.DataDir = f.data
 	}
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, f.blame(err)
 	}
 	return cfg, nil
 }
+
+// blame names the flag behind err, from Validate after the flags were
+// applied. The config was valid before (Load and Default validate), so the
+// fault is a flag's, and naming the file would send the user to a line that
+// is fine.
+func (f *serveFlags) blame(err error) error {
+	var ce *config.Error
+	if !errors.As(err, &ce) {
+		return err
+	}
+	switch {
+	case ce.Key == "listen" && f.listen != "",
+		ce.Key == "admin_listen" && f.adminListen != "",
+		ce.Key == "data_dir" && f.data != "":
+		return fmt.Errorf("clickedge: %s: %s", flagName[ce.Key], ce.Msg)
+	case ce.Key == "admin_listen" && f.listen != "":
+		// -listen alone made listen equal to the file's admin_listen.
+		return fmt.Errorf("clickedge: -listen: %q is the same address as admin_listen", f.listen)
+	}
+	return err
+}
+
+// flagName is the flag that overrides each config key.
+var flagName = map[string]string{"listen": "-listen", "admin_listen": "-admin-listen", "data_dir": "-data"}
 
 func serve(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -104,6 +142,9 @@ func serve(args []string, stderr io.Writer) int {
 	fs.StringVar(&f.data, "data", "", "data `directory`, overrides the config")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if fs.NArg() > 0 {
+		return unexpected(stderr, "serve", fs.Arg(0))
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	cfg, err := f.load()
@@ -159,6 +200,9 @@ func checkConfig(args []string, stdout, stderr io.Writer) int {
 	path := fs.String("config", "", "config `file` to check")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if fs.NArg() > 0 {
+		return unexpected(stderr, "check-config", fs.Arg(0))
 	}
 	if *path == "" {
 		fmt.Fprintln(stderr, "check-config: -config FILE is required")
