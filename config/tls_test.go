@@ -1,48 +1,14 @@
 package config
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
-)
 
-// writePair writes a self-signed certificate and its key under dir as
-// name.crt and name.key and returns their paths.
-func writePair(t *testing.T, dir, name string) (cert, key string) {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: name},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalECPrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, key = filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
-	writeFile(t, cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-	writeFile(t, key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}))
-	return cert, key
-}
+	"github.com/clickedge/clickedge/internal/testcert"
+)
 
 func writeFile(t *testing.T, path string, data []byte) {
 	t.Helper()
@@ -56,8 +22,8 @@ func writeFile(t *testing.T, path string, data []byte) {
 // the key, not a listener failure after start-up.
 func TestLoadTLS(t *testing.T) {
 	dir := t.TempDir()
-	cert, key := writePair(t, dir, "a")
-	_, otherKey := writePair(t, dir, "b")
+	cert, key := testcert.Write(t, dir, "a")
+	_, otherKey := testcert.Write(t, dir, "b")
 	missing := filepath.Join(dir, "missing.pem")
 	for _, tc := range []struct {
 		name, cert, key, want string // want "" is no error

@@ -2,56 +2,18 @@ package edge
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/clickedge/clickedge/config"
+	"github.com/clickedge/clickedge/internal/testcert"
 )
-
-// writeCert writes a self-signed certificate for 127.0.0.1 and returns the
-// cert and key paths.
-func writeCert(t *testing.T, dir, name string) (string, string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: name},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, keyPath := filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
-	os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
-	return cert, keyPath
-}
 
 func startTestEdge(t *testing.T, yaml string) *Edge {
 	t.Helper()
@@ -75,7 +37,7 @@ func startTestEdge(t *testing.T, yaml string) *Edge {
 // Reload swaps the certificate for new connections.
 func TestPublicTLSAndReload(t *testing.T) {
 	dir := t.TempDir()
-	cert1, key1 := writeCert(t, dir, "first")
+	cert1, key1 := testcert.Write(t, dir, "first")
 	yaml := func(cert, key string) string {
 		return `listen: "127.0.0.1:0"
 admin_listen: "127.0.0.1:0"
@@ -113,7 +75,7 @@ campaigns:
 		t.Fatalf("click over TLS: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 
-	cert2, key2 := writeCert(t, dir, "second")
+	cert2, key2 := testcert.Write(t, dir, "second")
 	next, err := config.Parse("test.yaml", []byte(yaml(cert2, key2)), nil)
 	if err != nil {
 		t.Fatal(err)
