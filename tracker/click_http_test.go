@@ -11,6 +11,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"net/url"
@@ -1103,9 +1104,43 @@ func TestClickLongLink(t *testing.T) {
 			}
 		})
 	}
-	// Past the limit fasthttp answers 431 itself; the limit is documented.
+	// Past the limit the request is answered 431 unread, and counted: no
+	// handler, and so no click counter, ever sees it.
+	const unread = `clickedge_requests_unread_total{reason="head_too_large"}`
+	before := clickMetric(t, unread)
 	r := clickHTTP(t, client, "GET", base+"/?c="+clickCampaign+"&click_id=long4&sub1="+strings.Repeat("z", tracker.MaxRequestHead), "User-Agent", clickAndroidUA)
-	if r.status != 431 {
-		t.Fatalf("a head over MaxRequestHead: status %d, want 431", r.status)
+	if r.status != 431 || r.cacheControl != "no-store" {
+		t.Fatalf("a head over MaxRequestHead: status %d Cache-Control %q, want 431 and no-store", r.status, r.cacheControl)
+	}
+	if got := clickMetric(t, unread) - before; got != 1 {
+		t.Fatalf("%s rose by %v, want 1", unread, got)
+	}
+}
+
+// TestUnreadRequest: a request the server cannot parse is answered 400,
+// closed, and counted.
+func TestUnreadRequest(t *testing.T) {
+	e := clickNewEnv(t, store.Async)
+	addr := serveTracker(t, e.tr)
+	const unread = `clickedge_requests_unread_total{reason="malformed"}`
+	before := clickMetric(t, unread)
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := conn.Write([]byte("NOT HTTP AT ALL\r\nX\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	answer, err := io.ReadAll(conn) // the server closes the connection
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(answer, []byte("HTTP/1.1 400 ")) || !bytes.Contains(answer, []byte("Cache-Control: no-store")) {
+		t.Fatalf("answer %q, want a 400 with Cache-Control: no-store", answer)
+	}
+	if got := clickMetric(t, unread) - before; got != 1 {
+		t.Fatalf("%s rose by %v, want 1", unread, got)
 	}
 }

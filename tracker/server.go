@@ -1,8 +1,12 @@
 package tracker
 
 import (
+	"errors"
+	"net"
+	"strconv"
 	"time"
 
+	"github.com/VictoriaMetrics/metrics"
 	"github.com/valyala/fasthttp"
 )
 
@@ -39,7 +43,39 @@ func (t *Tracker) NewServer(logger fasthttp.Logger) *fasthttp.Server {
 		// No handler reads ctx.Time: without this fasthttp reads the
 		// clock for it before every request.
 		LazyRequestTime: true,
+		ErrorHandler:    unreadRequest,
 		CloseOnShutdown: true,
 		Logger:          logger,
 	}
+}
+
+// Requests the server could not read reach no handler, so no click or
+// conversion counter sees them: a tracking link too long for
+// MaxRequestHead is a click lost, and operators should see how many.
+var (
+	unreadHeadTooLarge = metrics.NewCounter(`clickedge_requests_unread_total{reason="head_too_large"}`)
+	unreadTimeout      = metrics.NewCounter(`clickedge_requests_unread_total{reason="timeout"}`)
+	unreadMalformed    = metrics.NewCounter(`clickedge_requests_unread_total{reason="malformed"}`)
+)
+
+var headTooLarge = "request line and headers over " + strconv.Itoa(MaxRequestHead>>10) + " KiB\n"
+
+// unreadRequest answers a request the server could not read, as fasthttp's
+// default would (431, 408 or 400, and the connection closed), counts it, and
+// tells a CDN not to keep the answer.
+func unreadRequest(ctx *fasthttp.RequestCtx, err error) {
+	var small *fasthttp.ErrSmallBuffer
+	var op *net.OpError
+	switch {
+	case errors.As(err, &small):
+		unreadHeadTooLarge.Inc()
+		ctx.Error(headTooLarge, fasthttp.StatusRequestHeaderFieldsTooLarge)
+	case errors.As(err, &op) && op.Timeout():
+		unreadTimeout.Inc()
+		ctx.Error("request timeout\n", fasthttp.StatusRequestTimeout)
+	default:
+		unreadMalformed.Inc()
+		ctx.Error("malformed request\n", fasthttp.StatusBadRequest)
+	}
+	noStore(ctx)
 }
