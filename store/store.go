@@ -114,6 +114,12 @@ func Open(o Options) (*Store, error) {
 	// and every lookup would read and decompress its index, filter and data
 	// blocks. Size it so that CacheSize is left for blocks.
 	cache := pebble.NewCache(o.CacheSize + 2*memTableSize)
+	fs := o.fs
+	if fs == nil && o.Durability == Sync {
+		// Tests that bring a file system (in-memory, crashable,
+		// sync-counting) keep its syncs; see walsync_linux.go.
+		fs = walSyncFS(vfs.Default)
+	}
 	po := &pebble.Options{
 		Cache:                       cache,
 		MemTableSize:                memTableSize,
@@ -130,7 +136,7 @@ func Open(o Options) (*Store, error) {
 		LBaseMaxBytes:         64 << 20,
 		FormatMajorVersion:    pebble.FormatNewest,
 		Logger:                pebbleLogger{o.Logger},
-		FS:                    o.fs,
+		FS:                    fs,
 	}
 	po.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionGood })
 	for i := range po.Levels {
