@@ -1,7 +1,9 @@
 // Package deadline wraps connections so that their deadlines are armed
 // lazily: fasthttp moves a keep-alive connection's deadlines several times a
-// request, and each move costs a runtime timer reset. Both the public
-// listener's connections and the postback client's use it.
+// request, and each move costs a runtime timer reset. A wrapped socket is
+// also read and written with raw system calls through the poller
+// (rawio.go). Both the public listener's connections and the postback
+// client's use it.
 package deadline
 
 import (
@@ -36,14 +38,30 @@ func (l Listener) Accept() (net.Conn, error) {
 	return Wrap(c), nil
 }
 
-// Wrap returns c with its deadlines armed lazily.
-func Wrap(c net.Conn) *Conn { return &Conn{Conn: c} }
+// Wrap returns c with its deadlines armed lazily, reading and writing with
+// raw system calls when c is a socket (see rawio.go).
+func Wrap(c net.Conn) *Conn { return &Conn{Conn: c, raw: newRawIO(c)} }
 
 // Conn is a net.Conn whose deadlines are armed lazily.
 type Conn struct {
 	net.Conn
 	mu          sync.Mutex
 	read, write lazyDeadline
+	raw         *rawIO // nil: Conn's own Read and Write
+}
+
+func (c *Conn) readOnce(b []byte) (int, error) {
+	if c.raw != nil {
+		return c.raw.Read(b)
+	}
+	return c.Conn.Read(b)
+}
+
+func (c *Conn) writeOnce(b []byte) (int, error) {
+	if c.raw != nil {
+		return c.raw.Write(b)
+	}
+	return c.Conn.Write(b)
 }
 
 type lazyDeadline struct {
@@ -100,7 +118,7 @@ func (c *Conn) expiredEarly(d *lazyDeadline, read bool, err error) bool {
 
 func (c *Conn) Read(b []byte) (int, error) {
 	for {
-		n, err := c.Conn.Read(b)
+		n, err := c.readOnce(b)
 		if err != nil && c.expiredEarly(&c.read, true, err) {
 			if n > 0 {
 				return n, nil
@@ -116,7 +134,7 @@ func (c *Conn) Read(b []byte) (int, error) {
 func (c *Conn) Write(b []byte) (int, error) {
 	written := 0
 	for {
-		n, err := c.Conn.Write(b[written:])
+		n, err := c.writeOnce(b[written:])
 		written += n
 		if err == nil || !c.expiredEarly(&c.write, false, err) {
 			return written, err
