@@ -2,6 +2,7 @@ package deadline
 
 import (
 	"io"
+	"net"
 	"os"
 	"sync"
 	"syscall"
@@ -44,7 +45,7 @@ type rawIO struct {
 
 // newRawIO returns raw I/O for c, or nil when c has no descriptor to reach
 // (a net.Pipe in a test, a TLS connection).
-func newRawIO(c any) *rawIO {
+func newRawIO(c net.Conn) *rawIO {
 	sc, ok := c.(syscall.Conn)
 	if !ok {
 		return nil
