@@ -94,11 +94,15 @@ func writeConfig(t testing.TB, dir, public, admin, yaml string) string {
 	return path
 }
 
-// startEdge starts the binary with cfg and waits until it answers.
-func startEdge(t testing.TB, cfg, public, admin string) *edgeProc {
+// startEdge starts the binary with cfg, and env (KEY=value) added to this
+// process's environment, and waits until it answers.
+func startEdge(t testing.TB, cfg, public, admin string, env ...string) *edgeProc {
 	t.Helper()
 	p := &edgeProc{t: t, public: public, admin: admin, cfg: cfg, log: &lockedBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(binPath, "serve", "-config", cfg)
+	if len(env) > 0 {
+		p.cmd.Env = append(os.Environ(), env...)
+	}
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"strings"
@@ -38,6 +39,21 @@ func startSink(t testing.TB, addr string, answer func(r *http.Request, n int) in
 	s := &sink{answer: answer, perPath: map[string]int{}, addr: ln.Addr().String()}
 	s.srv = &http.Server{Handler: s}
 	go s.srv.Serve(ln)
+	t.Cleanup(func() { s.srv.Close() })
+	return s
+}
+
+// startTLSSink is startSink over TLS with the certificate and key in
+// these files.
+func startTLSSink(t testing.TB, cert, key string, answer func(r *http.Request, n int) int) *sink {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &sink{answer: answer, perPath: map[string]int{}, addr: ln.Addr().String()}
+	s.srv = &http.Server{Handler: s, ErrorLog: log.New(io.Discard, "", 0)}
+	go s.srv.ServeTLS(ln, cert, key)
 	t.Cleanup(func() { s.srv.Close() })
 	return s
 }
