@@ -58,6 +58,7 @@ type Partner struct {
 	Secret       string
 	Timeout      time.Duration // default 5s
 	MaxConns     int           // default 64
+	MaxRPS       int           // postbacks a second at most (extension key max_rps); 0, the default: no limit
 	Retry        Retry
 }
 
@@ -118,6 +119,7 @@ const (
 	maxClickLookback       = 30 * 24 * time.Hour
 	maxFingerprintLookback = 7 * 24 * time.Hour
 	maxMaxConns            = 4096
+	maxMaxRPS              = 100000
 )
 
 func newConfig(source string) *Config {

@@ -174,6 +174,7 @@ partners:
     body: '{"click_id":"{click_id}"}'
     share_revenue: false
     max_conns: 8
+    max_rps: 250
     timeout: 1500ms
     retry: {base: 2s}
 `, env())
@@ -189,7 +190,7 @@ partners:
 		t.Errorf("trusted_proxies: got %v, want %v", c.TrustedProxies, wantProxies)
 	}
 	p := c.Partners["p"]
-	if p.Method != "POST" || p.Body != `{"click_id":"{click_id}"}` || p.ShareRevenue || p.MaxConns != 8 || p.Timeout != 1500*time.Millisecond {
+	if p.Method != "POST" || p.Body != `{"click_id":"{click_id}"}` || p.ShareRevenue || p.MaxConns != 8 || p.MaxRPS != 250 || p.Timeout != 1500*time.Millisecond {
 		t.Errorf("partner: %+v", p)
 	}
 	if p.Retry != (Retry{Base: 2 * time.Second, MaxInterval: 10 * time.Minute, MaxAge: 24 * time.Hour}) {

@@ -122,6 +122,7 @@ func (d *decoder) partner(n *yaml.Node, path string, p *Partner) error {
 		"secret":        d.str(&p.Secret),
 		"timeout":       d.dur(&p.Timeout),
 		"max_conns":     d.integer(&p.MaxConns),
+		"max_rps":       d.integer(&p.MaxRPS),
 		"retry": func(n *yaml.Node, path string) error {
 			return d.fields(n, path, map[string]field{
 				"base":         d.dur(&p.Retry.Base),

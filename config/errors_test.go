@@ -103,6 +103,9 @@ func TestErrors(t *testing.T) {
 		{"body with GET", "partners:\n  acme: {install: \"https://x.example/\", body: \"{}\"}", `partners.acme.body: only allowed with method POST`},
 		{"max_conns zero", "partners:\n  acme: {max_conns: 0}", `partners.acme.max_conns: 0 is outside 1..4096`},
 		{"max_conns huge", "partners:\n  acme: {max_conns: 4097}", `partners.acme.max_conns: 4097 is outside 1..4096`},
+		{"max_rps negative", "partners:\n  acme: {max_rps: -1}", `partners.acme.max_rps: -1 is outside 0..100000 (0: no limit)`},
+		{"max_rps huge", "partners:\n  acme: {max_rps: 100001}", `partners.acme.max_rps: 100001 is outside 0..100000 (0: no limit)`},
+		{"max_rps not an int", "partners:\n  acme: {max_rps: 2.5}", `partners.acme.max_rps: "2.5" is not an integer`},
 		{"empty rename", "partners:\n  acme:\n    rename: {purchase: \"\"}", `partners.acme.rename.purchase: must not be empty`},
 
 		// Campaigns.

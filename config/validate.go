@@ -202,6 +202,9 @@ func validatePartner(v *validator, path, name string, p *Partner) {
 	if p.MaxConns < 1 || p.MaxConns > maxMaxConns {
 		v.fail(join(path, "max_conns"), "%d is outside 1..%d", p.MaxConns, maxMaxConns)
 	}
+	if p.MaxRPS < 0 || p.MaxRPS > maxMaxRPS {
+		v.fail(join(path, "max_rps"), "%d is outside 0..%d (0: no limit)", p.MaxRPS, maxMaxRPS)
+	}
 	retry := join(path, "retry")
 	positive(v, join(retry, "base"), p.Retry.Base)
 	positive(v, join(retry, "max_interval"), p.Retry.MaxInterval)

@@ -33,8 +33,11 @@ type sender struct {
 	hosts        hostClients
 	hist         *metrics.PrometheusHistogram // delivery latency
 	queue        chan task
+	maxRPS       int
+	pace         *pacer // nil: the partner has no max_rps
 	retired      atomic.Bool
-	working      atomic.Int32 // workers not yet returned
+	retiredCh    chan struct{} // closed with retired: paced workers stop waiting
+	working      atomic.Int32  // workers not yet returned
 
 	// fullPass is the scheduler pass that found the queue full (scheduler
 	// only); wantRoom asks the workers to wake the scheduler once the queue
@@ -65,6 +68,9 @@ func newSender(d *Dispatcher, name string, p *Partner, allowPrivate bool) *sende
 		timeout:      pc.Timeout,
 		maxConns:     pc.MaxConns,
 		queue:        make(chan task, 4*pc.MaxConns),
+		maxRPS:       pc.MaxRPS,
+		pace:         newPacer(pc.MaxRPS),
+		retiredCh:    make(chan struct{}),
 	}
 	s.hosts.settings = clientSettings{
 		name:     "clickedge/" + d.o.Version,
@@ -81,9 +87,11 @@ func newSender(d *Dispatcher, name string, p *Partner, allowPrivate bool) *sende
 	return s
 }
 
-// sameConfig reports whether p would build the same client as s has.
+// sameConfig reports whether p would build the same client and pace as s
+// has.
 func (s *sender) sameConfig(p *config.Partner, allowPrivate bool) bool {
-	return s.maxConns == p.MaxConns && s.timeout == p.Timeout && s.allowPrivate == allowPrivate
+	return s.maxConns == p.MaxConns && s.timeout == p.Timeout && s.allowPrivate == allowPrivate &&
+		s.maxRPS == p.MaxRPS
 }
 
 func (s *sender) enqueue(t task) bool {
@@ -110,6 +118,7 @@ func (s *sender) markFull(pass uint64) {
 func (s *sender) retire() {
 	if !s.retired.Swap(true) {
 		close(s.queue)
+		close(s.retiredCh)
 	}
 }
 
@@ -175,6 +184,11 @@ func (s *sender) work() {
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
 	var bufs attemptBufs
+	var paceTimer *time.Timer
+	if s.pace != nil {
+		paceTimer = time.NewTimer(time.Hour)
+		paceTimer.Stop()
+	}
 	for t := range s.queue {
 		if s.wantRoom.Load() && len(s.queue) <= cap(s.queue)/2 && s.wantRoom.CompareAndSwap(true, false) {
 			s.d.wakeUp()
@@ -188,6 +202,15 @@ func (s *sender) work() {
 		if s.breakerOpenUntil(now.UnixMilli()) > 0 {
 			s.d.results <- s.heldBack(t.job, t.dueAt, now.UnixMilli())
 			continue
+		}
+		if s.pace != nil {
+			// A held-back postback takes no slot: only sends are paced.
+			if !s.pace.wait(paceTimer, s.d.stop, s.retiredCh) {
+				s.d.release(t)
+				continue
+			}
+			start = time.Now()
+			now = s.d.clock(start)
 		}
 		s.d.results <- s.attempt(s.d.partnerFor(s, t.job), t, req, resp, &bufs, start, now)
 	}
