@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -39,18 +40,26 @@ func TestPacerAllocations(t *testing.T) {
 	}
 }
 
-// A partner's max_rps spaces its postbacks: ten at 20/s span at least
-// nine intervals of 50ms, however many workers it has.
-func TestPartnerMaxRPS(t *testing.T) {
+// startPaced starts a dispatcher whose one partner, slow, has max_rps rps
+// (0: none), and hands it n install postbacks.
+func startPaced(t *testing.T, rps, n int) (*store.Store, *sink, *Dispatcher, []*Job) {
+	t.Helper()
 	st := openStore(t, store.Async)
 	snk := newSink(t)
-	d := start(t, st, parseConfig(t, true, partnerYAML("slow", snk.addr, "    max_rps: 20\n")), nil)
+	d := start(t, st, parseConfig(t, true, partnerYAML("slow", snk.addr, fmt.Sprintf("    max_rps: %d\n", rps))), nil)
 	var jobs []*Job
-	for range 10 {
+	for range n {
 		jobs = append(jobs, newJob(st, "slow", "install", time.Now()))
 	}
 	enqueue(t, st, jobs...)
 	d.Notify(len(jobs))
+	return st, snk, d, jobs
+}
+
+// A partner's max_rps spaces its postbacks: ten at 20/s span at least
+// nine intervals of 50ms, however many workers it has.
+func TestPartnerMaxRPS(t *testing.T) {
+	st, snk, _, _ := startPaced(t, 20, 10)
 	waitCount(t, st, store.StatusDelivered, 10)
 	r := snk.requests()
 	if span, least := r[len(r)-1].At.Sub(r[0].At), 9*50*time.Millisecond-40*time.Millisecond; span < least {
@@ -61,19 +70,7 @@ func TestPartnerMaxRPS(t *testing.T) {
 // Stop does not wait for a paced partner's future slots: the postbacks
 // waiting for one stay pending, unsent.
 func TestStopWhilePaced(t *testing.T) {
-	st := openStore(t, store.Async)
-	snk := newSink(t)
-	cfg := parseConfig(t, true, partnerYAML("slow", snk.addr, "    max_rps: 1\n"))
-	var jobs []*Job
-	for range 6 {
-		jobs = append(jobs, newJob(st, "slow", "install", time.Now()))
-	}
-	enqueue(t, st, jobs...)
-	d := New(Options{Store: st, Config: cfg, Logger: quietLogger(), Version: "test"})
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
-	}
-	d.Notify(len(jobs))
+	st, snk, d, _ := startPaced(t, 1, 6)
 	waitCount(t, st, store.StatusDelivered, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -101,15 +98,7 @@ func TestStopWhilePaced(t *testing.T) {
 // sender's workers stop waiting for their slots and give their postbacks
 // back, and the new sender sends them.
 func TestReloadLiftsMaxRPS(t *testing.T) {
-	st := openStore(t, store.Async)
-	snk := newSink(t)
-	d := start(t, st, parseConfig(t, true, partnerYAML("slow", snk.addr, "    max_rps: 1\n")), nil)
-	var jobs []*Job
-	for range 20 {
-		jobs = append(jobs, newJob(st, "slow", "install", time.Now()))
-	}
-	enqueue(t, st, jobs...)
-	d.Notify(len(jobs))
+	st, snk, d, jobs := startPaced(t, 1, 20)
 	waitCount(t, st, store.StatusDelivered, 1)
 	d.SetConfig(parseConfig(t, true, partnerYAML("slow", snk.addr, "")))
 	d.Notify(0)
