@@ -37,9 +37,9 @@ func (p *pacer) reserve(now int64) time.Duration {
 }
 
 // wait reserves a slot and waits on timer (the worker's own, stopped)
-// until it comes. It is false, with the slot given up, when stop or retired
-// is closed first.
-func (p *pacer) wait(timer *time.Timer, stop, retired <-chan struct{}) bool {
+// until it comes. It is false, with the slot given up, when retired (the
+// sender's, closed also when the dispatcher stops) is closed first.
+func (p *pacer) wait(timer *time.Timer, retired <-chan struct{}) bool {
 	d := p.reserve(int64(time.Since(p.epoch)))
 	if d <= 0 {
 		return true
@@ -48,9 +48,8 @@ func (p *pacer) wait(timer *time.Timer, stop, retired <-chan struct{}) bool {
 	select {
 	case <-timer.C:
 		return true
-	case <-stop:
 	case <-retired:
+		timer.Stop()
+		return false
 	}
-	timer.Stop()
-	return false
 }

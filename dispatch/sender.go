@@ -36,7 +36,7 @@ type sender struct {
 	maxRPS       int
 	pace         *pacer // nil: the partner has no max_rps
 	retired      atomic.Bool
-	retiredCh    chan struct{} // closed with retired: paced workers stop waiting
+	retiredCh    chan struct{} // closed by retire: paced workers stop waiting
 	working      atomic.Int32  // workers not yet returned
 
 	// fullPass is the scheduler pass that found the queue full (scheduler
@@ -205,7 +205,7 @@ func (s *sender) work() {
 		}
 		if s.pace != nil {
 			// A held-back postback takes no slot: only sends are paced.
-			if !s.pace.wait(paceTimer, s.d.stop, s.retiredCh) {
+			if !s.pace.wait(paceTimer, s.retiredCh) {
 				s.d.release(t)
 				continue
 			}
