@@ -22,6 +22,7 @@ type Config struct {
 	Durability     string // "sync" | "async"
 	SyncInterval   time.Duration
 	ClickRetention time.Duration
+	CacheSize      int64 // the store's block cache, bytes (extension key cache_size); default 64 MiB
 
 	TrustedProxies []netip.Prefix // a bare IP in the YAML becomes a /32 or /128
 	ClientIPHeader string
@@ -95,6 +96,7 @@ const (
 	defaultDurability     = "sync"
 	defaultSyncInterval   = 2 * time.Millisecond
 	defaultClickRetention = 30 * 24 * time.Hour
+	defaultCacheSize      = 64 << 20
 	defaultClientIPHeader = "X-Forwarded-For"
 	adminTokenEnv         = "CLICKEDGE_ADMIN_TOKEN"
 
@@ -120,6 +122,8 @@ const (
 	maxFingerprintLookback = 7 * 24 * time.Hour
 	maxMaxConns            = 4096
 	maxMaxRPS              = 100000
+	minCacheSize           = 1 << 20
+	maxCacheSize           = 1 << 40
 )
 
 func newConfig(source string) *Config {
@@ -132,6 +136,7 @@ func newConfig(source string) *Config {
 		Durability:     defaultDurability,
 		SyncInterval:   defaultSyncInterval,
 		ClickRetention: defaultClickRetention,
+		CacheSize:      defaultCacheSize,
 		TrustedProxies: []netip.Prefix{},
 		ClientIPHeader: defaultClientIPHeader,
 		Apps:           map[string]*App{},

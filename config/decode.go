@@ -55,6 +55,7 @@ func (d *decoder) top(n *yaml.Node, c *Config) error {
 		"durability":            d.str(&c.Durability),
 		"sync_interval":         d.dur(&c.SyncInterval),
 		"click_retention":       d.dur(&c.ClickRetention),
+		"cache_size":            d.size(&c.CacheSize),
 		"trusted_proxies":       d.prefixes(&c.TrustedProxies),
 		"client_ip_header":      d.str(&c.ClientIPHeader),
 		"country_header":        d.str(&c.CountryHeader),
@@ -232,6 +233,22 @@ func (d *decoder) dur(dst *time.Duration) field {
 		v, perr := ParseDuration(s)
 		if perr != nil {
 			return d.errf(path, `%s is not a duration (e.g. "90s", "24h", "7d")`, quote(s))
+		}
+		*dst = v
+		d.wrote(path, s)
+		return nil
+	}
+}
+
+func (d *decoder) size(dst *int64) field {
+	return func(n *yaml.Node, path string) error {
+		s, ok, err := d.typed(n, path, "a size")
+		if !ok || err != nil {
+			return err
+		}
+		v, perr := ParseSize(s)
+		if perr != nil {
+			return d.errf(path, `%s is not a size (e.g. "64MiB", "1GiB")`, quote(s))
 		}
 		*dst = v
 		d.wrote(path, s)

@@ -101,6 +101,9 @@ func (c *Config) validateTop(v *validator) {
 	if c.ClickRetention < minClickRetention {
 		v.fail("click_retention", "%s is less than %s", v.qdur("click_retention", c.ClickRetention), formatDuration(minClickRetention))
 	}
+	if c.CacheSize < minCacheSize || c.CacheSize > maxCacheSize {
+		v.fail("cache_size", "%s is outside 1MiB..1TiB", v.quote("cache_size", strconv.FormatInt(c.CacheSize, 10)))
+	}
 	for i, p := range c.TrustedProxies {
 		if !p.IsValid() {
 			v.fail(index("trusted_proxies", i), "%s is not a valid prefix", quote(p.String()))

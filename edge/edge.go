@@ -89,7 +89,7 @@ func Start(cfg *config.Config, log *slog.Logger) (*Edge, error) {
 	}
 	e.st, err = store.Open(store.Options{
 		Dir: cfg.DataDir, Durability: durability, SyncInterval: cfg.SyncInterval,
-		Retention: cfg.ClickRetention, Logger: log,
+		Retention: cfg.ClickRetention, CacheSize: cfg.CacheSize, Logger: log,
 	})
 	if err != nil {
 		pubLn.Close()
@@ -125,7 +125,7 @@ func Start(cfg *config.Config, log *slog.Logger) (*Edge, error) {
 	e.serve(e.admin, e.admLn)
 	log.Info("clickedge serving", "version", Version, "listen", pubLn.Addr().String(),
 		"admin_listen", admLn.Addr().String(), "data_dir", cfg.DataDir, "durability", cfg.Durability,
-		"config", cfg.Source, "admin_api", cfg.AdminToken != "")
+		"cache_size", cfg.CacheSize, "config", cfg.Source, "admin_api", cfg.AdminToken != "")
 	return e, nil
 }
 

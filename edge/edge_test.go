@@ -33,6 +33,22 @@ func startTestEdge(t *testing.T, yaml string) *Edge {
 	return e
 }
 
+// cache_size sizes the store's block cache; the default is 64 MiB.
+func TestCacheSize(t *testing.T) {
+	for _, tc := range []struct {
+		yaml string
+		want int64
+	}{
+		{"", 64 << 20},
+		{"cache_size: 16MiB\n", 16 << 20},
+	} {
+		e := startTestEdge(t, "listen: 127.0.0.1:0\nadmin_listen: 127.0.0.1:0\ndata_dir: "+t.TempDir()+"\n"+tc.yaml)
+		if got := e.st.BlockCacheSize(); got != tc.want {
+			t.Errorf("%q: block cache %d bytes; want %d", tc.yaml, got, tc.want)
+		}
+	}
+}
+
 // With tls_cert and tls_key the public listener speaks TLS, and SIGHUP's
 // Reload swaps the certificate for new connections.
 func TestPublicTLSAndReload(t *testing.T) {

@@ -217,6 +217,10 @@ func (s *Store) Close() error {
 // DB exposes the Pebble database to benchmarks and tools in this module.
 func (s *Store) DB() *pebble.DB { return s.db }
 
+// BlockCacheSize is the part of Pebble's cache left for blocks
+// (Options.CacheSize): the cache also holds the memtables, on top of it.
+func (s *Store) BlockCacheSize() int64 { return s.cache.MaxSize() - 2*memTableSize }
+
 // Now returns the store's clock.
 func (s *Store) Now() time.Time { return s.now() }
 
