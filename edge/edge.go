@@ -187,6 +187,13 @@ func (e *Edge) Shutdown(ctx context.Context) error {
 	if err := e.admin.ShutdownWithContext(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("edge: admin listener: %w", err))
 	}
+	// fasthttp closes only the listeners its Serve has registered: a Serve
+	// goroutine that had not got that far (a SIGTERM right after start)
+	// would go on accepting, and the wait below would never end. Closing
+	// them here too makes that Serve return at once; a second Close is
+	// harmless.
+	e.pubLn.Close()
+	e.admLn.Close()
 	e.wg.Wait()
 	if err := e.disp.Stop(ctx); err != nil {
 		errs = append(errs, err)

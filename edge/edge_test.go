@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/tls"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clickedge/clickedge/config"
 	"github.com/clickedge/clickedge/internal/testcert"
@@ -31,6 +33,32 @@ func startTestEdge(t *testing.T, yaml string) *Edge {
 		}
 	})
 	return e
+}
+
+// Shutdown right after Start returns: the listeners' Serve goroutines may
+// not have registered their listeners with fasthttp yet, and fasthttp's
+// Shutdown then leaves them accepting (it hung forever before the fix).
+func TestShutdownRightAfterStart(t *testing.T) {
+	for i := range 20 {
+		cfg, err := config.Parse("test.yaml", []byte("listen: 127.0.0.1:0\nadmin_listen: 127.0.0.1:0\ndata_dir: "+t.TempDir()+"\n"), func(string) (string, bool) { return "", false })
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- e.Shutdown(context.Background()) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("round %d: %v", i, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: Shutdown right after Start did not return in 10s", i)
+		}
+	}
 }
 
 // cache_size sizes the store's block cache; the default is 64 MiB.
