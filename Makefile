@@ -39,7 +39,7 @@ bench-edge: build
 FUZZ_TARGETS := ./tracker:FuzzClickParse ./tracker:FuzzUserAgent ./tracker:FuzzAppendSanitized \
 	./tracker:FuzzParseConversionJSON ./tracker:FuzzParseConversionForm ./tracker:FuzzParseDecimal \
 	./tracker:FuzzClickIDFromReferrer ./dispatch:FuzzRender ./dispatch:FuzzJobCodec \
-	./store:FuzzClickCodec ./store:FuzzInstallRecord ./store:FuzzArchiveSegment ./config:FuzzParse
+	./store:FuzzClickCodec ./store:FuzzInstallRecord ./store:FuzzArchiveSegment ./config:FuzzParse ./config:FuzzParseSize
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

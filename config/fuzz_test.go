@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -42,6 +43,29 @@ func FuzzParse(f *testing.F) {
 		}
 		if err := c.Validate(); err != nil {
 			t.Fatalf("Parse succeeded but Validate fails: %v", err)
+		}
+	})
+}
+
+// FuzzParseSize: ParseSize never panics; a size it accepts is not negative
+// and reads back the same from its bare byte count.
+func FuzzParseSize(f *testing.F) {
+	for _, s := range []string{"64MiB", "1.5GiB", "100B", "67108864", "0", "1e3", "9223372036854775807", ".5KiB", "1.0000000001TiB"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := ParseSize(s)
+		if err != nil {
+			if v != 0 {
+				t.Fatalf("ParseSize(%q) = %d with error %v", s, v, err)
+			}
+			return
+		}
+		if v < 0 {
+			t.Fatalf("ParseSize(%q) = %d", s, v)
+		}
+		if back, err := ParseSize(strconv.FormatInt(v, 10)); err != nil || back != v {
+			t.Fatalf("ParseSize(%q) = %d, which reads back as %d, %v", s, v, back, err)
 		}
 	})
 }
