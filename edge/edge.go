@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -165,7 +166,36 @@ func (e *Edge) Reload(cfg *config.Config) error {
 	e.tr.SetConfig(cfg)
 	e.disp.SetConfig(cfg)
 	e.log.Info("config reloaded", "config", cfg.Source, "campaigns", len(cfg.Campaigns), "partners", len(cfg.Partners))
+	if keys := restartOnlyChanges(old, cfg); len(keys) > 0 {
+		e.log.Warn("config reloaded, but these keys take effect only at restart", "keys", strings.Join(keys, " "))
+	}
 	return nil
+}
+
+// restartOnlyChanges lists the keys read only at start whose value next
+// changes: the running edge keeps the old value until it is restarted.
+func restartOnlyChanges(old, next *config.Config) []string {
+	var keys []string
+	for _, k := range []struct {
+		key     string
+		changed bool
+	}{
+		{"listen", old.Listen != next.Listen},
+		{"admin_listen", old.AdminListen != next.AdminListen},
+		{"data_dir", old.DataDir != next.DataDir},
+		{"durability", old.Durability != next.Durability},
+		{"sync_interval", old.SyncInterval != next.SyncInterval},
+		{"click_retention", old.ClickRetention != next.ClickRetention},
+		{"cache_size", old.CacheSize != next.CacheSize},
+		{"region", old.Region != next.Region},
+		// The certificate itself reloads; turning TLS on or off does not.
+		{"tls_cert", (old.TLSCert == "") != (next.TLSCert == "")},
+	} {
+		if k.changed {
+			keys = append(keys, k.key)
+		}
+	}
+	return keys
 }
 
 func (e *Edge) loadCert(cfg *config.Config) error {

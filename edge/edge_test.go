@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,6 +60,58 @@ func TestShutdownRightAfterStart(t *testing.T) {
 			t.Fatalf("round %d: Shutdown right after Start did not return in 10s", i)
 		}
 	}
+}
+
+// A reload takes apps, partners and campaigns at once; keys read only at
+// start keep their running values, and the reload says which of them the
+// new file changed, so an operator is not left believing they took effect.
+func TestReloadNamesRestartOnlyKeys(t *testing.T) {
+	var logBuf lockedBuffer
+	dir := t.TempDir()
+	parse := func(yaml string) *config.Config {
+		cfg, err := config.Parse("test.yaml", []byte("admin_listen: 127.0.0.1:0\ndata_dir: "+dir+"\n"+yaml), func(string) (string, bool) { return "", false })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	e, err := Start(parse("listen: 127.0.0.1:0\n"), slog.New(slog.NewTextHandler(&logBuf, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Shutdown(context.Background()) })
+
+	if err := e.Reload(parse("listen: 127.0.0.1:0\napps: {a: {web: \"https://example.com/\"}}\n")); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logBuf.String(), "restart") {
+		t.Fatalf("a reload that changed only apps warned:\n%s", logBuf.String())
+	}
+	if err := e.Reload(parse("listen: 127.0.0.1:9\ndurability: async\ncache_size: 8MiB\nregion: eu\n")); err != nil {
+		t.Fatal(err)
+	}
+	want := `level=WARN msg="config reloaded, but these keys take effect only at restart" keys="listen durability cache_size region"`
+	if !strings.Contains(logBuf.String(), want) {
+		t.Fatalf("log lacks %s:\n%s", want, logBuf.String())
+	}
+}
+
+// lockedBuffer is a log sink safe for the edge's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // cache_size sizes the store's block cache; the default is 64 MiB.
