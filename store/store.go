@@ -12,6 +12,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -148,6 +149,10 @@ func Open(o Options) (*Store, error) {
 	db, err := pebble.Open(o.Dir, po)
 	if err != nil {
 		cache.Unref()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			// Pebble's flock of <dir>/LOCK: say what it means.
+			return nil, fmt.Errorf("store: open %s: in use by another process (its LOCK file is held): %w", o.Dir, err)
+		}
 		return nil, fmt.Errorf("store: open %s: %w", o.Dir, err)
 	}
 	s := &Store{

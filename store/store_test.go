@@ -61,3 +61,4 @@ func TestPutGetClickSmoke(t *testing.T) {
 		t.Fatalf("LatestByDevice = %v, %v, %q", ok, err, m.ClickID)
 	}
 }
+

@@ -164,6 +164,25 @@ func TestCheckConfigTLS(t *testing.T) {
 	}
 }
 
+// A second edge on a data directory that a running edge holds exits 1 with
+// one line that says so (Pebble's lock gives only "resource temporarily
+// unavailable").
+func TestServeDataDirInUse(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	dir := t.TempDir()
+	public, admin := freeAddr(t), freeAddr(t)
+	startEdge(t, writeConfig(t, dir, public, admin, ""), public, admin)
+	data := filepath.Join(dir, "data")
+	args := []string{"serve", "-data", data, "-listen", freeAddr(t), "-admin-listen", freeAddr(t)}
+	code, out := runBin(t, args...)
+	if code != 1 {
+		t.Fatalf("%v: exit %d, want 1\n%s", args, code, out)
+	}
+	oneLine(t, args, out, fmt.Sprintf("clickedge: store: open %s: in use by another process (its LOCK file is held): resource temporarily unavailable", data))
+}
+
 // A bad -listen, -admin-listen or -data names the flag, not the config file
 // whose values it replaced.
 func TestServeFlagErrorsNameTheFlag(t *testing.T) {
