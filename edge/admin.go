@@ -57,6 +57,8 @@ func (e *Edge) adminHandler(ctx *fasthttp.RequestCtx) {
 		e.adminPostbacks(ctx)
 	case path == "/admin/v1/postbacks/redrive":
 		e.adminRedrive(ctx)
+	case path == "/admin/v1/checkpoint":
+		e.adminCheckpoint(ctx)
 	default:
 		writeJSON(ctx, fasthttp.StatusNotFound, map[string]string{"error": "not found"})
 	}

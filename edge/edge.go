@@ -45,6 +45,9 @@ type Edge struct {
 	cert   atomic.Pointer[tls.Certificate]
 	wg     sync.WaitGroup
 	errs   chan error
+
+	dataDir      string     // the store's, as opened (a reload cannot move it)
+	checkpointMu sync.Mutex // one checkpoint at a time
 }
 
 // Start opens the store, binds both listeners and serves. The config must
@@ -53,7 +56,7 @@ func Start(cfg *config.Config, log *slog.Logger) (*Edge, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	e := &Edge{log: log, errs: make(chan error, 2)}
+	e := &Edge{log: log, errs: make(chan error, 2), dataDir: cfg.DataDir}
 	pubLn, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("edge: listen %s: %w", cfg.Listen, err)

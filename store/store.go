@@ -222,6 +222,18 @@ func (s *Store) Close() error {
 // DB exposes the Pebble database to benchmarks and tools in this module.
 func (s *Store) DB() *pebble.DB { return s.db }
 
+// Checkpoint writes a consistent copy of the store, as of now, to dir,
+// which must not exist: sstables are hard-linked when dir is on the same
+// file system, and the WAL is flushed and copied, so in Async mode too the
+// copy holds every write made before the call. A store opened on dir is a
+// restore.
+func (s *Store) Checkpoint(dir string) error {
+	if err := s.db.Checkpoint(dir, pebble.WithFlushedWAL()); err != nil {
+		return fmt.Errorf("store: checkpoint to %s: %w", dir, err)
+	}
+	return nil
+}
+
 // BlockCacheSize is the part of Pebble's cache left for blocks
 // (Options.CacheSize): the cache also holds the memtables, on top of it.
 func (s *Store) BlockCacheSize() int64 { return s.cache.MaxSize() - 2*memTableSize }
