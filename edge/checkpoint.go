@@ -12,7 +12,8 @@ import (
 )
 
 // adminCheckpoint serves POST /admin/v1/checkpoint: a consistent copy of
-// the running store in <data_dir>.checkpoints/<UTC time>, made without
+// the running store in <data_dir>.checkpoints/<UTC time> (answered as an
+// absolute path), made without
 // stopping the edge (see store.Checkpoint). It is a backup that a store
 // opened on it, or an edge given it as data_dir, restores.
 func (e *Edge) adminCheckpoint(ctx *fasthttp.RequestCtx) {
@@ -38,7 +39,11 @@ func (e *Edge) checkpoint(now time.Time) (string, error) {
 	defer e.checkpointMu.Unlock()
 	// The data dir as the store opened it: a reload may have changed the
 	// config's, which takes effect only at restart.
-	parent := filepath.Clean(e.dataDir) + ".checkpoints"
+	abs, err := filepath.Abs(e.dataDir)
+	if err != nil {
+		return "", fmt.Errorf("edge: checkpoint: %w", err)
+	}
+	parent := abs + ".checkpoints"
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return "", fmt.Errorf("edge: checkpoint: %w", err)
 	}
