@@ -13,9 +13,9 @@ import (
 
 // adminCheckpoint serves POST /admin/v1/checkpoint: a consistent copy of
 // the running store in <data_dir>.checkpoints/<UTC time> (answered as an
-// absolute path), made without
-// stopping the edge (see store.Checkpoint). It is a backup that a store
-// opened on it, or an edge given it as data_dir, restores.
+// absolute path), made without stopping the edge (see store.Checkpoint).
+// It is a backup that a store opened on it, or an edge given it as
+// data_dir, restores.
 func (e *Edge) adminCheckpoint(ctx *fasthttp.RequestCtx) {
 	if !ctx.IsPost() {
 		writeJSON(ctx, fasthttp.StatusMethodNotAllowed, map[string]string{"error": "use POST"})
@@ -39,7 +39,7 @@ func (e *Edge) checkpoint(now time.Time) (string, error) {
 	defer e.checkpointMu.Unlock()
 	// The data dir as the store opened it: a reload may have changed the
 	// config's, which takes effect only at restart.
-	abs, err := filepath.Abs(e.dataDir)
+	abs, err := filepath.Abs(e.started.DataDir)
 	if err != nil {
 		return "", fmt.Errorf("edge: checkpoint: %w", err)
 	}

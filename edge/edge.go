@@ -46,8 +46,8 @@ type Edge struct {
 	wg     sync.WaitGroup
 	errs   chan error
 
-	dataDir      string     // the store's, as opened (a reload cannot move it)
-	checkpointMu sync.Mutex // one checkpoint at a time
+	started      *config.Config // as at Start: the values of keys a reload cannot change
+	checkpointMu sync.Mutex     // one checkpoint at a time
 }
 
 // Start opens the store, binds both listeners and serves. The config must
@@ -56,7 +56,7 @@ func Start(cfg *config.Config, log *slog.Logger) (*Edge, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	e := &Edge{log: log, errs: make(chan error, 2), dataDir: cfg.DataDir}
+	e := &Edge{log: log, errs: make(chan error, 2), started: cfg}
 	pubLn, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("edge: listen %s: %w", cfg.Listen, err)
@@ -156,11 +156,10 @@ func (e *Edge) Store() *store.Store { return e.st }
 // Reload swaps in a new config's apps, partners and campaigns, and its TLS
 // certificate. Listener addresses, data dir and durability need a restart.
 func (e *Edge) Reload(cfg *config.Config) error {
-	old := e.cfg.Load()
-	if old.Demo {
+	if e.started.Demo {
 		cfg.SetDemoSink(e.admLn.Addr().String())
 	}
-	if cfg.TLSCert != "" && old.TLSCert != "" {
+	if cfg.TLSCert != "" && e.started.TLSCert != "" { // the listener speaks TLS
 		if err := e.loadCert(cfg); err != nil {
 			return err
 		}
@@ -169,14 +168,15 @@ func (e *Edge) Reload(cfg *config.Config) error {
 	e.tr.SetConfig(cfg)
 	e.disp.SetConfig(cfg)
 	e.log.Info("config reloaded", "config", cfg.Source, "campaigns", len(cfg.Campaigns), "partners", len(cfg.Partners))
-	if keys := restartOnlyChanges(old, cfg); len(keys) > 0 {
+	if keys := restartOnlyChanges(e.started, cfg); len(keys) > 0 {
 		e.log.Warn("config reloaded, but these keys take effect only at restart", "keys", strings.Join(keys, " "))
 	}
 	return nil
 }
 
-// restartOnlyChanges lists the keys read only at start whose value next
-// changes: the running edge keeps the old value until it is restarted.
+// restartOnlyChanges lists the keys read only at start whose value in next
+// differs from the one the edge started with (old), which it keeps until it
+// is restarted.
 func restartOnlyChanges(old, next *config.Config) []string {
 	var keys []string
 	for _, k := range []struct {

@@ -94,6 +94,15 @@ func TestReloadNamesRestartOnlyKeys(t *testing.T) {
 	if !strings.Contains(logBuf.String(), want) {
 		t.Fatalf("log lacks %s:\n%s", want, logBuf.String())
 	}
+	// Back to the values the edge runs with: nothing to warn about, though
+	// they differ from the last file loaded.
+	warnings := strings.Count(logBuf.String(), "level=WARN")
+	if err := e.Reload(parse("listen: 127.0.0.1:0\n")); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(logBuf.String(), "level=WARN"); n != warnings {
+		t.Fatalf("a reload back to the running values warned:\n%s", logBuf.String())
+	}
 }
 
 // lockedBuffer is a log sink safe for the edge's goroutines.
