@@ -2,8 +2,6 @@ package edge
 
 import (
 	"encoding/json"
-	"io"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,37 +25,20 @@ apps:
 campaigns:
   camp: {app: com.example.app}
 `)
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	do := func(method, url, auth string) (int, string) {
-		t.Helper()
-		req, err := http.NewRequest(method, url, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if auth != "" {
-			req.Header.Set("Authorization", auth)
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(body)
-	}
-	if code, _ := do("GET", "http://"+e.PublicAddr()+"/?c=camp&click_id=before-checkpoint", ""); code != 302 {
+	public, admin := "http://"+e.PublicAddr(), "http://"+e.AdminAddr()
+	if code, _ := request(t, "GET", public, "/?c=camp&click_id=before-checkpoint", ""); code != 302 {
 		t.Fatalf("click: %d", code)
 	}
-	url := "http://" + e.AdminAddr() + "/admin/v1/checkpoint"
-	if code, _ := do("POST", url, ""); code != 401 {
+	const path = "/admin/v1/checkpoint"
+	if code, _ := request(t, "POST", admin, path, ""); code != 401 {
 		t.Errorf("without a token: %d, want 401", code)
 	}
-	if code, body := do("GET", url, "Bearer tok"); code != 405 {
+	if code, body := request(t, "GET", admin, path, "Bearer tok"); code != 405 {
 		t.Errorf("GET: %d %s, want 405", code, body)
 	}
 	var dirs []string
 	for range 2 {
-		code, body := do("POST", url, "Bearer tok")
+		code, body := request(t, "POST", admin, path, "Bearer tok")
 		var got struct{ Checkpoint string }
 		if code != 200 || json.Unmarshal([]byte(body), &got) != nil {
 			t.Fatalf("POST: %d %s", code, body)

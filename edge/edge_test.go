@@ -10,12 +10,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/clickedge/clickedge/config"
 	"github.com/clickedge/clickedge/internal/testcert"
+	"github.com/clickedge/clickedge/internal/testlog"
 )
 
 func startTestEdge(t *testing.T, yaml string) *Edge {
@@ -66,7 +66,7 @@ func TestShutdownRightAfterStart(t *testing.T) {
 // start keep their running values, and the reload says which of them the
 // new file changed, so an operator is not left believing they took effect.
 func TestReloadNamesRestartOnlyKeys(t *testing.T) {
-	var logBuf lockedBuffer
+	var logBuf testlog.Buffer
 	dir := t.TempDir()
 	parse := func(yaml string) *config.Config {
 		cfg, err := config.Parse("test.yaml", []byte("admin_listen: 127.0.0.1:0\ndata_dir: "+dir+"\n"+yaml), func(string) (string, bool) { return "", false })
@@ -105,22 +105,27 @@ func TestReloadNamesRestartOnlyKeys(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a log sink safe for the edge's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+// request sends method base+path with auth as its Authorization header
+// (none when empty), never following a redirect, and returns the status and
+// body. The path is sent as written, not re-escaped by net/url.
+func request(t *testing.T, method, base, path, auth string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.URL.Opaque, req.URL.RawQuery, _ = strings.Cut(path, "?")
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
 }
 
 // cache_size sizes the store's block cache; the default is 64 MiB.
@@ -240,23 +245,7 @@ campaigns:
 `)
 	get := func(base, path, auth string) (int, string) {
 		t.Helper()
-		req, err := http.NewRequest("GET", base+path, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// The path is sent as written, not re-escaped by net/url.
-		req.URL.Opaque, req.URL.RawQuery, _ = strings.Cut(path, "?")
-		if auth != "" {
-			req.Header.Set("Authorization", auth)
-		}
-		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(body)
+		return request(t, "GET", base, path, auth)
 	}
 	public, admin := "http://"+e.PublicAddr(), "http://"+e.AdminAddr()
 

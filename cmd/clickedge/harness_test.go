@@ -6,7 +6,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -15,10 +14,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/clickedge/clickedge/internal/testlog"
 )
 
 var binPath string
@@ -60,25 +60,8 @@ type edgeProc struct {
 	admin  string
 	data   string
 	cfg    string
-	log    *lockedBuffer
+	log    *testlog.Buffer
 	done   chan struct{}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // writeConfig writes a config for a test edge: yaml is appended to the
@@ -98,7 +81,7 @@ func writeConfig(t testing.TB, dir, public, admin, yaml string) string {
 // process's environment, and waits until it answers.
 func startEdge(t testing.TB, cfg, public, admin string, env ...string) *edgeProc {
 	t.Helper()
-	p := &edgeProc{t: t, public: public, admin: admin, cfg: cfg, log: &lockedBuffer{}, done: make(chan struct{})}
+	p := &edgeProc{t: t, public: public, admin: admin, cfg: cfg, log: &testlog.Buffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(binPath, "serve", "-config", cfg)
 	if len(env) > 0 {
 		p.cmd.Env = append(os.Environ(), env...)
