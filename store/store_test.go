@@ -61,4 +61,3 @@ func TestPutGetClickSmoke(t *testing.T) {
 		t.Fatalf("LatestByDevice = %v, %v, %q", ok, err, m.ClickID)
 	}
 }
-
