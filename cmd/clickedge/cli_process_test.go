@@ -183,6 +183,48 @@ func TestServeDataDirInUse(t *testing.T) {
 	oneLine(t, args, out, fmt.Sprintf("clickedge: store: open %s: in use by another process (its LOCK file is held): resource temporarily unavailable", data))
 }
 
+// -log-format json makes every log line one JSON object (for log
+// shippers); -log-level sets the lowest level logged. A bad value of either
+// is a usage error naming the flag.
+func TestServeLogFlags(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "-log-format", "xml"}, `clickedge: -log-format: "xml" is not text or json`},
+		{[]string{"serve", "-log-level", "loud"}, `clickedge: -log-level: "loud" is not debug, info, warn or error`},
+	} {
+		code, out := runBin(t, tc.args...)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2\n%s", tc.args, code, out)
+			continue
+		}
+		oneLine(t, tc.args, out, tc.want)
+	}
+
+	dir := t.TempDir()
+	public, admin := freeAddr(t), freeAddr(t)
+	p := startEdgeFlags(t, writeConfig(t, dir, public, admin, ""), public, admin, []string{"-log-format", "json", "-log-level", "warn"})
+	p.stop()
+	lines := p.logLines("")
+	if len(lines) != 0 {
+		t.Fatalf("at -log-level warn a clean start and stop logged %d lines: %q", len(lines), lines)
+	}
+	p = startEdgeFlags(t, writeConfig(t, dir, public, admin, ""), public, admin, []string{"-log-format", "json"})
+	p.stop()
+	lines = p.logLines("clickedge serving")
+	if len(lines) != 1 {
+		t.Fatalf("want one start line, got %q", p.log.String())
+	}
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil || rec["level"] != "INFO" || rec["listen"] != public {
+		t.Fatalf("start line %q: %v, %v", lines[0], rec, err)
+	}
+}
+
 // A bad -listen, -admin-listen or -data names the flag, not the config file
 // whose values it replaced.
 func TestServeFlagErrorsNameTheFlag(t *testing.T) {

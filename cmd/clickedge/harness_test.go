@@ -81,8 +81,14 @@ func writeConfig(t testing.TB, dir, public, admin, yaml string) string {
 // process's environment, and waits until it answers.
 func startEdge(t testing.TB, cfg, public, admin string, env ...string) *edgeProc {
 	t.Helper()
+	return startEdgeFlags(t, cfg, public, admin, nil, env...)
+}
+
+// startEdgeFlags is startEdge with more serve flags.
+func startEdgeFlags(t testing.TB, cfg, public, admin string, flags []string, env ...string) *edgeProc {
+	t.Helper()
 	p := &edgeProc{t: t, public: public, admin: admin, cfg: cfg, log: &testlog.Buffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(binPath, "serve", "-config", cfg)
+	p.cmd = exec.Command(binPath, append([]string{"serve", "-config", cfg}, flags...)...)
 	if len(env) > 0 {
 		p.cmd.Env = append(os.Environ(), env...)
 	}

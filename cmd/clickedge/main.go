@@ -2,7 +2,7 @@
 // records tracking-link clicks, attributes installs and in-app events to
 // them, and sends partners their postbacks.
 //
-//	clickedge serve [-config FILE] [-listen ADDR] [-admin-listen ADDR] [-data DIR]
+//	clickedge serve [-config FILE] [-listen ADDR] [-admin-listen ADDR] [-data DIR] [-log-format text|json] [-log-level LEVEL]
 //	clickedge check-config -config FILE
 //	clickedge loadtest -target URL -rate N -duration D …
 //	clickedge bench [-clicks N] [-conversions M] [-rate R] [-out DIR]
@@ -129,6 +129,32 @@ func (f *serveFlags) blame(err error) error {
 	return err
 }
 
+// newLogger is serve's logger: slog's text or JSON handler on w, from level
+// up.
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	switch level {
+	case "debug":
+		lv = slog.LevelDebug
+	case "info":
+		lv = slog.LevelInfo
+	case "warn":
+		lv = slog.LevelWarn
+	case "error":
+		lv = slog.LevelError
+	default:
+		return nil, fmt.Errorf("-log-level: %q is not debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("-log-format: %q is not text or json", format)
+}
+
 // flagName is the flag that overrides each config key.
 var flagName = map[string]string{"listen": "-listen", "admin_listen": "-admin-listen", "data_dir": "-data"}
 
@@ -140,13 +166,19 @@ func serve(args []string, stderr io.Writer) int {
 	fs.StringVar(&f.listen, "listen", "", "public listener `address`, overrides the config")
 	fs.StringVar(&f.adminListen, "admin-listen", "", "admin listener `address`, overrides the config")
 	fs.StringVar(&f.data, "data", "", "data `directory`, overrides the config")
+	logFormat := fs.String("log-format", "text", "log `format`: text (key=value) or json (one object a line)")
+	logLevel := fs.String("log-level", "info", "lowest `level` logged: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 {
 		return unexpected(stderr, "serve", fs.Arg(0))
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log, err := newLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		fmt.Fprintln(stderr, "clickedge:", err)
+		return 2
+	}
 	cfg, err := f.load()
 	if err != nil {
 		fmt.Fprintln(stderr, err)
