@@ -31,18 +31,19 @@ type AttemptView struct {
 	Error      string  `json:"error"`
 }
 
-// List returns up to limit postbacks with status st: pending ones in the
-// order they are due, delivered and failed ones newest first. URLs are
-// rendered with the current templates and their secrets masked: a tried
-// postback's at its last attempt's time, so that {timestamp} reads as it
-// was sent, and an untried one's as it would be built now.
-func (d *Dispatcher) List(st store.Status, limit int) ([]View, error) {
+// List returns up to limit (<= 0: all) postbacks with status st, of
+// partner ("": of every partner): pending ones in the order they are due,
+// delivered and failed ones newest first. URLs are rendered with the
+// current templates and their secrets masked: a tried postback's at its
+// last attempt's time, so that {timestamp} reads as it was sent, and an
+// untried one's as it would be built now.
+func (d *Dispatcher) List(st store.Status, limit int, partner string) ([]View, error) {
 	ps := d.partners.Load()
 	now := d.now()
 	views := []View{}
-	err := d.st.OutboxScan(store.QueuePostback, st, 0, 1<<62, st != store.StatusPending, limit, func(e store.OutboxEntry) bool {
+	err := d.st.OutboxScan(store.QueuePostback, st, 0, 1<<62, st != store.StatusPending, 0, func(e store.OutboxEntry) bool {
 		var j Job
-		if err := DecodeJob(e.Payload, &j); err != nil {
+		if err := DecodeJob(e.Payload, &j); err != nil || partner != "" && j.Partner != partner {
 			return true
 		}
 		v := View{
@@ -68,7 +69,7 @@ func (d *Dispatcher) List(st store.Status, limit int) ([]View, error) {
 			})
 		}
 		views = append(views, v)
-		return true
+		return limit <= 0 || len(views) < limit
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dispatch: list: %w", err)
@@ -109,43 +110,37 @@ func maskURL(raw, secret string) string {
 	return raw[:q+1] + strings.Join(parts, "&")
 }
 
-// Redrive moves every failed postback back to pending, due now, with a
-// fresh max_age and backoff; its past attempts are kept. It returns how
-// many moved. Redrives run one at a time: two at once would both move the
-// same entries and index them twice.
-func (d *Dispatcher) Redrive() (int, error) {
+// Redrive moves every failed postback of partner ("": of every partner)
+// back to pending, due now, with a fresh max_age and backoff; its past
+// attempts are kept. It returns how many moved. Undecodable entries stay
+// failed. Redrives run one at a time: two at once would both move the same
+// entries and index them twice.
+func (d *Dispatcher) Redrive(partner string) (int, error) {
 	d.redriveMu.Lock()
 	defer d.redriveMu.Unlock()
 	nowMs := d.now().UnixMilli()
 	total := 0
-	// Undecodable entries stay failed; from skips past them.
-	from := int64(0)
-	var skip map[uint64]bool
+	// Where the next scan resumes: every failed entry before (at, id) was
+	// looked at and either moved or left failed on purpose.
+	var at int64
+	var id uint64
 	for {
 		type entry struct {
 			id, at int64
 			job    []byte
 		}
 		var batch []entry
-		seen, fresh := 0, 0
-		err := d.st.OutboxScan(store.QueuePostback, store.StatusFailed, from, math.MaxInt64, false, 1024, func(e store.OutboxEntry) bool {
-			seen++
-			from = e.At
-			if skip[e.ID] {
-				return true
-			}
-			fresh++
+		full := false
+		err := d.st.OutboxScanFrom(store.QueuePostback, store.StatusFailed, at, id, math.MaxInt64, 0, func(e store.OutboxEntry) bool {
+			at, id = e.At, e.ID+1
 			var j Job
-			if DecodeJob(e.Payload, &j) != nil {
-				if skip == nil {
-					skip = map[uint64]bool{}
-				}
-				skip[e.ID] = true
+			if DecodeJob(e.Payload, &j) != nil || partner != "" && j.Partner != partner {
 				return true
 			}
 			j.FirstDue = nowMs
 			batch = append(batch, entry{int64(e.ID), e.At, AppendJob(nil, &j)})
-			return true
+			full = len(batch) == redriveBatch
+			return !full
 		})
 		if err == nil && len(batch) > 0 {
 			err = d.st.Update(func(w *store.Writer) error {
@@ -162,8 +157,11 @@ func (d *Dispatcher) Redrive() (int, error) {
 		postbacksRedriven.Add(len(batch))
 		d.lowerRescan(nowMs)
 		d.Notify(len(batch))
-		if seen < 1024 || fresh == 0 {
+		if !full {
 			return total, nil
 		}
 	}
 }
+
+// redriveBatch is how many postbacks one redrive batch moves.
+const redriveBatch = 1024

@@ -126,7 +126,7 @@ func TestFailedThenRedrive(t *testing.T) {
 	// Stop delivery long enough to see the redriven postback pending.
 	snk.setHandler(func(ctx *fasthttp.RequestCtx, _ *sinkReq) { ctx.SetStatusCode(503) })
 	clk.Add(time.Hour) // the operator fixed the partner's side
-	n, err := d.Redrive()
+	n, err := d.Redrive("")
 	if err != nil || n != 1 {
 		t.Fatalf("Redrive = %d, %v; want 1", n, err)
 	}
@@ -660,7 +660,7 @@ func TestQueueDepthGauge(t *testing.T) {
 	if n := count(t, st, store.StatusFailed); n != 2 {
 		t.Fatalf("%d failed; want 2", n)
 	}
-	if _, err := d.Redrive(); err != nil {
+	if _, err := d.Redrive(""); err != nil {
 		t.Fatal(err)
 	}
 	waitCount(t, st, store.StatusDelivered, 10)
@@ -1009,7 +1009,7 @@ func TestRedriveConcurrent(t *testing.T) {
 	var moved atomic.Int64
 	for range 2 {
 		wg.Go(func() {
-			k, err := d.Redrive()
+			k, err := d.Redrive("")
 			if err != nil {
 				t.Error(err)
 			}
@@ -1025,5 +1025,57 @@ func TestRedriveConcurrent(t *testing.T) {
 	}
 	if f := count(t, st, store.StatusFailed); f != 1 {
 		t.Errorf("%d failed left; want the undecodable one", f)
+	}
+}
+
+// TestRedrivePartner: a redrive for one partner moves only its failed
+// postbacks, across more than one batch and many in one millisecond, and
+// leaves the others failed for a later redrive; the listing filters by
+// partner too.
+func TestRedrivePartner(t *testing.T) {
+	st := openStore(t, store.Async)
+	cfg := parseConfig(t, true, partnerYAML("a", "127.0.0.1:9", ""), partnerYAML("b", "127.0.0.1:9", ""))
+	d := New(Options{Store: st, Config: cfg, Logger: quietLogger(), Now: newClock().Now})
+	const n = 3000 // a third for a, in batches of redriveBatch
+	err := st.Update(func(w *store.Writer) error {
+		for i := range n {
+			partner := "b"
+			if i%3 == 0 {
+				partner = "a"
+			}
+			j := newJob(st, partner, "install", t0)
+			j.Attempts = []Attempt{{Time: t0.UnixMilli(), StatusCode: 404}}
+			w.OutboxPut(store.QueuePostback, j.ID, store.StatusFailed, t0.UnixMilli()+int64(i%3), AppendJob(nil, j))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := d.List(store.StatusFailed, 50, "b"); err != nil || len(v) != 50 {
+		t.Fatalf("List(failed, 50, b) = %d views, %v; want 50", len(v), err)
+	} else {
+		for _, x := range v {
+			if x.Partner != "b" {
+				t.Fatalf("List for partner b returned one of %q's", x.Partner)
+			}
+		}
+	}
+	if k, err := d.Redrive("a"); err != nil || k != n/3 {
+		t.Fatalf("Redrive(a) = %d, %v; want %d", k, err, n/3)
+	}
+	if p, f := count(t, st, store.StatusPending), count(t, st, store.StatusFailed); p != n/3 || f != n-n/3 {
+		t.Fatalf("after Redrive(a): %d pending, %d failed; want %d and %d", p, f, n/3, n-n/3)
+	}
+	for _, v := range list(t, d, store.StatusPending) {
+		if v.Partner != "a" {
+			t.Fatalf("Redrive(a) moved a postback of %q", v.Partner)
+		}
+	}
+	if k, err := d.Redrive("nobody"); err != nil || k != 0 {
+		t.Fatalf("Redrive(nobody) = %d, %v; want 0", k, err)
+	}
+	if k, err := d.Redrive(""); err != nil || k != n-n/3 {
+		t.Fatalf("Redrive(all) = %d, %v; want %d", k, err, n-n/3)
 	}
 }

@@ -249,7 +249,7 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 
 func list(t testing.TB, d *Dispatcher, st store.Status) []View {
 	t.Helper()
-	v, err := d.List(st, 0)
+	v, err := d.List(st, 0, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -209,7 +209,7 @@ func (e *Edge) adminPostbacks(ctx *fasthttp.RequestCtx) {
 		}
 		limit = n
 	}
-	views, err := e.disp.List(st, limit)
+	views, err := e.disp.List(st, limit, string(args.Peek("partner")))
 	if err != nil {
 		writeJSON(ctx, fasthttp.StatusInternalServerError, map[string]string{"error": err.Error()})
 		return
@@ -222,7 +222,7 @@ func (e *Edge) adminRedrive(ctx *fasthttp.RequestCtx) {
 		writeJSON(ctx, fasthttp.StatusMethodNotAllowed, map[string]string{"error": "use POST"})
 		return
 	}
-	n, err := e.disp.Redrive()
+	n, err := e.disp.Redrive(string(ctx.QueryArgs().Peek("partner")))
 	if err != nil {
 		writeJSON(ctx, fasthttp.StatusInternalServerError, map[string]any{"error": err.Error(), "redriven": n})
 		return

@@ -200,7 +200,15 @@ campaigns:
 		return len(f) == 1 && f[0].Partner == "gone" && len(f[0].Attempts) == 1 && f[0].Attempts[0].StatusCode == 404
 	})
 	notFound.Store(false)
-	if code, body := p.adminPost("/admin/v1/postbacks/redrive"); code != 200 || !strings.Contains(body, `"redriven":1`) {
+	// Filtered by partner: the listing, and a redrive of another partner's
+	// failed postbacks, which has none to move.
+	if code, body := p.adminGet("/admin/v1/postbacks?status=failed&partner=ok"); code != 200 || body != "[]\n" {
+		t.Fatalf("failed postbacks of partner ok: %d %s, want none", code, body)
+	}
+	if code, body := p.adminPost("/admin/v1/postbacks/redrive?partner=ok"); code != 200 || !strings.Contains(body, `"redriven":0`) {
+		t.Fatalf("redrive of partner ok: %d %s", code, body)
+	}
+	if code, body := p.adminPost("/admin/v1/postbacks/redrive?partner=gone"); code != 200 || !strings.Contains(body, `"redriven":1`) {
 		t.Fatalf("redrive: %d %s", code, body)
 	}
 	waitFor(t, "redriven postback delivered", 5*time.Second, func() bool { return sk.count("/gone?") == 2 && len(p.postbacks(t, "failed")) == 0 })
