@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,6 +25,7 @@ import (
 	"github.com/clickedge/clickedge/dispatch"
 	"github.com/clickedge/clickedge/internal/deadline"
 	"github.com/clickedge/clickedge/store"
+	"github.com/clickedge/clickedge/store/replication"
 	"github.com/clickedge/clickedge/tracker"
 )
 
@@ -37,6 +39,7 @@ type Edge struct {
 	st     *store.Store
 	tr     *tracker.Tracker
 	disp   *dispatch.Dispatcher
+	repl   *replication.Replicator // nil: a single region
 	demo   *demoSink
 	public *fasthttp.Server
 	admin  *fasthttp.Server
@@ -94,6 +97,7 @@ func Start(cfg *config.Config, log *slog.Logger) (*Edge, error) {
 	e.st, err = store.Open(store.Options{
 		Dir: cfg.DataDir, Durability: durability, SyncInterval: cfg.SyncInterval,
 		Retention: cfg.ClickRetention, CacheSize: cfg.CacheSize, Logger: log,
+		Replicate: cfg.Replication != nil,
 	})
 	if err != nil {
 		pubLn.Close()
@@ -120,10 +124,20 @@ func Start(cfg *config.Config, log *slog.Logger) (*Edge, error) {
 		CloseOnShutdown: true,
 		Logger:          fasthttpLogger{log},
 	}
-	if cfg.Replication != nil {
-		// CONTRACT §8 is the next piece of work: the outbox it will drain
-		// (store.QueueReplicate) exists, the publisher does not yet.
-		log.Warn("replication is configured but not implemented in this version; this edge runs as a single region")
+	if rc := cfg.Replication; rc != nil {
+		// Off the request path: a NATS server that is down only lets the
+		// replicate outbox grow.
+		e.repl, err = replication.Start(replication.Options{
+			Store: e.st, Region: cfg.Region, Peers: rc.Peers, URL: rc.NATSURL,
+			Logger: log, MaxAge: cfg.ClickRetention, Version: Version,
+		})
+		if err != nil {
+			e.disp.Stop(context.Background())
+			e.st.Close()
+			pubLn.Close()
+			admLn.Close()
+			return nil, err
+		}
 	}
 	e.serve(e.public, e.pubLn)
 	e.serve(e.admin, e.admLn)
@@ -191,6 +205,7 @@ func restartOnlyChanges(old, next *config.Config) []string {
 		{"click_retention", old.ClickRetention != next.ClickRetention},
 		{"cache_size", old.CacheSize != next.CacheSize},
 		{"region", old.Region != next.Region},
+		{"replication", !sameReplication(old.Replication, next.Replication)},
 		// The certificate itself reloads; turning TLS on or off does not.
 		{"tls_cert", (old.TLSCert == "") != (next.TLSCert == "")},
 	} {
@@ -199,6 +214,13 @@ func restartOnlyChanges(old, next *config.Config) []string {
 		}
 	}
 	return keys
+}
+
+func sameReplication(a, b *config.Replication) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.NATSURL == b.NATSURL && a.PendingWindow == b.PendingWindow && slices.Equal(a.Peers, b.Peers)
 }
 
 func (e *Edge) loadCert(cfg *config.Config) error {
@@ -230,6 +252,11 @@ func (e *Edge) Shutdown(ctx context.Context) error {
 	e.wg.Wait()
 	if err := e.disp.Stop(ctx); err != nil {
 		errs = append(errs, err)
+	}
+	if e.repl != nil {
+		if err := e.repl.Stop(ctx); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if err := e.st.Close(); err != nil {
 		errs = append(errs, err)

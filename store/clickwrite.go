@@ -35,6 +35,12 @@ import (
 // already stored (first write wins), and reports whether it stored it. With
 // Sync durability it returns after the click is fsynced.
 func (s *Store) PutClick(c *Click) (stored bool, err error) {
+	return s.putClick(c, s.opts.Replicate)
+}
+
+// putClick is PutClick; replicate queues the click's replication record in
+// its batch (a click applied from a peer's stream is not published again).
+func (s *Store) putClick(c *Click, replicate bool) (stored bool, err error) {
 	if len(c.ClickID) == 0 {
 		return false, fmt.Errorf("store: put click: empty click_id")
 	}
@@ -59,6 +65,12 @@ func (s *Store) PutClick(c *Click) (stored bool, err error) {
 
 	own := s.db.NewBatch()
 	uaHash, uaWrite := s.appendClick(own, sc, c, b, bucketKey)
+	if replicate {
+		id := s.NewID()
+		sc.key = appendOutIdxKey(sc.key[:0], QueueReplicate, StatusPending, int64(id>>idSeqBits), id)
+		sc.val = appendReplClick(sc.val[:0], c, uaHash)
+		own.Set(sc.key, sc.val, nil)
+	}
 	stored, err = s.commitClick(sc, own, b, c.ClickID, idHash(c.ClickID))
 	own.Close()
 	if err != nil {
@@ -72,6 +84,9 @@ func (s *Store) PutClick(c *Click) (stored bool, err error) {
 	}
 	if bucketKey {
 		s.bucketSaved(b)
+	}
+	if replicate {
+		s.queuedForReplication(1)
 	}
 	return true, nil
 }

@@ -26,13 +26,14 @@ import (
 type ConvTx struct {
 	s *Store
 	Writer
-	done bool
+	done       bool
+	replicated int // replication records queued in the batch
 }
 
 // BeginConversions starts a transaction. The caller must Commit or Abort.
 func (s *Store) BeginConversions() *ConvTx {
 	s.convMu.Lock()
-	return &ConvTx{s: s, Writer: Writer{b: s.db.NewIndexedBatch()}}
+	return &ConvTx{s: s, Writer: Writer{b: s.db.NewIndexedBatch(), s: s}}
 }
 
 // Abort discards the transaction's writes.
@@ -72,6 +73,7 @@ func (tx *ConvTx) Commit() error {
 	if err != nil {
 		return fmt.Errorf("store: commit conversions: %w", err)
 	}
+	s.queuedForReplication(tx.replicated)
 	return nil
 }
 
@@ -130,8 +132,15 @@ func (tx *ConvTx) Signup(installID string) (string, bool, error) {
 }
 
 // PutInstall, PutEvent and PutSignup add records to the transaction.
-func (tx *ConvTx) PutInstall(in *Install) {
+// An install is replicated when the store replicates.
+func (tx *ConvTx) PutInstall(in *Install) { tx.putInstall(in, tx.s.opts.Replicate) }
+
+func (tx *ConvTx) putInstall(in *Install, replicate bool) {
 	tx.b.Set(textKey(tableInstall, in.InstallID), in.encode(nil), nil)
+	if replicate {
+		putReplicate(&tx.Writer, appendReplInstall(nil, in))
+		tx.replicated++
+	}
 }
 
 func (tx *ConvTx) PutEvent(ev *Event) {

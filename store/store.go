@@ -42,6 +42,9 @@ type Options struct {
 	CacheSize    int64         // block cache bytes; default 64 MiB
 	Logger       *slog.Logger
 	Now          func() time.Time // the clock; tests inject one
+	// Replicate: every click and install stored also queues its
+	// replication record (replicate.go).
+	Replicate bool
 
 	fs vfs.FS // tests: an in-memory, crashable file system
 	// tests: the click id filters of the buckets found at Open are filled
@@ -77,6 +80,11 @@ type Store struct {
 
 	idSeq    atomic.Uint64
 	unsynced atomic.Bool
+
+	// The replicate outbox (replicate.go): records waiting, and the signal
+	// that more were queued.
+	replBacklog atomic.Int64
+	replWake    chan struct{}
 
 	stop   chan struct{}
 	wg     sync.WaitGroup
@@ -160,6 +168,7 @@ func Open(o Options) (*Store, error) {
 		sync:        pebble.Sync,
 		bucketWidth: widthFor(o.Retention),
 		stop:        make(chan struct{}),
+		replWake:    make(chan struct{}, 1),
 	}
 	if o.Durability == Async {
 		s.sync = pebble.NoSync
@@ -174,6 +183,15 @@ func Open(o Options) (*Store, error) {
 		cache.Unref()
 		return nil, fmt.Errorf("store: open %s: %w", o.Dir, err)
 	}
+	// Records queued before a restart are still to publish; a store that
+	// no longer replicates keeps them for when it does again.
+	n, err := s.OutboxCount(QueueReplicate, StatusPending)
+	if err != nil {
+		db.Close()
+		cache.Unref()
+		return nil, fmt.Errorf("store: open %s: replication backlog: %w", o.Dir, err)
+	}
+	s.replBacklog.Store(n)
 	if o.Durability == Sync {
 		s.commit.timer = newGroupTimer()
 	}

@@ -1,0 +1,247 @@
+package store
+
+// Replication records (CONTRACT §8).
+//
+// With Options.Replicate set, every click and install this edge stores
+// writes, in the same batch as the record itself, an entry in the
+// replicate outbox (QueueReplicate) whose payload is a self-contained copy
+// of it: a crash keeps both or neither, and nothing on the request path
+// waits for the network. The replication package drains the outbox to this
+// region's JetStream stream and deletes what the server acknowledged
+// (ReplicationPublished), and applies the peers' streams here with
+// ApplyReplicated, which stores each record as its first write (a click_id
+// or install_id already stored keeps its record) and never queues it for
+// publishing again: every region publishes only what it recorded itself.
+//
+// A record's payload:
+//
+//	version(1) 'c' len(click_id) click_id len(user_agent) user_agent click-value
+//	version(1) 'i' install record (convrecord.go)
+//
+// where click-value is the click's stored value (clickcodec.go) and the
+// lengths are uvarints. The user agent travels as text: a peer interns it
+// under its own bucket.
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+const replVersion = 1
+
+// Record kinds, the second byte of a replication record.
+const (
+	ReplClick   byte = 'c'
+	ReplInstall byte = 'i'
+)
+
+// tableReplPos keys, per peer region, the stream sequence applied last.
+const tableReplPos = 'r'
+
+// ReplicationKind returns a record's kind, or false for a payload that is
+// no replication record this version reads.
+func ReplicationKind(rec []byte) (byte, bool) {
+	if len(rec) < 2 || rec[0] != replVersion || (rec[1] != ReplClick && rec[1] != ReplInstall) {
+		return 0, false
+	}
+	return rec[1], true
+}
+
+func appendReplClick(dst []byte, c *Click, uaHash uint64) []byte {
+	dst = append(dst, replVersion, ReplClick)
+	dst = appendText(dst, c.ClickID)
+	dst = appendText(dst, c.UserAgent)
+	return appendClickValue(dst, c, uaHash)
+}
+
+func appendReplInstall(dst []byte, in *Install) []byte {
+	return in.encode(append(dst, replVersion, ReplInstall))
+}
+
+// decodeReplClick reads a click record into c, whose byte fields then
+// point into rec and buf.
+func decodeReplClick(rec []byte, c *Click, buf []byte) ([]byte, error) {
+	d := decoder{b: rec[2:]}
+	id, ua := d.text(), d.text()
+	if d.err || len(id) == 0 {
+		return buf, fmt.Errorf("%w: replicated click", ErrCorrupt)
+	}
+	buf, _, err := decodeClick(d.b, c, buf)
+	if err != nil {
+		return buf, err
+	}
+	c.ClickID, c.UserAgent = id, ua
+	return buf, nil
+}
+
+// ReplicationWake is signalled after a commit that queued records to
+// publish.
+func (s *Store) ReplicationWake() <-chan struct{} { return s.replWake }
+
+// ReplicationBacklog is how many records wait in the replicate outbox.
+func (s *Store) ReplicationBacklog() int64 { return s.replBacklog.Load() }
+
+func (s *Store) queuedForReplication(n int) {
+	if n == 0 {
+		return
+	}
+	s.replBacklog.Add(int64(n))
+	select {
+	case s.replWake <- struct{}{}:
+	default:
+	}
+}
+
+// putReplicate adds the outbox entry that publishes rec to the batch.
+func putReplicate(w *Writer, rec []byte) {
+	id := w.s.NewID()
+	w.OutboxPut(QueueReplicate, id, StatusPending, int64(id>>idSeqBits), rec)
+}
+
+// OutboxPos is an outbox entry's place in its index.
+type OutboxPos struct {
+	At int64
+	ID uint64
+}
+
+// ReplicationPending calls fn for up to limit records waiting to be
+// published, oldest first.
+func (s *Store) ReplicationPending(limit int, fn func(e OutboxEntry) bool) error {
+	return s.OutboxScan(QueueReplicate, StatusPending, 0, math.MaxInt64, false, limit, fn)
+}
+
+// ReplicationPublished deletes published records from the replicate
+// outbox.
+func (s *Store) ReplicationPublished(done []OutboxPos) error {
+	if len(done) == 0 {
+		return nil
+	}
+	err := s.Update(func(w *Writer) error {
+		for _, p := range done {
+			w.key = appendOutIdxKey(w.key[:0], QueueReplicate, StatusPending, p.At, p.ID)
+			w.b.SingleDelete(w.key, nil)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: replication published: %w", err)
+	}
+	s.replBacklog.Add(-int64(len(done)))
+	return nil
+}
+
+func appendReplPosKey(dst []byte, peer string) []byte {
+	return append(append(dst, tableReplPos), peer...)
+}
+
+// ReplicationPosition returns the sequence of peer's stream applied last
+// (0: none yet).
+func (s *Store) ReplicationPosition(peer string) (uint64, error) {
+	v, closer, err := s.db.Get(appendReplPosKey(nil, peer))
+	if err != nil {
+		if err == pebble.ErrNotFound {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("store: replication position of %s: %w", peer, err)
+	}
+	defer closer.Close()
+	if len(v) != 8 {
+		return 0, fmt.Errorf("store: replication position of %s: %w", peer, ErrCorrupt)
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+// ApplyReplicated stores the records of peer's stream up to sequence seq
+// and then records seq as applied, so that a restart resumes after it. A
+// record whose click_id or install_id is stored already is skipped, so
+// applying a record twice (after a crash between the two steps) changes
+// nothing. It reports how many clicks and installs it stored. A record
+// that cannot be decoded is an error: nothing after it is applied.
+func (s *Store) ApplyReplicated(peer string, seq uint64, recs [][]byte) (clicks, installs int, err error) {
+	// Clicks go through the group commit one goroutine each, so that a
+	// burst shares its fsyncs (sync mode) and first-write-wins holds
+	// against clicks arriving here at the same moment.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	sem := make(chan struct{}, applyParallel)
+	var ins []*Install
+	for i, rec := range recs {
+		kind, ok := ReplicationKind(rec)
+		if !ok {
+			err = fmt.Errorf("store: apply %s record %d: %w: unknown kind or version", peer, i, ErrCorrupt)
+			break
+		}
+		if kind == ReplInstall {
+			in := new(Install)
+			if err = in.decode(rec[2:]); err != nil {
+				err = fmt.Errorf("store: apply %s record %d: %w", peer, i, err)
+				break
+			}
+			ins = append(ins, in)
+			continue
+		}
+		c := new(Click)
+		if _, err = decodeReplClick(rec, c, nil); err != nil {
+			err = fmt.Errorf("store: apply %s record %d: %w", peer, i, err)
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			stored, perr := s.putClick(c, false)
+			mu.Lock()
+			defer mu.Unlock()
+			if perr != nil && firstErr == nil {
+				firstErr = perr
+			}
+			if stored {
+				clicks++
+			}
+		}()
+	}
+	wg.Wait()
+	if err == nil {
+		err = firstErr
+	}
+	if err != nil {
+		return clicks, 0, err
+	}
+	if len(ins) > 0 {
+		tx := s.BeginConversions()
+		for _, in := range ins {
+			_, seen, gerr := tx.Install(in.InstallID)
+			if gerr != nil {
+				tx.Abort()
+				return clicks, 0, gerr
+			}
+			if !seen {
+				tx.putInstall(in, false)
+				installs++
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return clicks, 0, err
+		}
+	}
+	err = s.Update(func(w *Writer) error {
+		w.key = appendReplPosKey(w.key[:0], peer)
+		var v [8]byte
+		binary.BigEndian.PutUint64(v[:], seq)
+		w.b.Set(w.key, v[:], nil)
+		return nil
+	})
+	if err != nil {
+		return clicks, installs, fmt.Errorf("store: apply %s: position %d: %w", peer, seq, err)
+	}
+	return clicks, installs, nil
+}
+
+// applyParallel is how many replicated clicks ApplyReplicated commits at
+// once: enough to fill a sync group.
+const applyParallel = 64

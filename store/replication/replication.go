@@ -1,0 +1,458 @@
+// Package replication carries clicks and installs between regions through
+// NATS JetStream (CONTRACT §8): it publishes this region's replicate outbox
+// to the region's stream, and applies each peer region's stream to the
+// local store.
+//
+// Nothing here is on a request's path. A click or install is stored with
+// its replication record in one Pebble batch (store/replicate.go); the
+// publisher reads the outbox, publishes asynchronously and deletes only
+// what the server acknowledged, so a NATS outage or a restart loses
+// nothing: the outbox grows, and drains when the server is back. Each
+// message carries a Nats-Msg-Id made of the region and the outbox entry's
+// id, so a record published twice (a crash between the acknowledgement and
+// the delete) is stored once by the server's duplicate window, and applied
+// once anyway, since applying is idempotent.
+//
+// For each peer an ordered consumer reads the peer's stream from the
+// sequence after the one the store last applied, which the store saves with
+// each applied batch: a restart resumes there. The stream, not a durable
+// consumer on the server, is the source of truth, so an edge needs no
+// server-side state of its own beyond its region's stream.
+//
+// Streams are named CLICKEDGE_<region>, with subjects
+// clickedge.<region>.click and clickedge.<region>.install. The edge creates
+// its own region's stream and only reads the peers', so the same edge runs
+// against one JetStream server, a super-cluster, or per-region domains
+// joined by leaf nodes whose operators mirror each peer's stream under its
+// name (see the README).
+package replication
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/clickedge/clickedge/store"
+)
+
+// Options configure Start.
+type Options struct {
+	Store  *store.Store
+	Region string   // this edge's region: the stream it publishes to
+	Peers  []string // the regions whose streams it applies
+	URL    string   // nats_url: one URL or a comma-separated list
+	Logger *slog.Logger
+	// MaxAge is how long the region's stream keeps records; a peer that
+	// is away for longer misses what aged out. Default 7 days.
+	MaxAge time.Duration
+	// Version names the connection: clickedge/<version> (<region>).
+	Version string
+}
+
+const (
+	publishBatch = 512             // records published per round
+	applyBatch   = 512             // records applied per store write
+	ackTimeout   = 5 * time.Second // for one round's acknowledgements
+	minBackoff   = 100 * time.Millisecond
+	maxBackoff   = 5 * time.Second
+	// dupWindow is the stream's duplicate window: a record re-published
+	// within it after a crash is stored once.
+	dupWindow = 2 * time.Minute
+)
+
+// StreamName is the JetStream stream of region's records.
+func StreamName(region string) string { return "CLICKEDGE_" + region }
+
+// Subject is the subject of one kind of region's records.
+func Subject(region string, kind byte) string {
+	if kind == store.ReplInstall {
+		return "clickedge." + region + ".install"
+	}
+	return "clickedge." + region + ".click"
+}
+
+// Replicator publishes and applies records until Stop.
+type Replicator struct {
+	o    Options
+	log  *slog.Logger
+	nc   *nats.Conn
+	js   jetstream.JetStream
+	stop chan struct{}
+	wg   sync.WaitGroup
+
+	// The publisher's reused buffers.
+	recs  [][]byte
+	pos   []store.OutboxPos
+	kinds []byte
+	done  []store.OutboxPos
+}
+
+// Start connects to NATS (retrying in the background when the server is
+// not up yet: replication never keeps the edge from serving) and starts
+// the publisher and one follower per peer.
+func Start(o Options) (*Replicator, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.MaxAge <= 0 {
+		o.MaxAge = 7 * 24 * time.Hour
+	}
+	r := &Replicator{o: o, log: o.Logger.With("component", "replication"), stop: make(chan struct{})}
+	nc, err := nats.Connect(o.URL,
+		nats.Name(fmt.Sprintf("clickedge/%s (%s)", o.Version, o.Region)),
+		nats.RetryOnFailedConnect(true),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(time.Second),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				r.log.Warn("replication: disconnected from NATS; records queue in the outbox", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			r.log.Info("replication: connected to NATS", "url", nc.ConnectedUrlRedacted())
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("replication: connect %s: %w", o.URL, err)
+	}
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncTimeout(ackTimeout))
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("replication: jetstream: %w", err)
+	}
+	r.nc, r.js = nc, js
+	registerBacklog(o.Store)
+	r.wg.Add(1 + len(o.Peers))
+	go r.publish()
+	for _, peer := range o.Peers {
+		go r.follow(peer)
+	}
+	return r, nil
+}
+
+// Stop stops publishing and applying, and closes the connection. Records
+// not yet acknowledged stay in the outbox for the next start.
+func (r *Replicator) Stop(ctx context.Context) error {
+	close(r.stop)
+	done := make(chan struct{})
+	go func() { r.wg.Wait(); close(done) }()
+	defer r.nc.Close()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("replication: stop: %w", ctx.Err())
+	}
+}
+
+// sleep waits d or until Stop, and reports whether to go on.
+func (r *Replicator) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-r.stop:
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+func nextBackoff(d time.Duration) time.Duration { return min(2*d, maxBackoff) }
+
+// ctx is a context that ends with Stop or after d.
+func (r *Replicator) ctx(d time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	go func() {
+		select {
+		case <-r.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
+
+// publish is the publisher loop.
+func (r *Replicator) publish() {
+	defer r.wg.Done()
+	backoff := minBackoff
+	streamReady := false
+	var lastErr string
+	fail := func(what string, err error) bool {
+		if msg := err.Error(); msg != lastErr {
+			r.log.Warn("replication: "+what+"; will retry", "err", err, "backlog", r.o.Store.ReplicationBacklog())
+			lastErr = msg
+		}
+		ok := r.sleep(backoff)
+		backoff = nextBackoff(backoff)
+		return ok
+	}
+	for {
+		select {
+		case <-r.stop:
+			return
+		default:
+		}
+		if !streamReady {
+			if err := r.ensureStream(); err != nil {
+				if !fail("cannot create the region's stream", err) {
+					return
+				}
+				continue
+			}
+			streamReady = true
+		}
+		n, err := r.publishRound()
+		if err != nil {
+			if errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, jetstream.ErrStreamNotFound) {
+				streamReady = false // deleted under us: make it again
+			}
+			if !fail("publishing failed", err) {
+				return
+			}
+			continue
+		}
+		if lastErr != "" {
+			r.log.Info("replication: publishing again", "backlog", r.o.Store.ReplicationBacklog())
+			lastErr = ""
+		}
+		backoff = minBackoff
+		if n == publishBatch {
+			continue // more waiting
+		}
+		select {
+		case <-r.stop:
+			return
+		case <-r.o.Store.ReplicationWake():
+		case <-time.After(time.Second):
+			// A record put in the outbox and not signalled (the wake-up
+			// channel holds one signal) is picked up here at the latest.
+		}
+	}
+}
+
+// ensureStream creates or updates this region's stream.
+func (r *Replicator) ensureStream() error {
+	ctx, cancel := r.ctx(10 * time.Second)
+	defer cancel()
+	_, err := r.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        StreamName(r.o.Region),
+		Description: "clickedge: clicks and installs recorded in region " + r.o.Region,
+		Subjects:    []string{"clickedge." + r.o.Region + ".>"},
+		Storage:     jetstream.FileStorage,
+		MaxAge:      r.o.MaxAge,
+		Duplicates:  dupWindow,
+	})
+	if err != nil {
+		return fmt.Errorf("stream %s: %w", StreamName(r.o.Region), err)
+	}
+	return nil
+}
+
+// publishRound publishes up to publishBatch records, waits for their
+// acknowledgements, and deletes the acknowledged ones from the outbox. It
+// returns how many it read.
+func (r *Replicator) publishRound() (int, error) {
+	r.recs, r.pos, r.kinds, r.done = r.recs[:0], r.pos[:0], r.kinds[:0], r.done[:0]
+	err := r.o.Store.ReplicationPending(publishBatch, func(e store.OutboxEntry) bool {
+		kind, ok := store.ReplicationKind(e.Payload)
+		if !ok {
+			// Not ours to read: leave it, and say so once a round.
+			kind = 0
+		}
+		r.recs = append(r.recs, append([]byte(nil), e.Payload...))
+		r.pos = append(r.pos, store.OutboxPos{At: e.At, ID: e.ID})
+		r.kinds = append(r.kinds, kind)
+		return true
+	})
+	if err != nil || len(r.recs) == 0 {
+		return 0, err
+	}
+	futures := make([]jetstream.PubAckFuture, 0, len(r.recs))
+	var firstErr error
+	for i, rec := range r.recs {
+		if r.kinds[i] == 0 {
+			// An unreadable entry would block nothing (later ones are
+			// still published) but is never published itself: drop it.
+			r.log.Error("replication: dropping an unreadable outbox record", "id", r.pos[i].ID)
+			r.done = append(r.done, r.pos[i])
+			futures = append(futures, nil)
+			continue
+		}
+		msg := &nats.Msg{Subject: Subject(r.o.Region, r.kinds[i]), Data: rec}
+		f, err := r.js.PublishMsgAsync(msg, jetstream.WithMsgID(r.o.Region+"."+strconv.FormatUint(r.pos[i].ID, 10)))
+		if err != nil {
+			firstErr = err
+			break
+		}
+		futures = append(futures, f)
+	}
+	deadline := time.NewTimer(ackTimeout + time.Second)
+	defer deadline.Stop()
+wait:
+	for i, f := range futures {
+		if f == nil {
+			continue
+		}
+		select {
+		case <-f.Ok():
+			r.done = append(r.done, r.pos[i])
+		case err := <-f.Err():
+			if firstErr == nil {
+				firstErr = err
+			}
+		case <-deadline.C:
+			if firstErr == nil {
+				firstErr = errors.New("no acknowledgement in time")
+			}
+			break wait
+		case <-r.stop:
+			break wait
+		}
+	}
+	if err := r.o.Store.ReplicationPublished(r.done); err != nil {
+		return len(r.recs), err
+	}
+	published.Add(len(r.done))
+	return len(r.recs), firstErr
+}
+
+// follow applies peer's stream to the store until Stop, starting after the
+// sequence the store last applied.
+func (r *Replicator) follow(peer string) {
+	defer r.wg.Done()
+	lag := metrics.GetOrCreateGauge(fmt.Sprintf(`clickedge_replication_lag_seconds{peer=%q}`, peer), nil)
+	backoff := minBackoff
+	var lastErr string
+	for {
+		err := r.followOnce(peer, lag)
+		if err == nil {
+			return // stopped
+		}
+		if msg := err.Error(); msg != lastErr {
+			r.log.Warn("replication: cannot apply a peer's stream; will retry", "peer", peer, "err", err)
+			lastErr = msg
+		}
+		if !r.sleep(backoff) {
+			return
+		}
+		backoff = nextBackoff(backoff)
+	}
+}
+
+// followOnce reads peer's stream from the stored position until Stop (nil)
+// or an error.
+func (r *Replicator) followOnce(peer string, lag *metrics.Gauge) error {
+	pos, err := r.o.Store.ReplicationPosition(peer)
+	if err != nil {
+		return err
+	}
+	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
+	if pos > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, pos+1
+	}
+	ctx, cancel := r.ctx(10 * time.Second)
+	cons, err := r.js.OrderedConsumer(ctx, StreamName(peer), cfg)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("stream %s: %w", StreamName(peer), err)
+	}
+	msgs := make(chan jetstream.Msg, applyBatch)
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		select {
+		case msgs <- m:
+		case <-r.stop:
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("stream %s: consume: %w", StreamName(peer), err)
+	}
+	defer cc.Stop()
+	r.log.Info("replication: applying a peer's stream", "peer", peer, "stream", StreamName(peer), "after", pos)
+	recs := make([][]byte, 0, applyBatch)
+	for {
+		var m jetstream.Msg
+		select {
+		case <-r.stop:
+			return nil
+		case <-cc.Closed():
+			return fmt.Errorf("stream %s: consumer closed", StreamName(peer))
+		case m = <-msgs:
+		}
+		recs = recs[:0]
+		var last *jetstream.MsgMetadata
+		for {
+			md, err := m.Metadata()
+			if err != nil {
+				return fmt.Errorf("stream %s: %w", StreamName(peer), err)
+			}
+			if md.Sequence.Stream > pos {
+				recs = append(recs, m.Data())
+				last = md
+			}
+			if len(recs) == applyBatch {
+				break
+			}
+			select {
+			case m = <-msgs:
+				continue
+			default:
+			}
+			break
+		}
+		if last == nil {
+			continue
+		}
+		clicks, installs, err := r.o.Store.ApplyReplicated(peer, last.Sequence.Stream, recs)
+		if err != nil {
+			// A record this version cannot read stops the stream here
+			// rather than skipping it: an operator must look.
+			return err
+		}
+		pos = last.Sequence.Stream
+		applied.Add(len(recs))
+		appliedClicks.Add(clicks)
+		appliedInstalls.Add(installs)
+		if last.NumPending == 0 {
+			lag.Set(0)
+		} else {
+			lag.Set(max(0, time.Since(last.Timestamp).Seconds()))
+		}
+	}
+}
+
+var (
+	published       = metrics.NewCounter(`clickedge_replication_records_total{op="published"}`)
+	applied         = metrics.NewCounter(`clickedge_replication_records_total{op="applied"}`)
+	appliedClicks   = metrics.NewCounter(`clickedge_replication_stored_total{kind="click"}`)
+	appliedInstalls = metrics.NewCounter(`clickedge_replication_stored_total{kind="install"}`)
+)
+
+var (
+	backlogOnce sync.Once
+	backlogMu   sync.Mutex
+	backlogOf   *store.Store
+)
+
+// registerBacklog makes clickedge_replication_outbox_depth report st's
+// backlog. The gauge is process-wide; the last replicator started reports.
+func registerBacklog(st *store.Store) {
+	backlogMu.Lock()
+	backlogOf = st
+	backlogMu.Unlock()
+	backlogOnce.Do(func() {
+		metrics.NewGauge(`clickedge_replication_outbox_depth`, func() float64 {
+			backlogMu.Lock()
+			defer backlogMu.Unlock()
+			return float64(backlogOf.ReplicationBacklog())
+		})
+	})
+}

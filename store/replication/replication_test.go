@@ -1,0 +1,238 @@
+package replication
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/clickedge/clickedge/internal/testlog"
+	"github.com/clickedge/clickedge/store"
+)
+
+// natsServer is a real JetStream server in the test process, on a port of
+// 127.0.0.1, storing in dir.
+func natsServer(t testing.TB, port int, dir string) *server.Server {
+	t.Helper()
+	ns, err := server.NewServer(&server.Options{
+		Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir,
+		NoLog: true, NoSigs: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats server did not start")
+	}
+	t.Cleanup(ns.Shutdown)
+	return ns
+}
+
+// region is one region's store and replicator.
+type region struct {
+	name string
+	st   *store.Store
+	r    *Replicator
+	log  *testlog.Buffer
+}
+
+func startRegion(t testing.TB, name, dir, url string, peers ...string) *region {
+	t.Helper()
+	st, err := store.Open(store.Options{Dir: dir, Durability: store.Async, Replicate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &region{name: name, st: st, log: new(testlog.Buffer)}
+	g.r, err = Start(Options{Store: st, Region: name, Peers: peers, URL: url,
+		Logger: slog.New(slog.NewTextHandler(g.log, nil)), Version: "test"})
+	if err != nil {
+		st.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.stop(t) })
+	return g
+}
+
+func (g *region) stop(t testing.TB) {
+	if g.r == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := g.r.Stop(ctx); err != nil {
+		t.Error(err)
+	}
+	if err := g.st.Close(); err != nil {
+		t.Error(err)
+	}
+	g.r = nil
+}
+
+func click(id string, at time.Time) *store.Click {
+	return &store.Click{
+		ClickID: []byte(id), Time: at.UnixMilli(), Campaign: []byte("demo"), App: []byte("com.example.app"),
+		Platform: store.PlatformAndroid, OSVersion: []byte("14"), AffID: []byte("4471"),
+		Sub:       [5][]byte{[]byte("s1")},
+		GAID:      []byte("38400000-8cf0-11bd-b23e-10b96e40000d"),
+		IP:        []byte("203.0.113.9"),
+		UserAgent: []byte("Mozilla/5.0 (Linux; Android 14; Pixel 8)"),
+	}
+}
+
+// eventually polls cond for up to 15 s.
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func hasClick(st *store.Store, id string) bool {
+	var c store.Click
+	_, ok, err := st.GetClick([]byte(id), &c, nil)
+	return err == nil && ok
+}
+
+func TestClicksAndInstallsReachThePeer(t *testing.T) {
+	ns := natsServer(t, -1, t.TempDir())
+	url := ns.ClientURL()
+	east := startRegion(t, "us-east", t.TempDir(), url, "ap-south")
+	south := startRegion(t, "ap-south", t.TempDir(), url, "us-east")
+
+	now := time.Now()
+	const n = 2000
+	for i := range n {
+		if _, err := east.st.PutClick(click(fmt.Sprintf("east-%d", i), now)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := south.st.PutClick(click("south-1", now)); err != nil {
+		t.Fatal(err)
+	}
+	tx := east.st.BeginConversions()
+	tx.PutInstall(&store.Install{InstallID: "inst-1", EventID: "ev-1", App: "com.example.app",
+		Match: store.MatchClickID, ClickID: "east-7", Campaign: "demo", Partner: "net", Time: now.Unix()})
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+
+	eventually(t, "the east clicks in ap-south", func() bool {
+		pos, _ := south.st.ReplicationPosition("us-east")
+		return pos == n+1
+	})
+	eventually(t, "the south click in us-east", func() bool { return hasClick(east.st, "south-1") })
+	eventually(t, "the install in ap-south", func() bool {
+		in, err := south.st.GetInstall("inst-1")
+		return err == nil && in.ClickID == "east-7"
+	})
+	for i := range n {
+		if !hasClick(south.st, fmt.Sprintf("east-%d", i)) {
+			t.Fatalf("click east-%d missing in ap-south", i)
+		}
+	}
+	var c store.Click
+	if _, _, err := south.st.GetClick([]byte("east-3"), &c, nil); err != nil || string(c.Sub[0]) != "s1" || string(c.AffID) != "4471" {
+		t.Fatalf("replicated click's values: %q %q %v", c.Sub[0], c.AffID, err)
+	}
+	eventually(t, "both outboxes drained", func() bool {
+		return east.st.ReplicationBacklog() == 0 && south.st.ReplicationBacklog() == 0
+	})
+	// What a region applied it does not publish again: ap-south's stream
+	// holds its own click only.
+	if pos, err := east.st.ReplicationPosition("ap-south"); err != nil || pos != 1 {
+		t.Fatalf("us-east applied ap-south's stream up to %d (%v), want 1", pos, err)
+	}
+	if pos, err := south.st.ReplicationPosition("us-east"); err != nil || pos != n+1 {
+		t.Fatalf("ap-south applied us-east's stream up to %d (%v), want %d", pos, err, n+1)
+	}
+}
+
+// A follower that restarts resumes after the last sequence it applied, and
+// an edge started before its peer's stream exists waits for it.
+func TestFollowerResumesFromStoredPosition(t *testing.T) {
+	ns := natsServer(t, -1, t.TempDir())
+	url := ns.ClientURL()
+	southDir := t.TempDir()
+	south := startRegion(t, "ap-south", southDir, url, "us-east") // before us-east exists
+	east := startRegion(t, "us-east", t.TempDir(), url)
+	now := time.Now()
+	for i := range 10 {
+		east.st.PutClick(click(fmt.Sprintf("a-%d", i), now))
+	}
+	eventually(t, "first clicks applied", func() bool { return hasClick(south.st, "a-9") })
+	south.stop(t)
+
+	for i := range 10 {
+		east.st.PutClick(click(fmt.Sprintf("b-%d", i), now))
+	}
+	eventually(t, "us-east published", func() bool { return east.st.ReplicationBacklog() == 0 })
+	south = startRegion(t, "ap-south", southDir, url, "us-east")
+	eventually(t, "clicks made while ap-south was down", func() bool {
+		pos, _ := south.st.ReplicationPosition("us-east")
+		return pos == 20
+	})
+	for i := range 10 {
+		if !hasClick(south.st, fmt.Sprintf("b-%d", i)) {
+			t.Fatalf("click b-%d missing", i)
+		}
+	}
+	if !strings.Contains(south.log.String(), `after=10`) {
+		t.Fatalf("the restarted follower did not resume after sequence 10:\n%s", south.log)
+	}
+}
+
+// With the NATS server down, clicks are stored as always and their records
+// wait in the outbox; when the server is back they are published, once.
+func TestNATSOutageLosesNothing(t *testing.T) {
+	natsDir := t.TempDir()
+	ns := natsServer(t, -1, natsDir)
+	port := ns.Addr().(*net.TCPAddr).Port
+	url := ns.ClientURL()
+	east := startRegion(t, "us-east", t.TempDir(), url)
+	south := startRegion(t, "ap-south", t.TempDir(), url, "us-east")
+	now := time.Now()
+	east.st.PutClick(click("before", now))
+	eventually(t, "a click before the outage", func() bool { return hasClick(south.st, "before") })
+
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	const n = 300
+	for i := range n {
+		stored, err := east.st.PutClick(click(fmt.Sprintf("during-%d", i), now))
+		if err != nil || !stored {
+			t.Fatalf("click during the outage: %v %v", stored, err)
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // the publisher tries, and fails
+	if got := east.st.ReplicationBacklog(); got != n {
+		t.Fatalf("backlog during the outage %d, want %d", got, n)
+	}
+
+	natsServer(t, port, natsDir)
+	eventually(t, "the outbox drained after the outage", func() bool { return east.st.ReplicationBacklog() == 0 })
+	// The stream holds each record once: a publish buffered by the client
+	// during the outage and published again later is a duplicate the
+	// server drops.
+	eventually(t, "ap-south applied the stream to its end", func() bool {
+		pos, _ := south.st.ReplicationPosition("us-east")
+		return pos >= n+1
+	})
+	if pos, _ := south.st.ReplicationPosition("us-east"); pos != n+1 {
+		t.Fatalf("us-east's stream holds %d records, want %d: one was published twice", pos, n+1)
+	}
+	for i := range n {
+		if !hasClick(south.st, fmt.Sprintf("during-%d", i)) {
+			t.Fatalf("click during-%d lost", i)
+		}
+	}
+}
