@@ -40,6 +40,7 @@ type Edge struct {
 	tr     *tracker.Tracker
 	disp   *dispatch.Dispatcher
 	repl   *replication.Replicator // nil: a single region
+	holds  chan struct{}           // closed to stop deciding held conversions
 	demo   *demoSink
 	public *fasthttp.Server
 	admin  *fasthttp.Server
@@ -139,6 +140,12 @@ func Start(cfg *config.Config, log *slog.Logger) (*Edge, error) {
 			return nil, err
 		}
 	}
+	e.holds = make(chan struct{})
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		e.tr.RunHolds(e.holds)
+	}()
 	e.serve(e.public, e.pubLn)
 	e.serve(e.admin, e.admLn)
 	log.Info("clickedge serving", "version", Version, "listen", pubLn.Addr().String(),
@@ -249,6 +256,7 @@ func (e *Edge) Shutdown(ctx context.Context) error {
 	// harmless.
 	e.pubLn.Close()
 	e.admLn.Close()
+	close(e.holds)
 	e.wg.Wait()
 	if err := e.disp.Stop(ctx); err != nil {
 		errs = append(errs, err)

@@ -132,8 +132,11 @@ func (tx *ConvTx) Signup(installID string) (string, bool, error) {
 }
 
 // PutInstall, PutEvent and PutSignup add records to the transaction.
-// An install is replicated when the store replicates.
-func (tx *ConvTx) PutInstall(in *Install) { tx.putInstall(in, tx.s.opts.Replicate) }
+// An install is replicated when the store replicates, once it is decided:
+// one held (MatchPending) is published when its hold ends.
+func (tx *ConvTx) PutInstall(in *Install) {
+	tx.putInstall(in, tx.s.opts.Replicate && in.Match != MatchPending)
+}
 
 func (tx *ConvTx) putInstall(in *Install, replicate bool) {
 	tx.b.Set(textKey(tableInstall, in.InstallID), in.encode(nil), nil)

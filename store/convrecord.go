@@ -13,6 +13,9 @@ const (
 	MatchClickID
 	MatchDeviceID
 	MatchFingerprint
+	// MatchPending: with replication on, a conversion held while its
+	// click may still be on its way from another region (CONTRACT §8).
+	MatchPending
 )
 
 func (m MatchType) String() string {
@@ -23,6 +26,8 @@ func (m MatchType) String() string {
 		return "device_id"
 	case MatchFingerprint:
 		return "fingerprint"
+	case MatchPending:
+		return "pending"
 	}
 	return "organic"
 }
@@ -53,7 +58,7 @@ type Install struct {
 }
 
 // Attributed reports whether the install came from a click.
-func (in *Install) Attributed() bool { return in.Match != MatchOrganic }
+func (in *Install) Attributed() bool { return in.Match != MatchOrganic && in.Match != MatchPending }
 
 // Event is one conversion (install, signup or in-app event) under its
 // event_id: what dedup checks, and what a replay is answered with.

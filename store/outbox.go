@@ -15,6 +15,9 @@ type Queue byte
 const (
 	QueuePostback  Queue = 'p'
 	QueueReplicate Queue = 'r'
+	// QueueHold: conversions held for pending_window while replication
+	// may still bring their click (the tracker drains it).
+	QueueHold Queue = 'h'
 )
 
 // Status is where an outbox entry stands.
@@ -94,6 +97,12 @@ func (w *Writer) OutboxMove(q Queue, id uint64, from Status, fromAt int64, to St
 	w.key = appendOutIdxKey(w.key[:0], q, from, fromAt, id)
 	w.b.SingleDelete(w.key, nil)
 	w.OutboxPut(q, id, to, toAt, payload)
+}
+
+// OutboxDelete deletes an entry.
+func (w *Writer) OutboxDelete(q Queue, id uint64, st Status, at int64) {
+	w.key = appendOutIdxKey(w.key[:0], q, st, at, id)
+	w.b.SingleDelete(w.key, nil)
 }
 
 // dropLegacyLocators deletes, with one range deletion, the 'o' locator keys

@@ -122,8 +122,7 @@ func (s *Store) ReplicationPublished(done []OutboxPos) error {
 	}
 	err := s.Update(func(w *Writer) error {
 		for _, p := range done {
-			w.key = appendOutIdxKey(w.key[:0], QueueReplicate, StatusPending, p.At, p.ID)
-			w.b.SingleDelete(w.key, nil)
+			w.OutboxDelete(QueueReplicate, p.ID, StatusPending, p.At)
 		}
 		return nil
 	})
@@ -215,12 +214,14 @@ func (s *Store) ApplyReplicated(peer string, seq uint64, recs [][]byte) (clicks,
 	if len(ins) > 0 {
 		tx := s.BeginConversions()
 		for _, in := range ins {
-			_, seen, gerr := tx.Install(in.InstallID)
+			have, seen, gerr := tx.Install(in.InstallID)
 			if gerr != nil {
 				tx.Abort()
 				return clicks, 0, gerr
 			}
-			if !seen {
+			// A region publishes an install once it is decided; one held
+			// here (MatchPending) gives way to it.
+			if !seen || have.Match == MatchPending {
 				tx.putInstall(in, false)
 				installs++
 			}

@@ -13,6 +13,8 @@ package tracker_test
 //	time 2025-11-26T00:00:00Z    set the clock (fractions allowed)
 //	advance 7d1s                 move it forward (config durations)
 //	config                       replace the configuration with the YAML input
+//	config base+replication      the base configuration with replication on
+//	                             (peer "eu", pending_window 60s)
 //	click k=v …                  GET /?k=v&…, each value URL-encoded here; the
 //	                             answer's status, and the stored click's flags.
 //	                             peer=IP is the connection's address,
@@ -22,6 +24,8 @@ package tracker_test
 //	conversion form BODY         the same, form-encoded
 //	batch                        POST /v1/conversions/batch, the input as NDJSON
 //	outbox [full]                the pending postback jobs, in queue order
+//	holds                        decide again the held conversions due now
+//	                             (tracker/held.go); prints how many were due
 //	install ID, event ID         the stored install or event
 //
 // A value in double quotes is Go-unquoted first ("a\xffb"). A ua,
@@ -364,7 +368,11 @@ func (e *attrEnv) run(c *attrCmd) string {
 		e.clock.Add(d)
 		return e.clock.Now().Format(time.RFC3339Nano)
 	case "config":
-		cfg, err := config.Parse("test.yaml", []byte(strings.Join(input, "\n")), nil)
+		text := strings.Join(input, "\n")
+		if args == "base+replication" {
+			text = attrBaseConfig + "replication:\n  peers: [eu]\n  pending_window: 60s\n"
+		}
+		cfg, err := config.Parse("test.yaml", []byte(text), nil)
 		if err != nil {
 			return "error: " + err.Error()
 		}
@@ -385,6 +393,12 @@ func (e *attrEnv) run(c *attrCmd) string {
 		return e.answer(resp)
 	case "outbox":
 		return e.outbox(args == "full")
+	case "holds":
+		n, err := e.tr.RetryHolds(e.clock.Now())
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		return fmt.Sprintf("%d due", n)
 	case "install":
 		in, err := e.st.GetInstall(e.id(args))
 		if err != nil {

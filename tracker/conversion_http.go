@@ -234,6 +234,8 @@ func countConversion(r *result) {
 	switch {
 	case r.Postback == "duplicate":
 		mi = 4
+	case r.Match == store.MatchPending.String():
+		mi = 6
 	case r.Match == store.MatchClickID.String():
 		mi = 1
 	case r.Match == store.MatchDeviceID.String():
@@ -287,6 +289,15 @@ func (t *Tracker) decide(tx *store.ConvTx, cfg *config.Config, cv *Conversion, n
 		if err != nil {
 			return res, err
 		}
+		if holding(cfg) {
+			later, err := t.mayArriveLater(cv, in)
+			if err != nil {
+				return res, err
+			}
+			if later {
+				in = pendingInstall(in)
+			}
+		}
 		tx.PutInstall(in)
 	case ConversionSignup:
 		if sid, seen, err := tx.Signup(cv.InstallID); err != nil {
@@ -326,21 +337,38 @@ func (t *Tracker) decide(tx *store.ConvTx, cfg *config.Config, cv *Conversion, n
 	if cv.HasRevenue {
 		ev.Revenue, ev.Currency = cv.Revenue.String(), cv.Currency
 	}
-	if in != nil && in.Attributed() {
-		ev.Attributed, ev.Match = true, in.Match
-		ev.ClickID, ev.Campaign = in.ClickID, in.Campaign
-		ev.Postback = "not_configured"
-		if tmplFor(cfg, in.Partner, cv) {
-			job := t.newJob(cfg, cv, in, ev, now)
-			tx.OutboxPut(store.QueuePostback, job.ID, store.StatusPending, job.FirstDue, dispatch.AppendJob(nil, job))
-			ev.Postback, ev.PostbackID = "queued", job.ID
-			res.queued = true
-		}
+	if holding(cfg) && (in == nil || in.Match == store.MatchPending) {
+		// Its install (or the install's click) may still be on its way
+		// from another region: held, not declared unattributed (held.go).
+		held := *cv
+		held.EventID = res.EventID
+		t.hold(tx, &held, ev, now)
+	} else {
+		res.queued = t.attributeEvent(tx, cfg, cv, in, ev, now)
 	}
 	tx.PutEvent(ev)
 	r := resultOf(ev)
 	r.queued = res.queued
 	return r, nil
+}
+
+// attributeEvent gives ev the attribution of its install in (nil: unknown)
+// and queues its postback when the partner has a template for it. It
+// reports whether it queued one.
+func (t *Tracker) attributeEvent(tx *store.ConvTx, cfg *config.Config, cv *Conversion, in *store.Install, ev *store.Event, now time.Time) bool {
+	if in == nil || !in.Attributed() {
+		return false
+	}
+	ev.Attributed, ev.Match = true, in.Match
+	ev.ClickID, ev.Campaign = in.ClickID, in.Campaign
+	ev.Postback = "not_configured"
+	if !tmplFor(cfg, in.Partner, cv) {
+		return false
+	}
+	job := t.newJob(cfg, cv, in, ev, now)
+	tx.OutboxPut(store.QueuePostback, job.ID, store.StatusPending, job.FirstDue, dispatch.AppendJob(nil, job))
+	ev.Postback, ev.PostbackID = "queued", job.ID
+	return true
 }
 
 // newInstall attributes an install and returns its record.
@@ -454,7 +482,7 @@ func resultOf(ev *store.Event) result {
 		Match: ev.Match.String(), Campaign: ev.Campaign, ClickID: ev.ClickID,
 		Postback: ev.Postback, Type: ConversionType(ev.Kind),
 	}
-	if !ev.Attributed {
+	if !ev.Attributed && ev.Match != store.MatchPending {
 		r.Match = store.MatchOrganic.String()
 	}
 	return r

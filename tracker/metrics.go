@@ -25,9 +25,9 @@ var (
 	conversionsRejected = metrics.NewCounter(`clickedge_conversions_rejected_total`)
 )
 
-var conversionCounters = func() (m [4][6]*metrics.Counter) {
+var conversionCounters = func() (m [4][7]*metrics.Counter) {
 	types := [...]string{"", "install", "signup", "event"}
-	matches := [...]string{"organic", "click_id", "device_id", "fingerprint", "duplicate", "unattributed"}
+	matches := [...]string{"organic", "click_id", "device_id", "fingerprint", "duplicate", "unattributed", "pending"}
 	for ti := 1; ti < len(types); ti++ {
 		for mi, match := range matches {
 			m[ti][mi] = metrics.NewCounter(fmt.Sprintf(`clickedge_conversions_total{type=%q,match=%q}`, types[ti], match))
@@ -35,3 +35,6 @@ var conversionCounters = func() (m [4][6]*metrics.Counter) {
 	}
 	return m
 }()
+
+// heldDecided counts held conversions decided (CONTRACT §8).
+var heldDecided = metrics.NewCounter(`clickedge_held_conversions_decided_total`)

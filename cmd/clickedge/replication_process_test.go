@@ -1,0 +1,113 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// natsServer starts a JetStream server in the test process on 127.0.0.1
+// (port 0: any), storing in dir.
+func natsServer(t *testing.T, port int, dir string) *server.Server {
+	t.Helper()
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true,
+		StoreDir: dir, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats server did not start")
+	}
+	t.Cleanup(ns.Shutdown)
+	return ns
+}
+
+// regionEdge starts an edge of region with peers, on the NATS at url,
+// posting to sink.
+func regionEdge(t *testing.T, region, peers, url, sinkAddr string) *edgeProc {
+	t.Helper()
+	public, admin := freeAddr(t), freeAddr(t)
+	cfg := writeConfig(t, t.TempDir(), public, admin, fmt.Sprintf(`region: %s
+durability: async
+allow_private_targets: true
+replication:
+  nats_url: %q
+  peers: [%s]
+  pending_window: 20s
+%s
+partners:%s
+campaigns:
+  camp1: { app: com.test.app, partner: acme }
+`, region, url, peers, testApps, partnerYAML("acme", sinkAddr, "/pb/"+region, "")))
+	return startEdge(t, cfg, public, admin)
+}
+
+// Two edges in two regions on one JetStream server: a click made in one is
+// attributed by an install that arrives at the other, which posts it;
+// an install that arrives before its click is held, not organic, and posted
+// once the click has come; the metrics say how far replication is.
+func TestReplicationBetweenRegions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	ns := natsServer(t, -1, t.TempDir())
+	sk := startSink(t, "127.0.0.1:0", nil)
+	east := regionEdge(t, "us-east", "ap-south", ns.ClientURL(), sk.addr)
+	south := regionEdge(t, "ap-south", "us-east", ns.ClientURL(), sk.addr)
+
+	// A click in us-east, its install in ap-south.
+	east.click(t, "c=camp1&click_id=ck-east-1&sub1=spring&gaid=38400000-8cf0-11bd-b23e-10b96e400001")
+	waitFor(t, "the click replicated to ap-south", 10*time.Second, func() bool {
+		code, _ := south.adminGet("/admin/v1/clicks/ck-east-1")
+		return code == 200
+	})
+	a := south.convert(t, `{"type":"install","install_id":"in1","click_id":"ck-east-1","app":"com.test.app"}`)
+	if !a.Attributed || a.Match != "click_id" || a.Postback != "queued" {
+		t.Fatalf("install in ap-south for a us-east click answered %+v", a)
+	}
+	waitFor(t, "ap-south's postback", 10*time.Second, func() bool { return sk.count("/pb/ap-south") == 1 })
+
+	// The install reaches us-east too: a replay there is a duplicate, and
+	// nothing is posted from us-east.
+	waitFor(t, "the install replicated to us-east", 10*time.Second, func() bool {
+		code, body := east.adminGet("/admin/v1/installs/in1")
+		return code == 200 && strings.Contains(body, `"match":"click_id"`)
+	})
+	if a := east.convert(t, `{"type":"install","install_id":"in1","click_id":"ck-east-1","app":"com.test.app"}`); a.Postback != "duplicate" {
+		t.Fatalf("the install replayed in us-east answered %+v, want duplicate", a)
+	}
+
+	// An install that beats its click: held, not organic, then attributed
+	// and posted once the click arrives. (Its event_time is a minute ahead,
+	// so that the click, made here after it, still precedes it.)
+	a = south.convert(t, fmt.Sprintf(`{"type":"install","install_id":"in3","click_id":"ck-east-3","app":"com.test.app","event_time":%d}`, time.Now().Unix()+60))
+	if a.Attributed || a.Match != "pending" || a.Postback != "pending" {
+		t.Fatalf("install before its click answered %+v, want pending", a)
+	}
+	time.Sleep(600 * time.Millisecond) // a few hold retries: still held
+	if code, body := south.adminGet("/admin/v1/installs/in3"); code != 200 || !strings.Contains(body, `"match":"pending"`) {
+		t.Fatalf("held install: %d %s", code, body)
+	}
+	east.click(t, "c=camp1&click_id=ck-east-3")
+	waitFor(t, "the held install attributed and posted", 10*time.Second, func() bool {
+		return sk.count("click_id=ck-east-3") == 1
+	})
+	code, body := south.adminGet("/admin/v1/installs/in3")
+	if code != 200 || !strings.Contains(body, `"match":"click_id"`) {
+		t.Fatalf("install in3 after its click arrived: %d %s", code, body)
+	}
+
+	code, metrics := south.adminGet("/metrics")
+	for _, want := range []string{`clickedge_replication_lag_seconds{peer="us-east"}`, "clickedge_replication_outbox_depth"} {
+		if code != 200 || !strings.Contains(metrics, want) {
+			t.Fatalf("metrics lack %s", want)
+		}
+	}
+	if sk.count("/pb/us-east") != 0 {
+		t.Fatalf("us-east posted %d postbacks for conversions it did not receive", sk.count("/pb/us-east"))
+	}
+}

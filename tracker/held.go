@@ -1,0 +1,283 @@
+package tracker
+
+// Held conversions (CONTRACT §8).
+//
+// With replication on, a click made in one region reaches the others a few
+// milliseconds later. A conversion that arrives here first must not be
+// declared organic for that: it is held, and tried again until the click
+// (or, for a signup or event, its install) has arrived or pending_window
+// has passed since it was received. Which conversions are held:
+//
+//   - an install attributed to no click, or one whose click_id (sent, or in
+//     its Play referrer) is not stored here: a device or fingerprint match
+//     found meanwhile would take the place of the click it names;
+//   - a signup or event whose install is unknown here, or held.
+//
+// A held conversion is stored at once, as any other (its event record
+// answers a replay, its install record a repeated install_id), with match
+// "pending", and answered so: {"attributed":false,"match":"pending",
+// "postback":"pending"}. Its hold is an outbox entry (store.QueueHold) in
+// the same batch, whose payload is the conversion as received, so that a
+// restart resumes the holds. Every holdRetry the due holds are decided
+// again, in one transaction, by the same rules as a new conversion; the
+// one decided is written back with its postback queued, and its hold
+// deleted. Past the window it is decided with what is there (an install
+// with no click found is organic). A held install is replicated only once
+// decided. Its event record keeps the conversion's own time, so the
+// postback reports when the conversion happened.
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/clickedge/clickedge/config"
+	"github.com/clickedge/clickedge/store"
+)
+
+const (
+	// holdRetry is how often held conversions are decided again.
+	holdRetry = 250 * time.Millisecond
+	// heldBatch is how many holds one pass decides, in one transaction.
+	heldBatch   = 256
+	heldVersion = 1
+)
+
+// holding reports whether conversions that might be attributed later are
+// held: with replication on.
+func holding(cfg *config.Config) bool { return cfg.Replication != nil }
+
+// pendingWindow is how long a conversion is held: 0, decided at once, when
+// replication is off (holds left from when it was on).
+func pendingWindow(cfg *config.Config) time.Duration {
+	if cfg.Replication == nil {
+		return 0
+	}
+	return cfg.Replication.PendingWindow
+}
+
+// mayArriveLater reports whether the click that install in should be
+// attributed to may not have been replicated here yet.
+func (t *Tracker) mayArriveLater(cv *Conversion, in *store.Install) (bool, error) {
+	if in.Match == store.MatchOrganic {
+		return true, nil
+	}
+	id := cv.AttributionClickID()
+	if id == "" || in.Match == store.MatchClickID {
+		return false, nil
+	}
+	var c store.Click
+	_, stored, err := t.st.GetClick([]byte(id), &c, nil)
+	return !stored, err
+}
+
+// pendingInstall is the record of in while it is held: no click yet.
+func pendingInstall(in *store.Install) *store.Install {
+	return &store.Install{
+		InstallID: in.InstallID, EventID: in.EventID, App: in.App, Platform: in.Platform,
+		Time: in.Time, Match: store.MatchPending,
+		GAID: in.GAID, IDFA: in.IDFA, OAID: in.OAID, IP: in.IP, UserAgent: in.UserAgent,
+		Country: in.Country, AppVersion: in.AppVersion,
+	}
+}
+
+// hold marks ev held and queues cv (with its event_id set) to be decided
+// again.
+func (t *Tracker) hold(tx *store.ConvTx, cv *Conversion, ev *store.Event, now time.Time) {
+	ev.Match, ev.Postback = store.MatchPending, "pending"
+	due := now.Add(holdRetry).UnixMilli()
+	tx.OutboxPut(store.QueueHold, t.st.NewID(), store.StatusPending, due, appendHeld(nil, cv, now))
+}
+
+// RunHolds decides held conversions again every holdRetry until stop is
+// closed. The edge runs it whatever the config says: holds left from a run
+// with replication on are decided at once by one without it.
+func (t *Tracker) RunHolds(stop <-chan struct{}) {
+	tick := time.NewTicker(holdRetry)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		for {
+			n, err := t.RetryHolds(t.now())
+			if err != nil {
+				t.log.Error("held conversions not decided", "err", err)
+			}
+			if err != nil || n < heldBatch {
+				break
+			}
+		}
+	}
+}
+
+// RetryHolds decides again the holds due at now, at most heldBatch of them,
+// and returns how many it read.
+func (t *Tracker) RetryHolds(now time.Time) (int, error) {
+	type hold struct {
+		pos     store.OutboxPos
+		payload []byte
+	}
+	var due []hold
+	err := t.st.OutboxScan(store.QueueHold, store.StatusPending, 0, now.UnixMilli()+1, false, heldBatch, func(e store.OutboxEntry) bool {
+		due = append(due, hold{store.OutboxPos{At: e.At, ID: e.ID}, append([]byte(nil), e.Payload...)})
+		return true
+	})
+	if err != nil || len(due) == 0 {
+		return 0, err
+	}
+	cfg := t.cfg.Load()
+	window := pendingWindow(cfg)
+	next := now.Add(holdRetry).UnixMilli()
+	tx := t.st.BeginConversions()
+	queued := 0
+	for _, h := range due {
+		var cv Conversion
+		since, err := decodeHeld(h.payload, &cv)
+		if err != nil {
+			// Nothing can decide it: say so, and drop the hold (its
+			// event record stays, answered "pending").
+			t.log.Error("held conversion unreadable; dropped", "id", h.pos.ID, "err", err)
+			tx.OutboxDelete(store.QueueHold, h.pos.ID, store.StatusPending, h.pos.At)
+			continue
+		}
+		final := now.Sub(since) >= window
+		q, still, err := t.decideHeld(tx, cfg, &cv, now, final)
+		if err != nil {
+			tx.Abort()
+			return 0, fmt.Errorf("held conversion %q: %w", cv.EventID, err)
+		}
+		if still {
+			tx.OutboxMove(store.QueueHold, h.pos.ID, store.StatusPending, h.pos.At, store.StatusPending, next, h.payload)
+			continue
+		}
+		tx.OutboxDelete(store.QueueHold, h.pos.ID, store.StatusPending, h.pos.At)
+		queued += q
+		heldDecided.Inc()
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, err
+	}
+	if queued > 0 {
+		t.notify(queued)
+	}
+	return len(due), nil
+}
+
+// decideHeld decides held conversion cv again. still reports that it stays
+// held; queued, how many postbacks it queued.
+func (t *Tracker) decideHeld(tx *store.ConvTx, cfg *config.Config, cv *Conversion, now time.Time, final bool) (queued int, still bool, err error) {
+	ev, ok, err := tx.Event(cv.EventID)
+	if err != nil || !ok || ev.Match != store.MatchPending {
+		return 0, false, err // gone, or decided already
+	}
+	in, ok, err := tx.Install(cv.InstallID)
+	if err != nil {
+		return 0, false, err
+	}
+	if !ok {
+		in = nil
+	}
+	if cv.Type == ConversionInstall && in != nil && in.Match == store.MatchPending {
+		fresh, err := t.newInstall(cfg, cv, cv.EventID, in.Time)
+		if err != nil {
+			return 0, false, err
+		}
+		if !final {
+			if later, err := t.mayArriveLater(cv, fresh); err != nil || later {
+				return 0, err == nil, err
+			}
+		}
+		tx.PutInstall(fresh)
+		in = fresh
+	}
+	if in == nil || in.Match == store.MatchPending {
+		if !final {
+			return 0, true, nil
+		}
+		in = nil // past the window: decided without its install
+	}
+	ev.Match, ev.Postback = store.MatchOrganic, "none"
+	if t.attributeEvent(tx, cfg, cv, in, ev, now) {
+		queued = 1
+	}
+	tx.PutEvent(ev)
+	return queued, false, nil
+}
+
+// A held conversion's payload: version(1) type(1) since(varint, unix ms)
+// revenue-flag(1), then each string field as uvarint length and bytes.
+
+func heldStrings(cv *Conversion) [15]*string {
+	return [...]*string{&cv.InstallID, &cv.EventName, &cv.EventID, &cv.ClickID, &cv.InstallReferrer,
+		&cv.App, &cv.Platform, &cv.GAID, &cv.IDFA, &cv.OAID, &cv.IP, &cv.UserAgent, &cv.Country,
+		&cv.AppVersion, &cv.Currency}
+}
+
+func appendHeld(dst []byte, cv *Conversion, since time.Time) []byte {
+	dst = append(dst, heldVersion, byte(cv.Type))
+	dst = binary.AppendVarint(dst, since.UnixMilli())
+	dst = binary.AppendVarint(dst, cv.EventTime)
+	revenue := ""
+	if cv.HasRevenue {
+		revenue = cv.Revenue.String()
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(revenue)))
+	dst = append(dst, revenue...)
+	for _, p := range heldStrings(cv) {
+		dst = binary.AppendUvarint(dst, uint64(len(*p)))
+		dst = append(dst, *p...)
+	}
+	return dst
+}
+
+var errHeldCorrupt = errors.New("corrupt held conversion")
+
+func decodeHeld(b []byte, cv *Conversion) (since time.Time, err error) {
+	if len(b) < 2 || b[0] != heldVersion {
+		return since, errHeldCorrupt
+	}
+	cv.Type = ConversionType(b[1])
+	b = b[2:]
+	ms, n := binary.Varint(b)
+	if n <= 0 {
+		return since, errHeldCorrupt
+	}
+	b = b[n:]
+	cv.EventTime, n = binary.Varint(b)
+	if n <= 0 {
+		return since, errHeldCorrupt
+	}
+	b = b[n:]
+	str := func() (string, bool) {
+		l, n := binary.Uvarint(b)
+		if n <= 0 || l > uint64(len(b)-n) {
+			return "", false
+		}
+		s := string(b[n : n+int(l)])
+		b = b[n+int(l):]
+		return s, true
+	}
+	revenue, ok := str()
+	if !ok {
+		return since, errHeldCorrupt
+	}
+	for _, p := range heldStrings(cv) {
+		if *p, ok = str(); !ok {
+			return since, errHeldCorrupt
+		}
+	}
+	if len(b) != 0 {
+		return since, errHeldCorrupt
+	}
+	if revenue != "" {
+		if cv.Revenue, err = ParseDecimal(revenue); err != nil {
+			return since, errHeldCorrupt
+		}
+		cv.HasRevenue = true
+	}
+	return time.UnixMilli(ms), nil
+}
