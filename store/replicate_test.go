@@ -176,9 +176,8 @@ func TestApplyReplicatedRefusesBadRecords(t *testing.T) {
 
 func TestReplicationBacklogSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
-	s := openOpts(t, Options{Dir: dir, Durability: Sync, Replicate: true})
+	s := openOpts(t, Options{Dir: dir, Durability: Sync, Replicate: true, Now: newClock(t0.Add(time.Minute)).Now})
 	g := newClickGen(3, t0, time.Second)
-	s.now = newClock(t0.Add(time.Minute)).Now
 	for i := range 5 {
 		var c Click
 		g.fill(&c, uint64(i))
