@@ -38,8 +38,8 @@ bench-edge: build
 
 FUZZ_TARGETS := ./tracker:FuzzClickParse ./tracker:FuzzUserAgent ./tracker:FuzzAppendSanitized \
 	./tracker:FuzzParseConversionJSON ./tracker:FuzzParseConversionForm ./tracker:FuzzParseDecimal \
-	./tracker:FuzzClickIDFromReferrer ./dispatch:FuzzRender ./dispatch:FuzzJobCodec \
-	./store:FuzzClickCodec ./store:FuzzInstallRecord ./store:FuzzArchiveSegment ./config:FuzzParse ./config:FuzzParseSize
+	./tracker:FuzzClickIDFromReferrer ./tracker:FuzzHeldCodec ./dispatch:FuzzRender ./dispatch:FuzzJobCodec \
+	./store:FuzzClickCodec ./store:FuzzInstallRecord ./store:FuzzReplicationRecord ./store:FuzzArchiveSegment ./config:FuzzParse ./config:FuzzParseSize
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
