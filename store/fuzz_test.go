@@ -4,8 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"slices"
-	"time"
 	"testing"
+	"time"
 )
 
 // Fuzz targets; seed corpora in testdata/fuzz/<Name>/. Run one with
