@@ -98,6 +98,31 @@ func TestPutClickAllocs(t *testing.T) {
 	}
 }
 
+// With replication on, a click also queues its replication record in its
+// batch, still without allocating.
+func TestPutClickReplicatedAllocs(t *testing.T) {
+	skipIfRace(t)
+	const warm, runs = 2000, 2000
+	clicks := realisticClicks(warm + runs + 1)
+	s := openOpts(t, Options{Durability: Async, Now: newClock(t0).Now, Replicate: true})
+	for i := range clicks[:warm] {
+		mustPut(t, s, &clicks[i])
+	}
+	i := warm
+	allocs := testing.AllocsPerRun(runs, func() {
+		if ok, err := s.PutClick(&clicks[i]); err != nil || !ok {
+			t.Fatalf("PutClick = %v, %v", ok, err)
+		}
+		i++
+	})
+	if allocs != 0 {
+		t.Fatalf("PutClick (replicated): %.2f allocs/op, want 0", allocs)
+	}
+	if got := s.ReplicationBacklog(); got != int64(i) {
+		t.Fatalf("backlog %d, want %d", got, i)
+	}
+}
+
 func TestClickCodecAllocs(t *testing.T) {
 	skipIfRace(t)
 	clicks := realisticClicks(100)

@@ -276,6 +276,11 @@ func (r *Replicator) publishRound() (int, error) {
 	if err != nil || len(r.recs) == 0 {
 		return 0, err
 	}
+	if !r.nc.IsConnected() {
+		// The client would buffer the publishes until it reconnects, and
+		// every round would buffer the same records again.
+		return 0, errNotConnected
+	}
 	futures := make([]jetstream.PubAckFuture, 0, len(r.recs))
 	var firstErr error
 	for i, rec := range r.recs {
@@ -325,6 +330,27 @@ wait:
 	return len(r.recs), firstErr
 }
 
+var errNotConnected = errors.New("not connected to NATS")
+
+// streamCheckEvery is how often a follower checks that its peer's stream
+// has not started over (a variable for tests).
+var streamCheckEvery = 5 * time.Second
+
+// checkStream reports an error when stream no longer reaches pos.
+func (r *Replicator) checkStream(stream jetstream.Stream, pos uint64) error {
+	ctx, cancel := r.ctx(10 * time.Second)
+	defer cancel()
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("stream %s: %w", stream.CachedInfo().Config.Name, err)
+	}
+	if info.State.LastSeq < pos {
+		return fmt.Errorf("stream %s ends at %d, before the position applied here (%d): it was made again",
+			info.Config.Name, info.State.LastSeq, pos)
+	}
+	return nil
+}
+
 // follow applies peer's stream to the store until Stop, starting after the
 // sequence the store last applied.
 func (r *Replicator) follow(peer string) {
@@ -360,8 +386,22 @@ func (r *Replicator) followOnce(peer string, lag *metrics.Gauge) error {
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, pos+1
 	}
 	ctx, cancel := r.ctx(10 * time.Second)
+	defer cancel()
+	stream, err := r.js.Stream(ctx, StreamName(peer))
+	if err != nil {
+		return fmt.Errorf("stream %s: %w", StreamName(peer), err)
+	}
+	switch state := stream.CachedInfo().State; {
+	case pos > state.LastSeq:
+		// The stream was deleted and made again: its sequences start over.
+		r.log.Warn("replication: a peer's stream is behind the position applied here (it was made again); applying it from its start",
+			"peer", peer, "stream", StreamName(peer), "applied", pos, "last", state.LastSeq)
+		pos, cfg.DeliverPolicy, cfg.OptStartSeq = 0, jetstream.DeliverAllPolicy, 0
+	case state.Msgs > 0 && state.FirstSeq > pos+1:
+		r.log.Warn("replication: records of a peer aged out of its stream before they were applied here",
+			"peer", peer, "stream", StreamName(peer), "applied", pos, "first", state.FirstSeq)
+	}
 	cons, err := r.js.OrderedConsumer(ctx, StreamName(peer), cfg)
-	cancel()
 	if err != nil {
 		return fmt.Errorf("stream %s: %w", StreamName(peer), err)
 	}
@@ -378,6 +418,8 @@ func (r *Replicator) followOnce(peer string, lag *metrics.Gauge) error {
 	defer cc.Stop()
 	r.log.Info("replication: applying a peer's stream", "peer", peer, "stream", StreamName(peer), "after", pos)
 	recs := make([][]byte, 0, applyBatch)
+	check := time.NewTicker(streamCheckEvery)
+	defer check.Stop()
 	for {
 		var m jetstream.Msg
 		select {
@@ -385,6 +427,14 @@ func (r *Replicator) followOnce(peer string, lag *metrics.Gauge) error {
 			return nil
 		case <-cc.Closed():
 			return fmt.Errorf("stream %s: consumer closed", StreamName(peer))
+		case <-check.C:
+			// An ordered consumer outlives its stream: deleted and made
+			// again, the stream starts its sequences over below the
+			// consumer's cursor, and nothing would be delivered again.
+			if err := r.checkStream(stream, pos); err != nil {
+				return err
+			}
+			continue
 		case m = <-msgs:
 		}
 		recs = recs[:0]

@@ -236,3 +236,34 @@ func TestNATSOutageLosesNothing(t *testing.T) {
 		}
 	}
 }
+
+// A peer's stream deleted and made again starts its sequences over: the
+// follower notices its position is past the stream's end and applies the
+// new stream from its start.
+func TestPeerStreamMadeAgain(t *testing.T) {
+	// Restored after the regions stop (cleanups run last first).
+	t.Cleanup(func(d time.Duration) func() { return func() { streamCheckEvery = d } }(streamCheckEvery))
+	streamCheckEvery = 50 * time.Millisecond
+	ns := natsServer(t, -1, t.TempDir())
+	url := ns.ClientURL()
+	east := startRegion(t, "us-east", t.TempDir(), url)
+	south := startRegion(t, "ap-south", t.TempDir(), url, "us-east")
+	now := time.Now()
+	for i := range 5 {
+		east.st.PutClick(click(fmt.Sprintf("old-%d", i), now))
+	}
+	eventually(t, "first clicks applied", func() bool {
+		pos, _ := south.st.ReplicationPosition("us-east")
+		return pos == 5
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := east.r.js.DeleteStream(ctx, StreamName("us-east")); err != nil {
+		t.Fatal(err)
+	}
+	east.st.PutClick(click("new-0", now))
+	eventually(t, "the click published to the new stream applied", func() bool { return hasClick(south.st, "new-0") })
+	if !strings.Contains(south.log.String(), "applying it from its start") {
+		t.Fatalf("no warning that the stream was made again:\n%s", south.log)
+	}
+}
