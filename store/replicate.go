@@ -109,10 +109,20 @@ type OutboxPos struct {
 }
 
 // ReplicationPending calls fn for up to limit records waiting to be
-// published, oldest first.
-func (s *Store) ReplicationPending(limit int, fn func(e OutboxEntry) bool) error {
-	return s.OutboxScan(QueueReplicate, StatusPending, 0, math.MaxInt64, false, limit, fn)
+// published, oldest first, from position from on. Records are queued in
+// position order (NewID only grows while the store is open), so a publisher
+// that resumes after the last record it deleted never walks the deletions
+// of those before it, which stay in the index until a compaction.
+func (s *Store) ReplicationPending(from OutboxPos, limit int, fn func(e OutboxEntry) bool) error {
+	n := 0
+	return s.OutboxScanFrom(QueueReplicate, StatusPending, from.At, from.ID, math.MaxInt64, math.MaxUint64, func(e OutboxEntry) bool {
+		n++
+		return fn(e) && n < limit
+	})
 }
+
+// Next is the position just after p.
+func (p OutboxPos) Next() OutboxPos { return OutboxPos{At: p.At, ID: p.ID + 1} }
 
 // ReplicationPublished deletes published records from the replicate
 // outbox.

@@ -11,7 +11,7 @@ import (
 // pendingRecords returns the replicate outbox's records, oldest first.
 func pendingRecords(t *testing.T, s *Store) (recs [][]byte, pos []OutboxPos) {
 	t.Helper()
-	err := s.ReplicationPending(1<<20, func(e OutboxEntry) bool {
+	err := s.ReplicationPending(OutboxPos{}, 1<<20, func(e OutboxEntry) bool {
 		recs = append(recs, bytes.Clone(e.Payload))
 		pos = append(pos, OutboxPos{At: e.At, ID: e.ID})
 		return true

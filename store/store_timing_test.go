@@ -66,8 +66,25 @@ func (cs *clickSource) take(c *Click, idBuf []byte) []byte {
 }
 
 func BenchmarkPutClickAsync(b *testing.B) {
+	benchPutClick(b, Options{Durability: Async})
+}
+
+// BenchmarkPutClickReplicated is BenchmarkPutClickAsync with replication
+// on: each click also queues its replication record in its batch, and, as
+// the publisher does once the server acknowledges them, every 512 records
+// are read back and deleted (in the benchmark's loop, so their cost counts
+// in ns/op; publishing itself is the network's). Compare the two in one
+// run:
+//
+//	go test ./store -run '^$' -bench 'PutClick(Async|Replicated)$' -count 6
+func BenchmarkPutClickReplicated(b *testing.B) {
+	benchPutClick(b, Options{Durability: Async, Replicate: true})
+}
+
+func benchPutClick(b *testing.B, o Options) {
 	clk := newClock(t0)
-	s, err := Open(Options{Dir: b.TempDir(), Durability: Async, Now: clk.Now})
+	o.Dir, o.Now = b.TempDir(), clk.Now
+	s, err := Open(o)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -75,11 +92,29 @@ func BenchmarkPutClickAsync(b *testing.B) {
 	src := newClickSource()
 	idBuf := make([]byte, 0, 64)
 	var c Click
+	var published []OutboxPos
+	var cursor OutboxPos
 	b.ReportAllocs()
-	for b.Loop() {
+	for i := 0; b.Loop(); i++ {
 		idBuf = src.take(&c, idBuf)
 		if ok, err := s.PutClick(&c); !ok || err != nil {
 			b.Fatal(ok, err)
+		}
+		if o.Replicate && i%512 == 511 {
+			published = published[:0]
+			err := s.ReplicationPending(cursor, 512, func(e OutboxEntry) bool {
+				published = append(published, OutboxPos{At: e.At, ID: e.ID})
+				return true
+			})
+			if err == nil {
+				err = s.ReplicationPublished(published)
+			}
+			if len(published) > 0 {
+				cursor = published[len(published)-1].Next()
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 }

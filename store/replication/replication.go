@@ -88,7 +88,9 @@ type Replicator struct {
 	stop chan struct{}
 	wg   sync.WaitGroup
 
-	// The publisher's reused buffers.
+	// The publisher's position: every record before it is published (see
+	// store.ReplicationPending), and its reused buffers.
+	cursor store.OutboxPos
 	recs  [][]byte
 	pos   []store.OutboxPos
 	kinds []byte
@@ -262,11 +264,10 @@ func (r *Replicator) ensureStream() error {
 // returns how many it read.
 func (r *Replicator) publishRound() (int, error) {
 	r.recs, r.pos, r.kinds, r.done = r.recs[:0], r.pos[:0], r.kinds[:0], r.done[:0]
-	err := r.o.Store.ReplicationPending(publishBatch, func(e store.OutboxEntry) bool {
+	err := r.o.Store.ReplicationPending(r.cursor, publishBatch, func(e store.OutboxEntry) bool {
 		kind, ok := store.ReplicationKind(e.Payload)
 		if !ok {
-			// Not ours to read: leave it, and say so once a round.
-			kind = 0
+			kind = 0 // dropped below
 		}
 		r.recs = append(r.recs, append([]byte(nil), e.Payload...))
 		r.pos = append(r.pos, store.OutboxPos{At: e.At, ID: e.ID})
@@ -302,29 +303,52 @@ func (r *Replicator) publishRound() (int, error) {
 	}
 	deadline := time.NewTimer(ackTimeout + time.Second)
 	defer deadline.Stop()
+	// The cursor moves past the records acknowledged in a row from the
+	// round's start; the first one not acknowledged is read again next
+	// round, with the ones after it (already stored by the server, they
+	// are dropped there as duplicates of their Nats-Msg-Id).
+	acked := 0
+	inOrder := true
 wait:
-	for i, f := range futures {
-		if f == nil {
+	for i := range r.recs {
+		if i >= len(futures) {
+			break // not published: the client refused
+		}
+		f := futures[i]
+		ok := f == nil // an unreadable record, dropped
+		if f != nil {
+			select {
+			case <-f.Ok():
+				ok = true
+			case err := <-f.Err():
+				if firstErr == nil {
+					firstErr = err
+				}
+			case <-deadline.C:
+				if firstErr == nil {
+					firstErr = errors.New("no acknowledgement in time")
+				}
+				break wait
+			case <-r.stop:
+				break wait
+			}
+		}
+		if !ok {
+			inOrder = false
 			continue
 		}
-		select {
-		case <-f.Ok():
+		if f != nil {
 			r.done = append(r.done, r.pos[i])
-		case err := <-f.Err():
-			if firstErr == nil {
-				firstErr = err
-			}
-		case <-deadline.C:
-			if firstErr == nil {
-				firstErr = errors.New("no acknowledgement in time")
-			}
-			break wait
-		case <-r.stop:
-			break wait
+		}
+		if inOrder {
+			acked = i + 1
 		}
 	}
 	if err := r.o.Store.ReplicationPublished(r.done); err != nil {
 		return len(r.recs), err
+	}
+	if acked > 0 {
+		r.cursor = r.pos[acked-1].Next()
 	}
 	published.Add(len(r.done))
 	return len(r.recs), firstErr
