@@ -91,10 +91,10 @@ type Replicator struct {
 	// The publisher's position: every record before it is published (see
 	// store.ReplicationPending), and its reused buffers.
 	cursor store.OutboxPos
-	recs  [][]byte
-	pos   []store.OutboxPos
-	kinds []byte
-	done  []store.OutboxPos
+	recs   [][]byte
+	pos    []store.OutboxPos
+	kinds  []byte
+	done   []store.OutboxPos
 }
 
 // Start connects to NATS (retrying in the background when the server is
