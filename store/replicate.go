@@ -82,6 +82,10 @@ func decodeReplClick(rec []byte, c *Click, buf []byte) ([]byte, error) {
 // publish.
 func (s *Store) ReplicationWake() <-chan struct{} { return s.replWake }
 
+// ReplicationApplied is signalled after ApplyReplicated stored a click or
+// an install: a conversion held for one may be decided now.
+func (s *Store) ReplicationApplied() <-chan struct{} { return s.replApplied }
+
 // ReplicationBacklog is how many records wait in the replicate outbox.
 func (s *Store) ReplicationBacklog() int64 { return s.replBacklog.Load() }
 
@@ -249,6 +253,12 @@ func (s *Store) ApplyReplicated(peer string, seq uint64, recs [][]byte) (clicks,
 	})
 	if err != nil {
 		return clicks, installs, fmt.Errorf("store: apply %s: position %d: %w", peer, seq, err)
+	}
+	if clicks+installs > 0 {
+		select {
+		case s.replApplied <- struct{}{}:
+		default:
+		}
 	}
 	return clicks, installs, nil
 }

@@ -85,6 +85,7 @@ type Store struct {
 	// that more were queued.
 	replBacklog atomic.Int64
 	replWake    chan struct{}
+	replApplied chan struct{}
 
 	stop   chan struct{}
 	wg     sync.WaitGroup
@@ -169,6 +170,7 @@ func Open(o Options) (*Store, error) {
 		bucketWidth: widthFor(o.Retention),
 		stop:        make(chan struct{}),
 		replWake:    make(chan struct{}, 1),
+		replApplied: make(chan struct{}, 1),
 	}
 	if o.Durability == Async {
 		s.sync = pebble.NoSync

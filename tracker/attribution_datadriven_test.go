@@ -24,8 +24,10 @@ package tracker_test
 //	conversion form BODY         the same, form-encoded
 //	batch                        POST /v1/conversions/batch, the input as NDJSON
 //	outbox [full]                the pending postback jobs, in queue order
-//	holds                        decide again the held conversions due now
-//	                             (tracker/held.go); prints how many were due
+//	holds [early]                decide again the held conversions due now
+//	                             (early: all of them, as when replication
+//	                             stored something; tracker/held.go); prints
+//	                             how many were read
 //	install ID, event ID         the stored install or event
 //
 // A value in double quotes is Go-unquoted first ("a\xffb"). A ua,
@@ -394,7 +396,7 @@ func (e *attrEnv) run(c *attrCmd) string {
 	case "outbox":
 		return e.outbox(args == "full")
 	case "holds":
-		n, err := e.tr.RetryHolds(e.clock.Now())
+		n, err := e.tr.RetryHolds(e.clock.Now(), args == "early")
 		if err != nil {
 			return "error: " + err.Error()
 		}

@@ -90,20 +90,25 @@ func (t *Tracker) hold(tx *store.ConvTx, cv *Conversion, ev *store.Event, now ti
 	tx.OutboxPut(store.QueueHold, t.st.NewID(), store.StatusPending, due, appendHeld(nil, cv, now))
 }
 
-// RunHolds decides held conversions again every holdRetry until stop is
-// closed. The edge runs it whatever the config says: holds left from a run
-// with replication on are decided at once by one without it.
+// RunHolds decides held conversions again every holdRetry, and at once
+// when replication has stored clicks or installs, until stop is closed.
+// The edge runs it whatever the config says: holds left from a run with
+// replication on are decided at once by one without it.
 func (t *Tracker) RunHolds(stop <-chan struct{}) {
 	tick := time.NewTicker(holdRetry)
 	defer tick.Stop()
 	for {
+		early := false
 		select {
 		case <-stop:
 			return
 		case <-tick.C:
+		case <-t.st.ReplicationApplied():
+			early = true
 		}
+		now := t.now()
 		for {
-			n, err := t.RetryHolds(t.now())
+			n, err := t.RetryHolds(now, early)
 			if err != nil {
 				t.log.Error("held conversions not decided", "err", err)
 			}
@@ -114,15 +119,23 @@ func (t *Tracker) RunHolds(stop <-chan struct{}) {
 	}
 }
 
-// RetryHolds decides again the holds due at now, at most heldBatch of them,
-// and returns how many it read.
-func (t *Tracker) RetryHolds(now time.Time) (int, error) {
+// RetryHolds decides again, at now, at most heldBatch of the holds due by
+// now, or with early every hold (what replication just stored may decide
+// any of them), and returns how many it read. A hold still undecided is due
+// again at now+holdRetry, past what the same now reads: a caller may call
+// it again until it reads fewer than heldBatch.
+func (t *Tracker) RetryHolds(now time.Time, early bool) (int, error) {
 	type hold struct {
 		pos     store.OutboxPos
 		payload []byte
 	}
 	var due []hold
-	err := t.st.OutboxScan(store.QueueHold, store.StatusPending, 0, now.UnixMilli()+1, false, heldBatch, func(e store.OutboxEntry) bool {
+	next := now.Add(holdRetry).UnixMilli()
+	to := now.UnixMilli() + 1
+	if early {
+		to = next // every hold is due by then, and none put back is read again
+	}
+	err := t.st.OutboxScan(store.QueueHold, store.StatusPending, 0, to, false, heldBatch, func(e store.OutboxEntry) bool {
 		due = append(due, hold{store.OutboxPos{At: e.At, ID: e.ID}, append([]byte(nil), e.Payload...)})
 		return true
 	})
@@ -131,7 +144,6 @@ func (t *Tracker) RetryHolds(now time.Time) (int, error) {
 	}
 	cfg := t.cfg.Load()
 	window := pendingWindow(cfg)
-	next := now.Add(holdRetry).UnixMilli()
 	tx := t.st.BeginConversions()
 	queued := 0
 	for _, h := range due {
