@@ -17,11 +17,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/valyala/fasthttp"
 
 	"github.com/clickedge/clickedge/config"
 	"github.com/clickedge/clickedge/edge"
 	"github.com/clickedge/clickedge/loadtest"
+	"github.com/clickedge/clickedge/store/replication"
 )
 
 // Options configure a benchmark run.
@@ -35,6 +38,10 @@ type Options struct {
 	SinkListen  string // where the postback sink listens
 	Campaign    string
 	Conns       int
+	// NATS, when set, runs two in-process edges in two regions replicating
+	// through the JetStream server at this URL: clicks go to one, and each
+	// install, sent right after its own click, to the other.
+	NATS string
 }
 
 // Main is `clickedge bench`.
@@ -51,6 +58,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.SinkListen, "sink-listen", "127.0.0.1:0", "postback sink `address`")
 	fs.StringVar(&o.Campaign, "campaign", "bench", "campaign of the clicks (with -target)")
 	fs.IntVar(&o.Conns, "conns", 64, "concurrent requests at most")
+	fs.StringVar(&o.NATS, "nats", "", "measure across regions: two in-process edges replicating through the JetStream server at this `URL`; each install goes to the other region right after its click")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -89,6 +97,9 @@ func (o *Options) check() error {
 	case o.Conns <= 0:
 		return errors.New("-conns must be positive")
 	}
+	if o.NATS != "" && o.Target != "" {
+		return errors.New("-nats runs its own two edges: it does not go with -target")
+	}
 	if o.Target != "" {
 		u, err := url.Parse(o.Target)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -109,47 +120,72 @@ func Run(ctx context.Context, o Options, logw io.Writer) (*Report, error) {
 
 	target := o.Target
 	campaign := o.Campaign
+	convTarget := "" // where conversions go: target, or the second region's edge
 	if target == "" {
-		dir, err := os.MkdirTemp("", "clickedge-bench")
-		if err != nil {
-			return nil, fmt.Errorf("bench: %w", err)
-		}
-		defer os.RemoveAll(dir)
-		cfg, err := benchConfig(dir, o.Durability, sk.addr)
-		if err != nil {
-			return nil, err
-		}
 		log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		e, err := edge.Start(cfg, log)
-		if err != nil {
-			return nil, err
+		regions := []string{""}
+		if o.NATS != "" {
+			// Names of this run's own: a stream left by an earlier run
+			// would be applied first. The streams go when the run ends.
+			run := fmt.Sprintf("%06x", time.Now().UnixNano()&0xffffff)
+			regions = []string{"bench-" + run + "-a", "bench-" + run + "-b"}
+			defer deleteStreams(o.NATS, regions, logw)
 		}
-		defer e.Shutdown(context.Background())
-		target = "http://" + e.PublicAddr()
+		var addrs []string
+		for i, region := range regions {
+			dir, err := os.MkdirTemp("", "clickedge-bench")
+			if err != nil {
+				return nil, fmt.Errorf("bench: %w", err)
+			}
+			defer os.RemoveAll(dir)
+			peer := ""
+			if region != "" {
+				peer = regions[1-i]
+			}
+			cfg, err := benchConfig(dir, o.Durability, sk.addr, region, peer, o.NATS)
+			if err != nil {
+				return nil, err
+			}
+			e, err := edge.Start(cfg, log)
+			if err != nil {
+				return nil, err
+			}
+			defer e.Shutdown(context.Background())
+			addrs = append(addrs, "http://"+e.PublicAddr())
+		}
+		target, convTarget = addrs[0], addrs[len(addrs)-1]
 		campaign = "bench"
 	}
-	u, _ := url.Parse(target)
-	hc := &fasthttp.HostClient{
-		Addr: hostPort(u), IsTLS: u.Scheme == "https", MaxConns: o.Conns,
-		ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second,
+	if convTarget == "" {
+		convTarget = target
 	}
+	hc, convHC := hostClient(target, o.Conns), hostClient(convTarget, o.Conns)
 
 	clicks := loadtest.NewHistogram()
 	var mu sync.Mutex
 	var clickErrs int64
 	fmt.Fprintf(logw, "bench: %d clicks at %.0f/s\n", o.Clicks, o.Rate*10)
-	loadtest.Pace(ctx, o.Rate*10, o.Clicks, o.Conns, func(i int64, due time.Time) {
+	click := func(i int64) error {
 		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 		defer fasthttp.ReleaseRequest(req)
 		defer fasthttp.ReleaseResponse(resp)
 		req.SetRequestURI(target + "/?c=" + campaign + "&click_id=" + clickID(i) + "&gaid=" + gaid(i) +
 			"&aff_id=4471&pub_id=site_209&sub1=bench&sub2=" + strconv.FormatInt(i%97, 10))
 		req.Header.SetUserAgent(userAgents[i%int64(len(userAgents))])
-		err := hc.Do(req, resp)
+		if err := hc.Do(req, resp); err != nil {
+			return err
+		}
+		if resp.StatusCode() != fasthttp.StatusFound {
+			return fmt.Errorf("click answered %d", resp.StatusCode())
+		}
+		return nil
+	}
+	loadtest.Pace(ctx, o.Rate*10, o.Clicks, o.Conns, func(i int64, due time.Time) {
+		err := click(i)
 		lat := time.Since(due)
 		mu.Lock()
 		defer mu.Unlock()
-		if err != nil || resp.StatusCode() != fasthttp.StatusFound {
+		if err != nil {
 			clickErrs++
 			return
 		}
@@ -157,14 +193,25 @@ func Run(ctx context.Context, o Options, logw io.Writer) (*Report, error) {
 	})
 
 	conversions := loadtest.NewHistogram()
-	var convErrs int64
+	var convErrs, held int64
 	fmt.Fprintf(logw, "bench: %d conversions at %.0f/s\n", o.Conversions, o.Rate)
 	step := o.Clicks / o.Conversions
 	loadtest.Pace(ctx, o.Rate, o.Conversions, o.Conns, func(i int64, due time.Time) {
+		c := i * step
+		if o.NATS != "" {
+			// Across regions the install chases its click: made just now
+			// in the first region, it is attributed in the second once
+			// replication has brought it (held until then).
+			c = o.Clicks + i
+			if err := click(c); err != nil {
+				mu.Lock()
+				clickErrs++
+				mu.Unlock()
+			}
+		}
 		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 		defer fasthttp.ReleaseRequest(req)
 		defer fasthttp.ReleaseResponse(resp)
-		c := i * step
 		// Half the installs carry the click_id through the install
 		// referrer; the other half only the advertising id.
 		body := `{"type":"install","install_id":"bench-in-` + strconv.FormatInt(i, 10) + `","event_id":"` + eventID(i) + `"`
@@ -174,16 +221,28 @@ func Run(ctx context.Context, o Options, logw io.Writer) (*Report, error) {
 			body += `,"gaid":"` + gaid(c) + `","platform":"android"`
 		}
 		body += "}"
-		req.SetRequestURI(target + "/v1/conversions")
+		req.SetRequestURI(convTarget + "/v1/conversions")
 		req.Header.SetMethod(fasthttp.MethodPost)
 		req.Header.SetContentType("application/json")
 		req.SetBodyString(body)
-		sk.sent(eventID(i), due)
-		err := hc.Do(req, resp)
-		lat := time.Since(due)
+		// Across regions the clock starts when the install is sent, after
+		// its click: the time from then to the postback is the time to
+		// attribute it in the other region.
+		sent := due
+		if o.NATS != "" {
+			sent = time.Now()
+		}
+		sk.sent(eventID(i), sent)
+		err := convHC.Do(req, resp)
+		lat := time.Since(sent)
 		mu.Lock()
 		defer mu.Unlock()
-		if err != nil || resp.StatusCode() != fasthttp.StatusOK || !strings.Contains(string(resp.Body()), `"postback":"queued"`) {
+		ok := err == nil && resp.StatusCode() == fasthttp.StatusOK
+		switch body := string(resp.Body()); {
+		case ok && strings.Contains(body, `"postback":"queued"`):
+		case ok && o.NATS != "" && strings.Contains(body, `"postback":"pending"`):
+			held++
+		default:
 			convErrs++
 			sk.forget(eventID(i))
 			return
@@ -207,7 +266,43 @@ func Run(ctx context.Context, o Options, logw io.Writer) (*Report, error) {
 	if o.Target != "" {
 		r.Settings["durability"] = "remote"
 	}
+	if o.NATS != "" {
+		r.Settings["regions"] = "clicks at one edge, installs at another"
+		r.Settings["nats"] = o.NATS
+		r.Settings["installs_held"] = held
+	}
 	return r, nil
+}
+
+// deleteStreams deletes the regions' streams from the JetStream server at
+// url.
+func deleteStreams(url string, regions []string, logw io.Writer) {
+	nc, err := nats.Connect(url)
+	if err != nil {
+		fmt.Fprintf(logw, "bench: streams not deleted: %v\n", err)
+		return
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		fmt.Fprintf(logw, "bench: streams not deleted: %v\n", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, region := range regions {
+		if err := js.DeleteStream(ctx, replication.StreamName(region)); err != nil {
+			fmt.Fprintf(logw, "bench: stream %s not deleted: %v\n", replication.StreamName(region), err)
+		}
+	}
+}
+
+func hostClient(target string, conns int) *fasthttp.HostClient {
+	u, _ := url.Parse(target)
+	return &fasthttp.HostClient{
+		Addr: hostPort(u), IsTLS: u.Scheme == "https", MaxConns: conns,
+		ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second,
+	}
 }
 
 func hostPort(u *url.URL) string {
@@ -233,9 +328,15 @@ var userAgents = []string{
 	"Mozilla/5.0 (Linux; Android 13; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.6045.163 Mobile Safari/537.36",
 }
 
-func benchConfig(dir, durability, sinkAddr string) (*config.Config, error) {
+// benchConfig is the in-process edge's config; with region set, it
+// replicates with peer through natsURL.
+func benchConfig(dir, durability, sinkAddr, region, peer, natsURL string) (*config.Config, error) {
 	pb := "http://" + sinkAddr + "/pb?event_id={event_id}&click_id={click_id}&match={match_type}"
-	y := fmt.Sprintf(`listen: "127.0.0.1:0"
+	repl := ""
+	if region != "" {
+		repl = fmt.Sprintf("region: %q\nreplication:\n  nats_url: %q\n  peers: [%q]\n", region, natsURL, peer)
+	}
+	y := repl + fmt.Sprintf(`listen: "127.0.0.1:0"
 admin_listen: "127.0.0.1:0"
 data_dir: %q
 durability: %q

@@ -125,6 +125,9 @@ func (s *Store) ReplicationPending(from OutboxPos, limit int, fn func(e OutboxEn
 	})
 }
 
+// Less orders positions.
+func (p OutboxPos) Less(q OutboxPos) bool { return p.At < q.At || p.At == q.At && p.ID < q.ID }
+
 // Next is the position just after p.
 func (p OutboxPos) Next() OutboxPos { return OutboxPos{At: p.At, ID: p.ID + 1} }
 

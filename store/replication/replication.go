@@ -68,6 +68,15 @@ const (
 	dupWindow = 2 * time.Minute
 )
 
+// A publisher reads from its cursor, and from the outbox's start every
+// rescanEvery: a record committed later than cursorMargin after its
+// position was taken (a commit held up by a stalled disk) is published then
+// (variables for tests).
+var (
+	cursorMargin = 50 * time.Millisecond
+	rescanEvery  = time.Second
+)
+
 // StreamName is the JetStream stream of region's records.
 func StreamName(region string) string { return "CLICKEDGE_" + region }
 
@@ -89,12 +98,14 @@ type Replicator struct {
 	wg   sync.WaitGroup
 
 	// The publisher's position: every record before it is published (see
-	// store.ReplicationPending), and its reused buffers.
-	cursor store.OutboxPos
-	recs   [][]byte
-	pos    []store.OutboxPos
-	kinds  []byte
-	done   []store.OutboxPos
+	// store.ReplicationPending), when it last read from the start, and its
+	// reused buffers.
+	cursor   store.OutboxPos
+	lastFull time.Time
+	recs     [][]byte
+	pos      []store.OutboxPos
+	kinds    []byte
+	done     []store.OutboxPos
 }
 
 // Start connects to NATS (retrying in the background when the server is
@@ -264,6 +275,9 @@ func (r *Replicator) ensureStream() error {
 // returns how many it read.
 func (r *Replicator) publishRound() (int, error) {
 	r.recs, r.pos, r.kinds, r.done = r.recs[:0], r.pos[:0], r.kinds[:0], r.done[:0]
+	if now := time.Now(); now.Sub(r.lastFull) >= rescanEvery {
+		r.cursor, r.lastFull = store.OutboxPos{}, now
+	}
 	err := r.o.Store.ReplicationPending(r.cursor, publishBatch, func(e store.OutboxEntry) bool {
 		kind, ok := store.ReplicationKind(e.Payload)
 		if !ok {
@@ -303,12 +317,13 @@ func (r *Replicator) publishRound() (int, error) {
 	}
 	deadline := time.NewTimer(ackTimeout + time.Second)
 	defer deadline.Stop()
-	// The cursor moves past the records acknowledged in a row from the
-	// round's start; the first one not acknowledged is read again next
-	// round, with the ones after it (already stored by the server, they
-	// are dropped there as duplicates of their Nats-Msg-Id).
-	acked := 0
-	inOrder := true
+	// The cursor moves up to the first record not acknowledged, which is
+	// read again next round with the ones after it (those the server
+	// stored already it drops as duplicates of their Nats-Msg-Id), but no
+	// closer than cursorMargin to now: a record's position is taken before
+	// its batch commits, so one committed a moment after a younger one (its
+	// click waited for the next group) appears behind records already read.
+	firstUnacked := r.pos[len(r.pos)-1].Next()
 wait:
 	for i := range r.recs {
 		if i >= len(futures) {
@@ -328,27 +343,30 @@ wait:
 				if firstErr == nil {
 					firstErr = errors.New("no acknowledgement in time")
 				}
+				firstUnacked = min2(firstUnacked, r.pos[i])
 				break wait
 			case <-r.stop:
+				firstUnacked = min2(firstUnacked, r.pos[i])
 				break wait
 			}
 		}
 		if !ok {
-			inOrder = false
+			firstUnacked = min2(firstUnacked, r.pos[i])
 			continue
 		}
 		if f != nil {
 			r.done = append(r.done, r.pos[i])
 		}
-		if inOrder {
-			acked = i + 1
-		}
+	}
+	if len(futures) < len(r.recs) {
+		firstUnacked = min2(firstUnacked, r.pos[len(futures)])
 	}
 	if err := r.o.Store.ReplicationPublished(r.done); err != nil {
 		return len(r.recs), err
 	}
-	if acked > 0 {
-		r.cursor = r.pos[acked-1].Next()
+	settled := store.OutboxPos{At: time.Now().Add(-cursorMargin).UnixMilli()}
+	if next := min2(firstUnacked, settled); r.cursor.Less(next) {
+		r.cursor = next
 	}
 	published.Add(len(r.done))
 	return len(r.recs), firstErr
@@ -388,7 +406,12 @@ func (r *Replicator) follow(peer string) {
 			return // stopped
 		}
 		if msg := err.Error(); msg != lastErr {
-			r.log.Warn("replication: cannot apply a peer's stream; will retry", "peer", peer, "err", err)
+			if errors.Is(err, jetstream.ErrStreamNotFound) {
+				// A peer that has not started yet: not a fault.
+				r.log.Info("replication: waiting for a peer's stream", "peer", peer, "stream", StreamName(peer))
+			} else {
+				r.log.Warn("replication: cannot apply a peer's stream; will retry", "peer", peer, "err", err)
+			}
 			lastErr = msg
 		}
 		if !r.sleep(backoff) {
@@ -529,4 +552,11 @@ func registerBacklog(st *store.Store) {
 			return float64(backlogOf.ReplicationBacklog())
 		})
 	})
+}
+
+func min2(a, b store.OutboxPos) store.OutboxPos {
+	if b.Less(a) {
+		return b
+	}
+	return a
 }

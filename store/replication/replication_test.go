@@ -267,3 +267,41 @@ func TestPeerStreamMadeAgain(t *testing.T) {
 		t.Fatalf("no warning that the stream was made again:\n%s", south.log)
 	}
 }
+
+// A record committed behind the publisher's cursor (its position was taken
+// before records already published) is published all the same.
+func TestRecordBehindTheCursorIsPublished(t *testing.T) {
+	t.Cleanup(func(m, e time.Duration) func() {
+		return func() { cursorMargin, rescanEvery = m, e }
+	}(cursorMargin, rescanEvery))
+	cursorMargin, rescanEvery = -time.Hour, 300*time.Millisecond
+	ns := natsServer(t, -1, t.TempDir())
+	east := startRegion(t, "us-east", t.TempDir(), ns.ClientURL())
+	south := startRegion(t, "ap-south", t.TempDir(), ns.ClientURL(), "us-east")
+	now := time.Now()
+	east.st.PutClick(click("first", now))
+	eventually(t, "a first click published", func() bool { return hasClick(south.st, "first") })
+
+	// (cursorMargin < 0: the cursor follows every record at once.)
+	// Queue a record at a position a second old, as a click whose commit
+	// was held up would be. (Its payload is made by a scratch store.)
+	scratch, err := store.Open(store.Options{Dir: t.TempDir(), Durability: store.Async, Replicate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer scratch.Close()
+	scratch.PutClick(click("late", now))
+	var rec []byte
+	scratch.ReplicationPending(store.OutboxPos{}, 1, func(e store.OutboxEntry) bool {
+		rec = append([]byte(nil), e.Payload...)
+		return false
+	})
+	at := now.Add(-time.Second).UnixMilli()
+	if err := east.st.Update(func(w *store.Writer) error {
+		w.OutboxPut(store.QueueReplicate, uint64(at)<<20, store.StatusPending, at, rec)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the late record published", func() bool { return hasClick(south.st, "late") })
+}
