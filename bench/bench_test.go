@@ -5,11 +5,11 @@ import (
 	"io"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/clickedge/clickedge/internal/testnats"
 )
 
 // A small run of the benchmark, in process, reaches every postback.
@@ -28,16 +28,7 @@ func TestRunInProcess(t *testing.T) {
 // every install, sent to the region that did not see its click, is
 // attributed there (at once, or held until the click arrives) and posted.
 func TestRunAcrossRegions(t *testing.T) {
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true,
-		StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server did not start")
-	}
-	defer ns.Shutdown()
+	ns := testnats.Start(t, -1, t.TempDir())
 	var log strings.Builder
 	r, err := Run(context.Background(), Options{Clicks: 200, Conversions: 40, Rate: 200, Durability: "async",
 		SinkListen: "127.0.0.1:0", Conns: 8, NATS: ns.ClientURL()}, &log)

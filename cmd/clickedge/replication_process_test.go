@@ -6,25 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
+	"github.com/clickedge/clickedge/internal/testnats"
 )
-
-// natsServer starts a JetStream server in the test process on 127.0.0.1
-// (port 0: any), storing in dir.
-func natsServer(t *testing.T, port int, dir string) *server.Server {
-	t.Helper()
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true,
-		StoreDir: dir, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server did not start")
-	}
-	t.Cleanup(ns.Shutdown)
-	return ns
-}
 
 // regionEdge starts an edge of region with peers, on the NATS at url,
 // posting to sink.
@@ -54,7 +37,7 @@ func TestReplicationBetweenRegions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process test")
 	}
-	ns := natsServer(t, -1, t.TempDir())
+	ns := testnats.Start(t, -1, t.TempDir())
 	sk := startSink(t, "127.0.0.1:0", nil)
 	east := regionEdge(t, "us-east", "ap-south", ns.ClientURL(), sk.addr)
 	south := regionEdge(t, "ap-south", "us-east", ns.ClientURL(), sk.addr)

@@ -9,30 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-
 	"github.com/clickedge/clickedge/internal/testlog"
+	"github.com/clickedge/clickedge/internal/testnats"
 	"github.com/clickedge/clickedge/store"
 )
-
-// natsServer is a real JetStream server in the test process, on a port of
-// 127.0.0.1, storing in dir.
-func natsServer(t testing.TB, port int, dir string) *server.Server {
-	t.Helper()
-	ns, err := server.NewServer(&server.Options{
-		Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir,
-		NoLog: true, NoSigs: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server did not start")
-	}
-	t.Cleanup(ns.Shutdown)
-	return ns
-}
 
 // region is one region's store and replicator.
 type region struct {
@@ -104,7 +84,7 @@ func hasClick(st *store.Store, id string) bool {
 }
 
 func TestClicksAndInstallsReachThePeer(t *testing.T) {
-	ns := natsServer(t, -1, t.TempDir())
+	ns := testnats.Start(t, -1, t.TempDir())
 	url := ns.ClientURL()
 	east := startRegion(t, "us-east", t.TempDir(), url, "ap-south")
 	south := startRegion(t, "ap-south", t.TempDir(), url, "us-east")
@@ -160,7 +140,7 @@ func TestClicksAndInstallsReachThePeer(t *testing.T) {
 // A follower that restarts resumes after the last sequence it applied, and
 // an edge started before its peer's stream exists waits for it.
 func TestFollowerResumesFromStoredPosition(t *testing.T) {
-	ns := natsServer(t, -1, t.TempDir())
+	ns := testnats.Start(t, -1, t.TempDir())
 	url := ns.ClientURL()
 	southDir := t.TempDir()
 	south := startRegion(t, "ap-south", southDir, url, "us-east") // before us-east exists
@@ -195,7 +175,7 @@ func TestFollowerResumesFromStoredPosition(t *testing.T) {
 // wait in the outbox; when the server is back they are published, once.
 func TestNATSOutageLosesNothing(t *testing.T) {
 	natsDir := t.TempDir()
-	ns := natsServer(t, -1, natsDir)
+	ns := testnats.Start(t, -1, natsDir)
 	port := ns.Addr().(*net.TCPAddr).Port
 	url := ns.ClientURL()
 	east := startRegion(t, "us-east", t.TempDir(), url)
@@ -218,7 +198,7 @@ func TestNATSOutageLosesNothing(t *testing.T) {
 		t.Fatalf("backlog during the outage %d, want %d", got, n)
 	}
 
-	natsServer(t, port, natsDir)
+	testnats.Start(t, port, natsDir)
 	eventually(t, "the outbox drained after the outage", func() bool { return east.st.ReplicationBacklog() == 0 })
 	// The stream holds each record once: a publish buffered by the client
 	// during the outage and published again later is a duplicate the
@@ -244,7 +224,7 @@ func TestPeerStreamMadeAgain(t *testing.T) {
 	// Restored after the regions stop (cleanups run last first).
 	t.Cleanup(func(d time.Duration) func() { return func() { streamCheckEvery = d } }(streamCheckEvery))
 	streamCheckEvery = 50 * time.Millisecond
-	ns := natsServer(t, -1, t.TempDir())
+	ns := testnats.Start(t, -1, t.TempDir())
 	url := ns.ClientURL()
 	east := startRegion(t, "us-east", t.TempDir(), url)
 	south := startRegion(t, "ap-south", t.TempDir(), url, "us-east")
@@ -275,7 +255,7 @@ func TestRecordBehindTheCursorIsPublished(t *testing.T) {
 		return func() { cursorMargin, rescanEvery = m, e }
 	}(cursorMargin, rescanEvery))
 	cursorMargin, rescanEvery = -time.Hour, 300*time.Millisecond
-	ns := natsServer(t, -1, t.TempDir())
+	ns := testnats.Start(t, -1, t.TempDir())
 	east := startRegion(t, "us-east", t.TempDir(), ns.ClientURL())
 	south := startRegion(t, "ap-south", t.TempDir(), ns.ClientURL(), "us-east")
 	now := time.Now()
