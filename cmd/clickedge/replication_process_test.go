@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -93,4 +94,38 @@ func TestReplicationBetweenRegions(t *testing.T) {
 	if sk.count("/pb/us-east") != 0 {
 		t.Fatalf("us-east posted %d postbacks for conversions it did not receive", sk.count("/pb/us-east"))
 	}
+}
+
+// An edge whose NATS server is down starts, answers clicks and
+// conversions, and keeps what it owes its peers in the outbox; when the
+// server comes up, the outbox drains.
+func TestServeWhileNATSIsDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	natsAddr := freeAddr(t) // nothing listens there yet
+	sk := startSink(t, "127.0.0.1:0", nil)
+	p := regionEdge(t, "us-east", "ap-south", "nats://"+natsAddr, sk.addr)
+	for i := range 5 {
+		p.click(t, fmt.Sprintf("c=camp1&click_id=down-%d", i))
+	}
+	if a := p.convert(t, `{"type":"install","install_id":"in-down","click_id":"down-1","app":"com.test.app"}`); !a.Attributed {
+		t.Fatalf("install answered %+v", a)
+	}
+	depth := func() string {
+		_, metrics := p.adminGet("/metrics")
+		for _, line := range strings.Split(metrics, "\n") {
+			if strings.HasPrefix(line, "clickedge_replication_outbox_depth ") {
+				return strings.TrimPrefix(line, "clickedge_replication_outbox_depth ")
+			}
+		}
+		return "absent"
+	}
+	if d := depth(); d != "6" {
+		t.Fatalf("outbox depth %s with NATS down, want 6 (5 clicks, 1 install)", d)
+	}
+	_, port, _ := strings.Cut(natsAddr, ":")
+	n, _ := strconv.Atoi(port)
+	testnats.Start(t, n, t.TempDir())
+	waitFor(t, "the outbox drained once NATS is up", 15*time.Second, func() bool { return depth() == "0" })
 }

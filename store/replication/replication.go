@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -129,8 +130,11 @@ func Start(o Options) (*Replicator, error) {
 				r.log.Warn("replication: disconnected from NATS; records queue in the outbox", "err", err)
 			}
 		}),
-		nats.ReconnectHandler(func(nc *nats.Conn) {
+		nats.ConnectHandler(func(nc *nats.Conn) { // when the first try failed
 			r.log.Info("replication: connected to NATS", "url", nc.ConnectedUrlRedacted())
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			r.log.Info("replication: connected to NATS again", "url", nc.ConnectedUrlRedacted())
 		}),
 	)
 	if err != nil {
@@ -142,6 +146,8 @@ func Start(o Options) (*Replicator, error) {
 		return nil, fmt.Errorf("replication: jetstream: %w", err)
 	}
 	r.nc, r.js = nc, js
+	r.log.Info("replication: started", "region", o.Region, "stream", StreamName(o.Region), "peers", strings.Join(o.Peers, " "),
+		"connected", nc.IsConnected(), "backlog", o.Store.ReplicationBacklog())
 	registerBacklog(o.Store)
 	r.wg.Add(1 + len(o.Peers))
 	go r.publish()
