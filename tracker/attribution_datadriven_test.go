@@ -24,6 +24,9 @@ package tracker_test
 //	conversion form BODY         the same, form-encoded
 //	batch                        POST /v1/conversions/batch, the input as NDJSON
 //	outbox [full]                the pending postback jobs, in queue order
+//	peer-install ID CLICK CAMP   region "eu" decided install ID for click
+//	                             CLICK in campaign CAMP, and replication
+//	                             applied its record here
 //	holds [early]                decide again the held conversions due now
 //	                             (early: all of them, as when replication
 //	                             stored something; tracker/held.go); prints
@@ -173,12 +176,34 @@ func (c *attrClock) Add(d time.Duration) { c.ns.Add(int64(d)) }
 
 // attrEnv is one Tracker over one store.
 type attrEnv struct {
-	t     testing.TB
-	clock *attrClock
-	st    *store.Store
-	tr    *tracker.Tracker
-	gen   map[string]string // generated id -> <genN>
-	ungen map[string]string // <genN> -> generated id
+	t       testing.TB
+	clock   *attrClock
+	st      *store.Store
+	tr      *tracker.Tracker
+	gen     map[string]string // generated id -> <genN>
+	ungen   map[string]string // <genN> -> generated id
+	peerSeq uint64            // the "eu" stream's last sequence applied
+}
+
+// attrPeerInstall is the replication record a peer region publishes for
+// in, made by a scratch store.
+func attrPeerInstall(t testing.TB, in *store.Install) []byte {
+	st, err := store.Open(store.Options{Dir: t.TempDir(), Durability: store.Async, Replicate: true, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tx := st.BeginConversions()
+	tx.PutInstall(in)
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	var rec []byte
+	st.ReplicationPending(store.OutboxPos{}, 1, func(e store.OutboxEntry) bool {
+		rec = append(rec, e.Payload...)
+		return false
+	})
+	return rec
 }
 
 // attrNewEnv opens a store in a temporary directory and a Tracker over it
@@ -395,6 +420,19 @@ func (e *attrEnv) run(c *attrCmd) string {
 		return e.answer(resp)
 	case "outbox":
 		return e.outbox(args == "full")
+	case "peer-install":
+		f := strings.Fields(args)
+		if len(f) != 3 {
+			return "error: peer-install ID CLICK_ID CAMPAIGN"
+		}
+		e.peerSeq++
+		rec := attrPeerInstall(e.t, &store.Install{InstallID: f[0], EventID: "peer-" + f[0], App: "com.test.app",
+			Match: store.MatchClickID, ClickID: f[1], Campaign: f[2], Partner: "acme", Time: e.clock.Now().Unix()})
+		_, n, err := e.st.ApplyReplicated("eu", e.peerSeq, [][]byte{rec})
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		return fmt.Sprintf("%d stored", n)
 	case "holds":
 		n, err := e.tr.RetryHolds(e.clock.Now(), args == "early")
 		if err != nil {

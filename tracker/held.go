@@ -23,7 +23,9 @@ package tracker
 // one decided is written back with its postback queued, and its hold
 // deleted. Past the window it is decided with what is there (an install
 // with no click found is organic). A held install is replicated only once
-// decided. Its event record keeps the conversion's own time, so the
+// decided; one that a peer region decided meanwhile (the same install_id
+// sent to both) takes the peer's record, and its postback was the peer's
+// to send. Its event record keeps the conversion's own time, so the
 // postback reports when the conversion happened.
 
 import (
@@ -192,6 +194,17 @@ func (t *Tracker) decideHeld(tx *store.ConvTx, cfg *config.Config, cv *Conversio
 	}
 	if !ok {
 		in = nil
+	}
+	if cv.Type == ConversionInstall && in != nil && in.Match != store.MatchPending {
+		// Decided in another region while held here (the same install_id
+		// sent to both), and posted there: take its attribution, post
+		// nothing.
+		ev.Match, ev.Postback = store.MatchOrganic, "duplicate"
+		if in.Attributed() {
+			ev.Attributed, ev.Match, ev.ClickID, ev.Campaign = true, in.Match, in.ClickID, in.Campaign
+		}
+		tx.PutEvent(ev)
+		return 0, false, nil
 	}
 	if cv.Type == ConversionInstall && in != nil && in.Match == store.MatchPending {
 		fresh, err := t.newInstall(cfg, cv, cv.EventID, in.Time)
