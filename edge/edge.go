@@ -130,7 +130,7 @@ func Start(cfg *config.Config, log *slog.Logger) (*Edge, error) {
 		// replicate outbox grow.
 		e.repl, err = replication.Start(replication.Options{
 			Store: e.st, Region: cfg.Region, Peers: rc.Peers, URL: rc.NATSURL,
-			Logger: log, MaxAge: cfg.ClickRetention, Version: Version,
+			Logger: log, MaxAge: min(cfg.ClickRetention, replication.DefaultMaxAge), Version: Version,
 		})
 		if err != nil {
 			e.disp.Stop(context.Background())

@@ -51,8 +51,9 @@ type Options struct {
 	Peers  []string // the regions whose streams it applies
 	URL    string   // nats_url: one URL or a comma-separated list
 	Logger *slog.Logger
-	// MaxAge is how long the region's stream keeps records; a peer that
-	// is away for longer misses what aged out. Default 7 days.
+	// MaxAge is how long the region's stream, when the edge creates it,
+	// keeps records: a peer away for longer misses what aged out. Default
+	// DefaultMaxAge.
 	MaxAge time.Duration
 	// Version names the connection: clickedge/<version> (<region>).
 	Version string
@@ -77,6 +78,10 @@ var (
 	cursorMargin = 50 * time.Millisecond
 	rescanEvery  = time.Second
 )
+
+// DefaultMaxAge is how long a stream the edge creates keeps records: long
+// enough for a peer region to be down over a weekend and catch up.
+const DefaultMaxAge = 72 * time.Hour
 
 // StreamName is the JetStream stream of region's records.
 func StreamName(region string) string { return "CLICKEDGE_" + region }
@@ -117,7 +122,7 @@ func Start(o Options) (*Replicator, error) {
 		o.Logger = slog.Default()
 	}
 	if o.MaxAge <= 0 {
-		o.MaxAge = 7 * 24 * time.Hour
+		o.MaxAge = DefaultMaxAge
 	}
 	r := &Replicator{o: o, log: o.Logger.With("component", "replication"), stop: make(chan struct{})}
 	nc, err := nats.Connect(o.URL,
@@ -258,11 +263,12 @@ func (r *Replicator) publish() {
 	}
 }
 
-// ensureStream creates or updates this region's stream.
+// ensureStream creates this region's stream unless it exists. An existing
+// stream is left as it is: its limits are the operator's to change.
 func (r *Replicator) ensureStream() error {
 	ctx, cancel := r.ctx(10 * time.Second)
 	defer cancel()
-	_, err := r.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	_, err := r.js.CreateStream(ctx, jetstream.StreamConfig{
 		Name:        StreamName(r.o.Region),
 		Description: "clickedge: clicks and installs recorded in region " + r.o.Region,
 		Subjects:    []string{"clickedge." + r.o.Region + ".>"},
@@ -270,7 +276,7 @@ func (r *Replicator) ensureStream() error {
 		MaxAge:      r.o.MaxAge,
 		Duplicates:  dupWindow,
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 		return fmt.Errorf("stream %s: %w", StreamName(r.o.Region), err)
 	}
 	return nil

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/clickedge/clickedge/internal/testlog"
 	"github.com/clickedge/clickedge/internal/testnats"
 	"github.com/clickedge/clickedge/store"
@@ -284,4 +287,37 @@ func TestRecordBehindTheCursorIsPublished(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "the late record published", func() bool { return hasClick(south.st, "late") })
+}
+
+// The edge creates its region's stream when it is missing, with
+// DefaultMaxAge, and leaves one that exists as the operator set it.
+func TestStreamLimitsAreTheOperators(t *testing.T) {
+	ns := testnats.Start(t, -1, t.TempDir())
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: StreamName("us-east"),
+		Subjects: []string{"clickedge.us-east.>"}, MaxAge: time.Hour, MaxBytes: 1 << 30}); err != nil {
+		t.Fatal(err)
+	}
+	east := startRegion(t, "us-east", t.TempDir(), ns.ClientURL())
+	south := startRegion(t, "ap-south", t.TempDir(), ns.ClientURL())
+	east.st.PutClick(click("c1", time.Now()))
+	south.st.PutClick(click("c2", time.Now()))
+	eventually(t, "both published", func() bool {
+		return east.st.ReplicationBacklog() == 0 && south.st.ReplicationBacklog() == 0
+	})
+	for region, want := range map[string]time.Duration{"us-east": time.Hour, "ap-south": DefaultMaxAge} {
+		s, err := js.Stream(ctx, StreamName(region))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.CachedInfo().Config.MaxAge; got != want {
+			t.Errorf("stream %s: max age %v, want %v", region, got, want)
+		}
+	}
 }
