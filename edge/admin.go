@@ -14,6 +14,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/clickedge/clickedge/store"
+	"github.com/clickedge/clickedge/store/replication"
 )
 
 // adminHandler serves the admin listener (CONTRACT §6).
@@ -59,6 +60,8 @@ func (e *Edge) adminHandler(ctx *fasthttp.RequestCtx) {
 		e.adminRedrive(ctx)
 	case path == "/admin/v1/checkpoint":
 		e.adminCheckpoint(ctx)
+	case path == "/admin/v1/replication":
+		e.adminReplication(ctx)
 	default:
 		writeJSON(ctx, fasthttp.StatusNotFound, map[string]string{"error": "not found"})
 	}
@@ -238,4 +241,23 @@ func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) {
 	ctx.SetStatusCode(status)
 	ctx.SetContentType("application/json")
 	ctx.SetBody(append(b, '\n'))
+}
+
+// adminReplication serves GET /admin/v1/replication: the connection, the
+// outbox and each peer's stream as applied here (an extension of CONTRACT
+// §6), or {"region":…,"enabled":false} for a single region.
+func (e *Edge) adminReplication(ctx *fasthttp.RequestCtx) {
+	if !ctx.IsGet() {
+		ctx.Response.Header.Set(fasthttp.HeaderAllow, fasthttp.MethodGet)
+		writeJSON(ctx, fasthttp.StatusMethodNotAllowed, map[string]string{"error": "method: use GET"})
+		return
+	}
+	if e.repl == nil {
+		writeJSON(ctx, fasthttp.StatusOK, map[string]any{"region": e.started.Region, "enabled": false})
+		return
+	}
+	writeJSON(ctx, fasthttp.StatusOK, struct {
+		Enabled bool `json:"enabled"`
+		replication.Status
+	}{true, e.repl.Status()})
 }

@@ -274,4 +274,12 @@ campaigns:
 	if code, body := get(admin, "/metrics", ""); code != 200 || !strings.Contains(body, "# TYPE clickedge_clicks_total counter") {
 		t.Errorf("/metrics: %d, no TYPE line for clickedge_clicks_total:\n%.2000s", code, body)
 	}
+
+	// A single region says so; the status takes GET only.
+	if code, body := get(admin, "/admin/v1/replication", "Bearer tok"); code != 200 || body != `{"enabled":false,"region":"local"}`+"\n" {
+		t.Errorf("GET /admin/v1/replication: %d %q", code, body)
+	}
+	if code, _ := request(t, "POST", admin, "/admin/v1/replication", "Bearer tok"); code != 405 {
+		t.Errorf("POST /admin/v1/replication: %d, want 405", code)
+	}
 }

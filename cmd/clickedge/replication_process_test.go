@@ -89,6 +89,12 @@ func TestReplicationBetweenRegions(t *testing.T) {
 		t.Fatalf("install in3 after its click arrived: %d %s", code, body)
 	}
 
+	code, status := south.adminGet("/admin/v1/replication")
+	for _, want := range []string{`"enabled":true`, `"region":"ap-south"`, `"connected":true`, `"peer":"us-east"`, `"stream":"CLICKEDGE_us-east"`} {
+		if code != 200 || !strings.Contains(status, want) {
+			t.Fatalf("replication status lacks %s: %d %s", want, code, status)
+		}
+	}
 	code, metrics := south.adminGet("/metrics")
 	for _, want := range []string{`clickedge_replication_lag_seconds{peer="us-east"}`, "clickedge_replication_outbox_depth"} {
 		if code != 200 || !strings.Contains(metrics, want) {
@@ -127,6 +133,9 @@ func TestServeWhileNATSIsDown(t *testing.T) {
 	}
 	if d := depth(); d != "6" {
 		t.Fatalf("outbox depth %s with NATS down, want 6 (5 clicks, 1 install)", d)
+	}
+	if code, status := p.adminGet("/admin/v1/replication"); code != 200 || !strings.Contains(status, `"connected":false`) || !strings.Contains(status, `"outbox":6`) {
+		t.Fatalf("replication status with NATS down: %d %s", code, status)
 	}
 	_, port, _ := strings.Cut(natsAddr, ":")
 	n, _ := strconv.Atoi(port)

@@ -35,6 +35,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -102,6 +103,9 @@ type Replicator struct {
 	js   jetstream.JetStream
 	stop chan struct{}
 	wg   sync.WaitGroup
+
+	// What each follower last applied, for Status.
+	peers sync.Map // peer -> *peerState
 
 	// The publisher's position: every record before it is published (see
 	// store.ReplicationPending), when it last read from the start, and its
@@ -405,19 +409,72 @@ func (r *Replicator) checkStream(stream jetstream.Stream, pos uint64) error {
 	return nil
 }
 
+// peerState is what a follower reports.
+type peerState struct {
+	applied atomic.Uint64 // the stream sequence applied last
+	pending atomic.Uint64 // records behind it in the stream, at that time
+	lagMs   atomic.Int64  // how old the last applied record was, when some were pending
+	err     atomic.Pointer[string]
+}
+
+// Status is the replication status the admin API shows.
+type Status struct {
+	Region    string       `json:"region"`
+	Stream    string       `json:"stream"`
+	Connected bool         `json:"connected"`
+	Outbox    int64        `json:"outbox"` // records waiting to be published
+	Peers     []PeerStatus `json:"peers"`
+}
+
+// PeerStatus is one peer's stream as applied here.
+type PeerStatus struct {
+	Peer       string  `json:"peer"`
+	Stream     string  `json:"stream"`
+	Applied    uint64  `json:"applied"` // the last sequence applied
+	Pending    uint64  `json:"pending"` // records behind it, as of that one
+	LagSeconds float64 `json:"lag_seconds"`
+	Error      string  `json:"error,omitempty"` // why the stream is not being read
+}
+
+// Status reports the connection, the outbox and each peer's stream.
+func (r *Replicator) Status() Status {
+	st := Status{Region: r.o.Region, Stream: StreamName(r.o.Region), Connected: r.nc.IsConnected(),
+		Outbox: r.o.Store.ReplicationBacklog(), Peers: []PeerStatus{}}
+	for _, peer := range r.o.Peers {
+		ps := PeerStatus{Peer: peer, Stream: StreamName(peer)}
+		if v, ok := r.peers.Load(peer); ok {
+			p := v.(*peerState)
+			ps.Applied, ps.Pending = p.applied.Load(), p.pending.Load()
+			ps.LagSeconds = float64(p.lagMs.Load()) / 1000
+			if e := p.err.Load(); e != nil {
+				ps.Error = *e
+			}
+		}
+		st.Peers = append(st.Peers, ps)
+	}
+	return st
+}
+
 // follow applies peer's stream to the store until Stop, starting after the
 // sequence the store last applied.
 func (r *Replicator) follow(peer string) {
 	defer r.wg.Done()
+	state := new(peerState)
+	r.peers.Store(peer, state)
+	if pos, err := r.o.Store.ReplicationPosition(peer); err == nil {
+		state.applied.Store(pos)
+	}
 	lag := metrics.GetOrCreateGauge(fmt.Sprintf(`clickedge_replication_lag_seconds{peer=%q}`, peer), nil)
 	backoff := minBackoff
 	var lastErr string
 	for {
-		err := r.followOnce(peer, lag)
+		err := r.followOnce(peer, lag, state)
 		if err == nil {
 			return // stopped
 		}
-		if msg := err.Error(); msg != lastErr {
+		msg := err.Error()
+		state.err.Store(&msg)
+		if msg != lastErr {
 			if errors.Is(err, jetstream.ErrStreamNotFound) {
 				// A peer that has not started yet: not a fault.
 				r.log.Info("replication: waiting for a peer's stream", "peer", peer, "stream", StreamName(peer))
@@ -435,7 +492,7 @@ func (r *Replicator) follow(peer string) {
 
 // followOnce reads peer's stream from the stored position until Stop (nil)
 // or an error.
-func (r *Replicator) followOnce(peer string, lag *metrics.Gauge) error {
+func (r *Replicator) followOnce(peer string, lag *metrics.Gauge, state *peerState) error {
 	pos, err := r.o.Store.ReplicationPosition(peer)
 	if err != nil {
 		return err
@@ -476,6 +533,7 @@ func (r *Replicator) followOnce(peer string, lag *metrics.Gauge) error {
 	}
 	defer cc.Stop()
 	r.log.Info("replication: applying a peer's stream", "peer", peer, "stream", StreamName(peer), "after", pos)
+	state.err.Store(nil)
 	recs := make([][]byte, 0, applyBatch)
 	check := time.NewTicker(streamCheckEvery)
 	defer check.Stop()
@@ -530,11 +588,14 @@ func (r *Replicator) followOnce(peer string, lag *metrics.Gauge) error {
 		applied.Add(len(recs))
 		appliedClicks.Add(clicks)
 		appliedInstalls.Add(installs)
-		if last.NumPending == 0 {
-			lag.Set(0)
-		} else {
-			lag.Set(max(0, time.Since(last.Timestamp).Seconds()))
+		behind := time.Duration(0)
+		if last.NumPending > 0 {
+			behind = max(0, time.Since(last.Timestamp))
 		}
+		lag.Set(behind.Seconds())
+		state.applied.Store(pos)
+		state.pending.Store(last.NumPending)
+		state.lagMs.Store(behind.Milliseconds())
 	}
 }
 
