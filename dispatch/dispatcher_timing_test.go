@@ -29,12 +29,17 @@ import (
 
 const benchConns = 64
 
-// benchSink is a fasthttp sink that answers 200 and counts.
+// benchSink is a fasthttp sink that answers 200 and counts. When the count
+// reaches goal it signals reached, so a dispatcher round waits for its last
+// postback without polling: a poller would take CPU from the dispatcher
+// that the bare loop, which waits on its goroutines, does not lose.
 type benchSink struct {
-	addr string
-	n    atomic.Int64
-	srv  *fasthttp.Server
-	hc   *fasthttp.HostClient // the bare loop's, kept across rounds
+	addr    string
+	n       atomic.Int64
+	goal    atomic.Int64
+	reached chan struct{}
+	srv     *fasthttp.Server
+	hc      *fasthttp.HostClient // the bare loop's, kept across rounds
 }
 
 func newBenchSink(b *testing.B) *benchSink {
@@ -42,10 +47,15 @@ func newBenchSink(b *testing.B) *benchSink {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := &benchSink{addr: ln.Addr().String()}
+	s := &benchSink{addr: ln.Addr().String(), reached: make(chan struct{}, 1)}
+	s.goal.Store(-1)
 	s.hc = &fasthttp.HostClient{Addr: s.addr, MaxConns: benchConns, Name: "clickedge/bench"}
 	s.srv = &fasthttp.Server{
-		Handler: func(ctx *fasthttp.RequestCtx) { s.n.Add(1) },
+		Handler: func(ctx *fasthttp.RequestCtx) {
+			if s.n.Add(1) == s.goal.Load() {
+				s.reached <- struct{}{}
+			}
+		},
 		Logger:  discardLogger{},
 	}
 	go s.srv.Serve(ln)
@@ -125,6 +135,7 @@ func (r *dispatcherRig) runMode(b *testing.B, n int, prefill bool) time.Duration
 		payloads[i] = AppendJob(nil, j)
 	}
 	base := r.snk.n.Load()
+	r.snk.goal.Store(base + int64(n))
 	if prefill {
 		due := time.Now().UnixMilli()
 		for i := 0; i < n; i += batch {
@@ -174,8 +185,9 @@ func (r *dispatcherRig) runMode(b *testing.B, n int, prefill bool) time.Duration
 // a round pays for the background work its writes caused, rather than the
 // bare round after it.
 func (r *dispatcherRig) wait(base int64, n int) {
-	for r.snk.n.Load()-base < int64(n) || r.d.depth.Load() > 0 {
-		time.Sleep(50 * time.Microsecond)
+	<-r.snk.reached
+	for r.d.depth.Load() > 0 { // the recorder's last write, a few ms at most
+		time.Sleep(100 * time.Microsecond)
 	}
 	for {
 		m := r.st.DB().Metrics()
