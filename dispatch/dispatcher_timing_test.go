@@ -56,7 +56,7 @@ func newBenchSink(b *testing.B) *benchSink {
 				s.reached <- struct{}{}
 			}
 		},
-		Logger:  discardLogger{},
+		Logger: discardLogger{},
 	}
 	go s.srv.Serve(ln)
 	b.Cleanup(func() { s.srv.Shutdown() })
