@@ -159,7 +159,7 @@ func (t *Tracker) RetryHolds(now time.Time, early bool) (int, error) {
 			continue
 		}
 		final := now.Sub(since) >= window
-		q, still, err := t.decideHeld(tx, cfg, &cv, now, final)
+		decided, still, err := t.decideHeld(tx, cfg, &cv, now, final)
 		if err != nil {
 			tx.Abort()
 			return 0, fmt.Errorf("held conversion %q: %w", cv.EventID, err)
@@ -169,8 +169,12 @@ func (t *Tracker) RetryHolds(now time.Time, early bool) (int, error) {
 			continue
 		}
 		tx.OutboxDelete(store.QueueHold, h.pos.ID, store.StatusPending, h.pos.At)
-		queued += q
-		heldDecided.Inc()
+		if decided != nil {
+			if decided.Postback == "queued" {
+				queued++
+			}
+			countHeldDecided(decided)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, err
@@ -181,16 +185,17 @@ func (t *Tracker) RetryHolds(now time.Time, early bool) (int, error) {
 	return len(due), nil
 }
 
-// decideHeld decides held conversion cv again. still reports that it stays
-// held; queued, how many postbacks it queued.
-func (t *Tracker) decideHeld(tx *store.ConvTx, cfg *config.Config, cv *Conversion, now time.Time, final bool) (queued int, still bool, err error) {
+// decideHeld decides held conversion cv again. It returns its event record
+// as decided, or still set when it stays held (neither when there is
+// nothing left to decide).
+func (t *Tracker) decideHeld(tx *store.ConvTx, cfg *config.Config, cv *Conversion, now time.Time, final bool) (decided *store.Event, still bool, err error) {
 	ev, ok, err := tx.Event(cv.EventID)
 	if err != nil || !ok || ev.Match != store.MatchPending {
-		return 0, false, err // gone, or decided already
+		return nil, false, err // gone, or decided already
 	}
 	in, ok, err := tx.Install(cv.InstallID)
 	if err != nil {
-		return 0, false, err
+		return nil, false, err
 	}
 	if !ok {
 		in = nil
@@ -204,16 +209,16 @@ func (t *Tracker) decideHeld(tx *store.ConvTx, cfg *config.Config, cv *Conversio
 			ev.Attributed, ev.Match, ev.ClickID, ev.Campaign = true, in.Match, in.ClickID, in.Campaign
 		}
 		tx.PutEvent(ev)
-		return 0, false, nil
+		return ev, false, nil
 	}
 	if cv.Type == ConversionInstall && in != nil && in.Match == store.MatchPending {
 		fresh, err := t.newInstall(cfg, cv, cv.EventID, in.Time)
 		if err != nil {
-			return 0, false, err
+			return nil, false, err
 		}
 		if !final {
 			if later, err := t.mayArriveLater(cv, fresh); err != nil || later {
-				return 0, err == nil, err
+				return nil, err == nil, err
 			}
 		}
 		tx.PutInstall(fresh)
@@ -221,20 +226,19 @@ func (t *Tracker) decideHeld(tx *store.ConvTx, cfg *config.Config, cv *Conversio
 	}
 	if in == nil || in.Match == store.MatchPending {
 		if !final {
-			return 0, true, nil
+			return nil, true, nil
 		}
 		in = nil // past the window: decided without its install
 	}
 	ev.Match, ev.Postback = store.MatchOrganic, "none"
-	if t.attributeEvent(tx, cfg, cv, in, ev, now) {
-		queued = 1
-	}
+	t.attributeEvent(tx, cfg, cv, in, ev, now)
 	tx.PutEvent(ev)
-	return queued, false, nil
+	return ev, false, nil
 }
 
 // A held conversion's payload: version(1) type(1) since(varint, unix ms)
-// revenue-flag(1), then each string field as uvarint length and bytes.
+// event_time(varint), then its revenue as text ("" for none) and each
+// string field of heldStrings, each as a uvarint length and its bytes.
 
 func heldStrings(cv *Conversion) [15]*string {
 	return [...]*string{&cv.InstallID, &cv.EventName, &cv.EventID, &cv.ClickID, &cv.InstallReferrer,

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/clickedge/clickedge/store"
 )
 
 // Click outcomes, one counter each, made up front so that counting a click
@@ -36,5 +38,23 @@ var conversionCounters = func() (m [4][7]*metrics.Counter) {
 	return m
 }()
 
-// heldDecided counts held conversions decided (CONTRACT §8).
-var heldDecided = metrics.NewCounter(`clickedge_held_conversions_decided_total`)
+// heldDecided counts held conversions decided (CONTRACT §8), by how:
+// click_id, device_id, fingerprint, organic (no click, or for an event no
+// install) or duplicate (decided by a peer region meanwhile).
+var heldDecided = func() map[string]*metrics.Counter {
+	m := map[string]*metrics.Counter{}
+	for _, match := range []string{"click_id", "device_id", "fingerprint", "organic", "duplicate"} {
+		m[match] = metrics.NewCounter(fmt.Sprintf(`clickedge_held_conversions_decided_total{match=%q}`, match))
+	}
+	return m
+}()
+
+func countHeldDecided(ev *store.Event) {
+	match := ev.Match.String()
+	if ev.Postback == "duplicate" {
+		match = "duplicate"
+	}
+	if c := heldDecided[match]; c != nil {
+		c.Inc()
+	}
+}
