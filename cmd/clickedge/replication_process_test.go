@@ -96,7 +96,8 @@ func TestReplicationBetweenRegions(t *testing.T) {
 		}
 	}
 	code, metrics := south.adminGet("/metrics")
-	for _, want := range []string{`clickedge_replication_lag_seconds{peer="us-east"}`, "clickedge_replication_outbox_depth"} {
+	for _, want := range []string{`clickedge_replication_lag_seconds{peer="us-east"}`, "clickedge_replication_outbox_depth",
+		`clickedge_held_conversions_decided_total{match="click_id"} 1`, `clickedge_conversions_total{type="install",match="pending"} 1`} {
 		if code != 200 || !strings.Contains(metrics, want) {
 			t.Fatalf("metrics lack %s", want)
 		}
