@@ -321,3 +321,35 @@ func TestStreamLimitsAreTheOperators(t *testing.T) {
 		}
 	}
 }
+
+// A record the follower cannot read stops the peer's stream there: nothing
+// after it is applied, and the status says why.
+func TestUnreadableRecordStopsThePeer(t *testing.T) {
+	ns := testnats.Start(t, -1, t.TempDir())
+	east := startRegion(t, "us-east", t.TempDir(), ns.ClientURL())
+	south := startRegion(t, "ap-south", t.TempDir(), ns.ClientURL(), "us-east")
+	east.st.PutClick(click("before", time.Now()))
+	eventually(t, "a first click applied", func() bool { return hasClick(south.st, "before") })
+
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	if _, err := js.Publish(context.Background(), Subject("us-east", store.ReplClick), []byte{9, 'c', 0}); err != nil {
+		t.Fatal(err)
+	}
+	east.st.PutClick(click("after", time.Now()))
+	eventually(t, "the peer's error in the status", func() bool {
+		st := south.r.Status()
+		return len(st.Peers) == 1 && strings.Contains(st.Peers[0].Error, "corrupt")
+	})
+	time.Sleep(200 * time.Millisecond)
+	if hasClick(south.st, "after") {
+		t.Fatal("a record after the unreadable one was applied")
+	}
+	if st := south.r.Status(); st.Peers[0].Applied != 1 {
+		t.Fatalf("applied %d, want 1 (stopped before the unreadable record)", st.Peers[0].Applied)
+	}
+}
