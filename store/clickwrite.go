@@ -66,8 +66,8 @@ func (s *Store) putClick(c *Click, replicate bool) (stored bool, err error) {
 	own := s.db.NewBatch()
 	uaHash, uaWrite := s.appendClick(own, sc, c, b, bucketKey)
 	if replicate {
-		id := s.NewID()
-		sc.key = appendOutIdxKey(sc.key[:0], QueueReplicate, StatusPending, int64(id>>idSeqBits), id)
+		at, id := s.newReplPos()
+		sc.key = appendOutIdxKey(sc.key[:0], QueueReplicate, StatusPending, at, id)
 		sc.val = appendReplClick(sc.val[:0], c, uaHash)
 		own.Set(sc.key, sc.val, nil)
 	}

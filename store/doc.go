@@ -1,7 +1,8 @@
 // Package store keeps clickedge's records in an embedded Pebble LSM: clicks
 // keyed by click_id with the secondary keys attribution needs, installs and
-// conversion dedup keys, and the durable outbox that postbacks (and, later,
-// replication) drain. It knows nothing of HTTP or partners.
+// conversion dedup keys, and the durable outbox that postbacks, replication
+// (replicate.go) and held conversions drain. It knows nothing of HTTP,
+// partners or NATS.
 //
 // # Keyspace
 //
@@ -17,6 +18,10 @@
 //	's' install_id                                  -> event_id of the install's signup
 //	'q' queue(1) status(1) at(8) id(8)              -> outbox payload, by status and time
 //	'q' queue(1) status(1) at(8) id(8) 's'          -> archive segment: the entries a batch archived at one time
+//	'r' peer                                        -> sequence(8): the peer region's stream applied up to here
+//
+// The outbox's queues: 'p' postbacks (drained by dispatch), 'r' replication
+// records (store/replication), 'h' held conversions (the tracker).
 //
 // bucket is the unix second at which the click's retention bucket starts;
 // inv is the click's unix second with its bits inverted, so a forward scan of

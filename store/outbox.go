@@ -94,8 +94,7 @@ func (w *Writer) OutboxPut(q Queue, id uint64, st Status, at int64, payload []by
 // nothing in the flush that follows, where a Delete would write the Set's
 // tombstone and carry it down every level.
 func (w *Writer) OutboxMove(q Queue, id uint64, from Status, fromAt int64, to Status, toAt int64, payload []byte) {
-	w.key = appendOutIdxKey(w.key[:0], q, from, fromAt, id)
-	w.b.SingleDelete(w.key, nil)
+	w.OutboxDelete(q, id, from, fromAt)
 	w.OutboxPut(q, id, to, toAt, payload)
 }
 

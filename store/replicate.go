@@ -100,10 +100,17 @@ func (s *Store) queuedForReplication(n int) {
 	}
 }
 
+// newReplPos is the position of a new record in the replicate outbox: a
+// new id, at the millisecond it was taken.
+func (s *Store) newReplPos() (at int64, id uint64) {
+	id = s.NewID()
+	return int64(id >> idSeqBits), id
+}
+
 // putReplicate adds the outbox entry that publishes rec to the batch.
 func putReplicate(w *Writer, rec []byte) {
-	id := w.s.NewID()
-	w.OutboxPut(QueueReplicate, id, StatusPending, int64(id>>idSeqBits), rec)
+	at, id := w.s.newReplPos()
+	w.OutboxPut(QueueReplicate, id, StatusPending, at, rec)
 }
 
 // OutboxPos is an outbox entry's place in its index.
