@@ -19,7 +19,8 @@ package tracker
 // "postback":"pending"}. Its hold is an outbox entry (store.QueueHold) in
 // the same batch, whose payload is the conversion as received, so that a
 // restart resumes the holds. Every holdRetry the due holds are decided
-// again, in one transaction, by the same rules as a new conversion; the
+// again, and all of them as soon as replication has stored a click or an
+// install, in one transaction, by the same rules as a new conversion; the
 // one decided is written back with its postback queued, and its hold
 // deleted. Past the window it is decided with what is there (an install
 // with no click found is organic). A held install is replicated only once
