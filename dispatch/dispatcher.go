@@ -242,7 +242,7 @@ func (d *Dispatcher) Start() error {
 		return fmt.Errorf("dispatch: start: %w", err)
 	}
 	d.depth.Store(n)
-	registerDepth(d)
+	queueDepth.Report(d.depth.Load)
 	d.wg.Add(2)
 	go d.schedule()
 	go d.record()

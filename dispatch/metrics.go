@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/clickedge/clickedge/internal/latest"
 )
 
 var (
@@ -14,27 +16,9 @@ var (
 	postbacksRedriven  = metrics.NewCounter(`clickedge_postbacks_total{outcome="redriven"}`)
 )
 
-var (
-	depthOnce sync.Once
-	depthOf   func() int64
-	depthMu   sync.Mutex
-)
-
-// registerDepth makes clickedge_postback_queue_depth report d's pending
-// count. The gauge is process-wide; the last dispatcher started reports.
-func registerDepth(d *Dispatcher) {
-	depthMu.Lock()
-	depthOf = d.depth.Load
-	depthMu.Unlock()
-	depthOnce.Do(func() {
-		metrics.NewGauge(`clickedge_postback_queue_depth`, func() float64 {
-			depthMu.Lock()
-			f := depthOf
-			depthMu.Unlock()
-			return float64(f())
-		})
-	})
-}
+// queueDepth is clickedge_postback_queue_depth: the pending postbacks of
+// the last dispatcher started.
+var queueDepth = latest.NewGauge(`clickedge_postback_queue_depth`)
 
 var deliveryHistograms sync.Map // partner name -> *metrics.PrometheusHistogram
 

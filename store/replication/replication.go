@@ -42,6 +42,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/clickedge/clickedge/internal/latest"
 	"github.com/clickedge/clickedge/store"
 )
 
@@ -157,7 +158,7 @@ func Start(o Options) (*Replicator, error) {
 	r.nc, r.js = nc, js
 	r.log.Info("replication: started", "region", o.Region, "stream", StreamName(o.Region), "peers", strings.Join(o.Peers, " "),
 		"connected", nc.IsConnected(), "backlog", o.Store.ReplicationBacklog())
-	registerBacklog(o.Store)
+	outboxDepth.Report(o.Store.ReplicationBacklog)
 	r.wg.Add(1 + len(o.Peers))
 	go r.publish()
 	for _, peer := range o.Peers {
@@ -606,26 +607,9 @@ var (
 	appliedInstalls = metrics.NewCounter(`clickedge_replication_stored_total{kind="install"}`)
 )
 
-var (
-	backlogOnce sync.Once
-	backlogMu   sync.Mutex
-	backlogOf   *store.Store
-)
-
-// registerBacklog makes clickedge_replication_outbox_depth report st's
-// backlog. The gauge is process-wide; the last replicator started reports.
-func registerBacklog(st *store.Store) {
-	backlogMu.Lock()
-	backlogOf = st
-	backlogMu.Unlock()
-	backlogOnce.Do(func() {
-		metrics.NewGauge(`clickedge_replication_outbox_depth`, func() float64 {
-			backlogMu.Lock()
-			defer backlogMu.Unlock()
-			return float64(backlogOf.ReplicationBacklog())
-		})
-	})
-}
+// outboxDepth is clickedge_replication_outbox_depth: the records the last
+// replicator started has yet to publish.
+var outboxDepth = latest.NewGauge(`clickedge_replication_outbox_depth`)
 
 func min2(a, b store.OutboxPos) store.OutboxPos {
 	if b.Less(a) {
