@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/clickedge/clickedge/internal/testlog"
 )
 
 // A broken config exits non-zero before listening, with one line naming the
@@ -274,5 +277,54 @@ func TestStrayArguments(t *testing.T) {
 			continue
 		}
 		oneLine(t, tc.args, out, tc.want)
+	}
+}
+
+// An edge that accepts connections has its signal handlers in place: a
+// SIGHUP sent the moment its public port first accepts a connection (the
+// listener exists before the store is open) reloads it, never kills it, as
+// SIGHUP's default action would. It once did: the handlers were installed
+// after Start returned, and TestSIGHUPReload caught that window in CI.
+func TestSIGHUPRightAfterStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	for i := range 5 {
+		dir := t.TempDir()
+		public, admin := freeAddr(t), freeAddr(t)
+		cfg := writeConfig(t, dir, public, admin, testApps+"campaigns:\n  camp1: { app: com.test.app }\n")
+		var log testlog.Buffer
+		cmd := exec.Command(binPath, "serve", "-config", cfg)
+		cmd.Stdout, cmd.Stderr = &log, &log
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			c, err := net.Dial("tcp", public)
+			if err == nil {
+				c.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				t.Fatalf("round %d: the edge never listened:\n%s", i, log.String())
+			}
+		}
+		cmd.Process.Signal(syscall.SIGHUP)
+		waitFor(t, "the reload", 10*time.Second, func() bool {
+			select {
+			case err := <-done:
+				t.Fatalf("round %d: SIGHUP right after the port opened ended the edge (%v):\n%s", i, err, log.String())
+			default:
+			}
+			return strings.Contains(log.String(), "config reloaded")
+		})
+		cmd.Process.Signal(syscall.SIGTERM)
+		if err := <-done; err != nil {
+			t.Fatalf("round %d: exit after SIGTERM: %v\n%s", i, err, log.String())
+		}
 	}
 }

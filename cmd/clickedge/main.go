@@ -175,13 +175,18 @@ func serve(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
+	// Signals are caught before the edge listens: a SIGHUP that arrives
+	// once its port accepts connections must reload it, and SIGHUP's
+	// default action would end the process. One that arrives during Start
+	// waits in the channel and is acted on once Start returns.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(sigs)
 	e, err := edge.Start(cfg, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "clickedge:", err)
 		return 1
 	}
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	for {
 		select {
 		case err := <-e.Errors():
