@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -40,16 +41,31 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// freeAddr returns a 127.0.0.1 address nobody listens on right now.
+// handedOut are the addresses freeAddr has returned in this process.
+var handedOut = struct {
+	sync.Mutex
+	m map[string]bool
+}{m: map[string]bool{}}
+
+// freeAddr returns a 127.0.0.1 address nobody listens on right now, and one
+// it has not returned before: the kernel may give a port just closed to the
+// next bind, so two calls could otherwise name the same address.
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	for {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		if !handedOut.m[addr] {
+			handedOut.m[addr] = true
+			return addr
+		}
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
 }
 
 // edgeProc is one running clickedge process.
@@ -202,4 +218,18 @@ func (p *edgeProc) logLines(s string) []string {
 		}
 	}
 	return out
+}
+
+// freeAddr never hands out one address twice: the kernel may give a port
+// just closed to the next bind, and a test that takes two addresses (public
+// and admin) once got the same one for both, in CI.
+func TestFreeAddrNeverRepeats(t *testing.T) {
+	seen := map[string]bool{}
+	for range 2000 {
+		a := freeAddr(t)
+		if seen[a] {
+			t.Fatalf("freeAddr returned %s twice", a)
+		}
+		seen[a] = true
+	}
 }
