@@ -12,6 +12,7 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/pprofhandler"
 
 	"github.com/clickedge/clickedge/store"
 	"github.com/clickedge/clickedge/store/replication"
@@ -62,6 +63,10 @@ func (e *Edge) adminHandler(ctx *fasthttp.RequestCtx) {
 		e.adminCheckpoint(ctx)
 	case path == "/admin/v1/replication":
 		e.adminReplication(ctx)
+	case strings.HasPrefix(path, "/debug/pprof/"):
+		// Go's profiles (net/http/pprof's paths), so that an operator can
+		// see where a busy edge's CPU and memory go, in production.
+		pprofhandler.PprofHandler(ctx)
 	default:
 		writeJSON(ctx, fasthttp.StatusNotFound, map[string]string{"error": "not found"})
 	}

@@ -275,6 +275,18 @@ campaigns:
 		t.Errorf("/metrics: %d, no TYPE line for clickedge_clicks_total:\n%.2000s", code, body)
 	}
 
+	// Go's profiles, for an operator chasing CPU or memory in production:
+	// behind the token like the rest of the admin API.
+	if code, body := get(admin, "/debug/pprof/", "Bearer tok"); code != 200 || !strings.Contains(body, "goroutine") {
+		t.Errorf("GET /debug/pprof/: %d %.300s, want the profile index", code, body)
+	}
+	if code, body := get(admin, "/debug/pprof/heap?debug=1", "Bearer tok"); code != 200 || !strings.Contains(body, "heap profile") {
+		t.Errorf("GET /debug/pprof/heap?debug=1: %d %.300s, want a heap profile", code, body)
+	}
+	if code, _ := get(admin, "/debug/pprof/", ""); code != 401 {
+		t.Errorf("GET /debug/pprof/ without the token: %d, want 401", code)
+	}
+
 	// A single region says so; the status takes GET only.
 	if code, body := get(admin, "/admin/v1/replication", "Bearer tok"); code != 200 || body != `{"enabled":false,"region":"local"}`+"\n" {
 		t.Errorf("GET /admin/v1/replication: %d %q", code, body)
