@@ -30,6 +30,10 @@ type Config struct {
 
 	AdminToken          string
 	AllowPrivateTargets bool
+	// AnonymizeIP (extension key anonymize_ip, default false): every IP
+	// address is cut to its network (IPv4 /24, IPv6 /48) before it is
+	// stored, matched or posted.
+	AnonymizeIP bool
 
 	Apps      map[string]*App
 	Partners  map[string]*Partner

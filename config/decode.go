@@ -61,6 +61,7 @@ func (d *decoder) top(n *yaml.Node, c *Config) error {
 		"country_header":        d.str(&c.CountryHeader),
 		"admin_token":           d.str(&c.AdminToken),
 		"allow_private_targets": d.boolean(&c.AllowPrivateTargets),
+		"anonymize_ip":          d.boolean(&c.AnonymizeIP),
 		"apps": func(n *yaml.Node, path string) error {
 			return d.entries(n, path, func(id string, n *yaml.Node, path string) error {
 				a := &App{ID: id}

@@ -45,6 +45,7 @@ func TestErrors(t *testing.T) {
 		{"string for mapping", "partners:\n  acme:\n    events: \"https://x.example/\"", `partners.acme.events: expected a mapping, got a string`},
 		{"string for list", `trusted_proxies: "10.0.0.0/8"`, `trusted_proxies: expected a list, got a string`},
 		{"bad bool", `allow_private_targets: maybe`, `allow_private_targets: "maybe" is not true or false`},
+		{"bad anonymize_ip", `anonymize_ip: yes please`, `anonymize_ip: "yes please" is not true or false`},
 		{"bad int", "partners:\n  acme: {install: \"https://x.example/\", max_conns: 6.5}", `partners.acme.max_conns: "6.5" is not an integer`},
 		{"list for partner", "partners:\n  acme: [a]", `partners.acme: expected a mapping, got a list`},
 

@@ -15,11 +15,13 @@ package tracker_test
 //	config                       replace the configuration with the YAML input
 //	config base+replication      the base configuration with replication on
 //	                             (peer "eu", pending_window 60s)
+//	config base+anonymize_ip     the base configuration with anonymize_ip
 //	click k=v …                  GET /?k=v&…, each value URL-encoded here; the
 //	                             answer's status, and the stored click's flags.
 //	                             peer=IP is the connection's address,
 //	                             header-ua=UA the User-Agent header, +location
-//	                             prints the Location header
+//	                             prints the Location header, +ip the stored
+//	                             click's IP
 //	conversion JSON              POST /v1/conversions, application/json
 //	conversion form BODY         the same, form-encoded
 //	batch                        POST /v1/conversions/batch, the input as NDJSON
@@ -396,8 +398,11 @@ func (e *attrEnv) run(c *attrCmd) string {
 		return e.clock.Now().Format(time.RFC3339Nano)
 	case "config":
 		text := strings.Join(input, "\n")
-		if args == "base+replication" {
+		switch args {
+		case "base+replication":
 			text = attrBaseConfig + "replication:\n  peers: [eu]\n  pending_window: 60s\n"
+		case "base+anonymize_ip":
+			text = attrBaseConfig + "anonymize_ip: true\n"
 		}
 		cfg, err := config.Parse("test.yaml", []byte(text), nil)
 		if err != nil {
@@ -460,10 +465,14 @@ func (e *attrEnv) run(c *attrCmd) string {
 func (e *attrEnv) click(args string) string {
 	var q []string
 	var peer, headerUA, clickID string
-	location := false
+	location, showIP := false, false
 	for _, kv := range strings.Fields(args) {
-		if kv == "+location" {
+		switch kv {
+		case "+location":
 			location = true
+			continue
+		case "+ip":
+			showIP = true
 			continue
 		}
 		k, v, _ := strings.Cut(kv, "=")
@@ -497,8 +506,13 @@ func (e *attrEnv) click(args string) string {
 			out += " error: " + err.Error()
 		} else if !ok {
 			out += " not stored"
-		} else if f := attrFlagNames(c.Flags); f != "" {
-			out += " flags=" + f
+		} else {
+			if f := attrFlagNames(c.Flags); f != "" {
+				out += " flags=" + f
+			}
+			if showIP {
+				out += " ip=" + string(c.IP)
+			}
 		}
 	}
 	if location {

@@ -108,7 +108,8 @@ func (t *Tracker) storeClick(c *store.Click) (stored bool, err error) {
 }
 
 // fillClientFields sets what comes from the connection rather than the
-// query: the client IP (through trusted proxies) and the country header.
+// query: the client IP (through trusted proxies; with anonymize_ip, the
+// ip parameter's too is cut to its network here) and the country header.
 func (t *Tracker) fillClientFields(ctx *fasthttp.RequestCtx, cfg *config.Config, in *ClickInput) {
 	peer, _ := netip.AddrFromSlice(ctx.RemoteIP())
 	var lines [][]byte
@@ -120,6 +121,9 @@ func (t *Tracker) fillClientFields(ctx *fasthttp.RequestCtx, cfg *config.Config,
 		lines = ctx.Request.Header.PeekAll(cfg.ClientIPHeader)
 	}
 	in.SetClientIPLines(peer.Unmap(), lines, cfg.TrustedProxies)
+	if cfg.AnonymizeIP {
+		in.AnonymizeIP()
+	}
 	// The country header is the CDN's word: with trusted_proxies set, only
 	// a trusted peer's is believed, as with the client IP header; a client
 	// talking to the edge directly could otherwise claim any country.

@@ -42,6 +42,7 @@ type clickAllocCase struct {
 	peer       string
 	header     []string
 	status     int
+	config     string // YAML added to clickConfigYAML
 }
 
 var clickAllocCases = []clickAllocCase{
@@ -71,6 +72,15 @@ var clickAllocCases = []clickAllocCase{
 	},
 	{
 		name: "desktop to web", ua: clickDesktopUA, uri: clickAllocLink, status: 302,
+	},
+	{
+		name: "anonymize_ip, ipv6 behind a trusted proxy", uri: clickAllocLink, ua: clickAndroidUA,
+		peer: "10.1.2.3:4444", header: []string{"X-Forwarded-For", "2001:db8:85a3:8d3:1319:8a2e:370:7348, 10.0.0.2"},
+		status: 302, config: "anonymize_ip: true\n",
+	},
+	{
+		name: "anonymize_ip, ip parameter", ua: clickAndroidUA, status: 302, config: "anonymize_ip: true\n",
+		uri: func(id string) string { return clickAllocLink(id) + "&ip=203.0.113.77" },
 	},
 	{
 		name: "bot with flagged values", ua: "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
@@ -162,7 +172,7 @@ func (r *clickAllocRunner) serve() {
 func TestClickAllocations(t *testing.T) {
 	for _, c := range clickAllocCases {
 		t.Run(c.name, func(t *testing.T) {
-			e := clickNewEnv(t, c.durability)
+			e := clickNewEnvYAML(t, c.durability, clickConfigYAML+c.config)
 			r := newClickAllocRunner(t, e, c, clickAllocWarmup+clickAllocRuns+1)
 			for range clickAllocWarmup {
 				r.serve()
@@ -196,6 +206,10 @@ func TestClickAllocationsTrackerSide(t *testing.T) {
 		}
 		t.Run(c.name, func(t *testing.T) {
 			c.method = "HEAD"
+			e := e
+			if c.config != "" {
+				e = clickNewEnvYAML(t, store.Async, clickConfigYAML+c.config)
+			}
 			r := newClickAllocRunner(t, e, c, clickAllocWarmup+clickAllocRuns+1)
 			for range clickAllocWarmup {
 				r.serve()

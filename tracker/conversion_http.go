@@ -253,6 +253,11 @@ func countConversion(r *result) {
 // decide attributes one conversion inside tx and writes what it causes: the
 // install, the event, the dedup keys and the postback, all in tx's batch.
 func (t *Tracker) decide(tx *store.ConvTx, cfg *config.Config, cv *Conversion, now time.Time) (result, error) {
+	if cfg.AnonymizeIP {
+		// Before anything reads it: the fingerprint lookup, the install
+		// or held record, the postback (tracker/anonymize.go).
+		cv.IP = anonymizedIP(cv.IP)
+	}
 	res := result{InstallID: cv.InstallID, EventID: cv.EventID, Type: cv.Type, Match: "organic"}
 	at := cv.EventTime
 	if at == 0 {
