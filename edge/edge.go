@@ -113,7 +113,7 @@ func Start(cfg *config.Config, log *slog.Logger) (*Edge, error) {
 		return nil, err
 	}
 	e.tr = tracker.New(tracker.Options{Store: e.st, Config: cfg, Logger: log, Notify: e.disp.Notify})
-	e.public = e.tr.NewServer(fasthttpLogger{log})
+	e.public = e.tr.NewServer(fasthttpLogger{log, &e.cfg})
 	// TYPE and HELP lines: without them Prometheus ingests every series,
 	// the histograms too, as untyped.
 	metrics.ExposeMetadata(true)
@@ -123,7 +123,7 @@ func Start(cfg *config.Config, log *slog.Logger) (*Edge, error) {
 		ReadTimeout:     30 * time.Second,
 		WriteTimeout:    30 * time.Second,
 		CloseOnShutdown: true,
-		Logger:          fasthttpLogger{log},
+		Logger:          fasthttpLogger{log, &e.cfg},
 	}
 	if rc := cfg.Replication; rc != nil {
 		// Off the request path: a NATS server that is down only lets the
@@ -272,8 +272,3 @@ func (e *Edge) Shutdown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-type fasthttpLogger struct{ l *slog.Logger }
-
-func (f fasthttpLogger) Printf(format string, args ...any) {
-	f.l.Warn(fmt.Sprintf(format, args...), "component", "http")
-}
