@@ -271,4 +271,3 @@ func (e *Edge) Shutdown(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
-
