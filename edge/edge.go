@@ -150,7 +150,7 @@ func Start(cfg *config.Config, log *slog.Logger) (*Edge, error) {
 	e.serve(e.admin, e.admLn)
 	log.Info("clickedge serving", "version", Version, "listen", pubLn.Addr().String(),
 		"admin_listen", admLn.Addr().String(), "data_dir", cfg.DataDir, "durability", cfg.Durability,
-		"cache_size", cfg.CacheSize, "config", cfg.Source, "admin_api", cfg.AdminToken != "")
+		"cache_size", cfg.CacheSize, "config", cfg.Source, "admin_api", cfg.AdminToken != "", "anonymize_ip", cfg.AnonymizeIP)
 	return e, nil
 }
 
