@@ -516,7 +516,7 @@ func (e *attrEnv) click(args string) string {
 		}
 	}
 	if location {
-		out += " location=" + string(resp.Header.Peek("Location"))
+		out += " location=" + e.norm(string(resp.Header.Peek("Location")))
 	}
 	return out
 }

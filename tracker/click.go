@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -15,8 +16,9 @@ import (
 // clickRequest is the pooled state of one click: the parsed input and the
 // buffers its answer is built in.
 type clickRequest struct {
-	in  ClickInput
-	buf []byte
+	in     ClickInput
+	buf    []byte // the Location, or the /v1/click answer
+	target []byte // an app URL with its redirect macros filled in
 }
 
 var (
@@ -77,7 +79,12 @@ func (t *Tracker) click(ctx *fasthttp.RequestCtx) {
 	} else {
 		t.storeClick(c)
 	}
-	r.buf = AppendLocation(r.buf[:0], appURL(app, c.Platform), c.ClickID, c.Campaign)
+	target := appURL(app, c.Platform)
+	if strings.IndexByte(target, '{') >= 0 {
+		r.target = AppendAppURL(r.target[:0], target, c, camp.Name)
+		target = b2s(r.target)
+	}
+	r.buf = AppendLocation(r.buf[:0], target, c.ClickID, c.Campaign)
 	noStore(ctx)
 	ctx.Response.Header.SetCanonical(hdrLocation, r.buf)
 	ctx.SetStatusCode(fasthttp.StatusFound)

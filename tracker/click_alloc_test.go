@@ -74,6 +74,10 @@ var clickAllocCases = []clickAllocCase{
 		name: "desktop to web", ua: clickDesktopUA, uri: clickAllocLink, status: 302,
 	},
 	{
+		name: "web URL with redirect macros", ua: clickDesktopUA, status: 302,
+		uri: func(id string) string { return "/?c=webcamp&click_id=" + id + "&sub1=spring%20sale" },
+	},
+	{
 		name: "anonymize_ip, ipv6 behind a trusted proxy", uri: clickAllocLink, ua: clickAndroidUA,
 		peer: "10.1.2.3:4444", header: []string{"X-Forwarded-For", "2001:db8:85a3:8d3:1319:8a2e:370:7348, 10.0.0.2"},
 		status: 302, config: "anonymize_ip: true\n",

@@ -75,6 +75,8 @@ apps:
   com.example.noios:
     android: "` + clickNoIOSPlayURL + `"
     web: "` + clickNoIOSWebURL + `"
+  com.example.web:
+    web: "https://shop.example/l?cid={click_id}&s={sub1}&n={campaign_name}"
 partners:
   acme:
     install: "https://pb.acme.example/i?click_id={click_id}&ts={event_time}"
@@ -85,6 +87,9 @@ campaigns:
     partner: acme
   noios:
     app: com.example.noios
+  webcamp:
+    name: "Spring sale"
+    app: com.example.web
 `
 
 // clickEnv is a tracker over its own store in a temporary directory.

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/clickedge/clickedge/config"
+	"github.com/clickedge/clickedge/store"
 )
 
 // AppendLocation appends the 302 target for a click to dst: appURL as
@@ -58,6 +59,97 @@ func appendEscapedTwice(dst, v []byte) []byte {
 			continue
 		}
 		dst = append(dst, '%', '2', '5', upperHex[c>>4], upperHex[c&15])
+	}
+	return dst
+}
+
+// AppendAppURL appends appURL to dst with its redirect macros filled in
+// from c (an extension; campaignName is the campaign's configured name).
+//
+// A web landing page needs the click's id to send it back with the
+// conversion it reports later, as a Play install gets it through the
+// referrer; trackers let the destination URL name it. So an app URL may
+// hold macros, written and filled in as in postback templates: {name}
+// with name in [a-z0-9_]+, the value percent-encoded (every byte outside
+// A-Za-z0-9-._~), empty when the click has none, one pass, and anything
+// else, unknown {…} included, left byte for byte. The macros are the
+// click's own: click_id (tid), campaign_id, campaign_name, aff_id,
+// pub_id, offer_id, creative_id, sub1..sub5 (s2..s4), platform and
+// country. Device ids and the IP are not handed to a landing page.
+// A URL without '{' is appended as it is.
+func AppendAppURL(dst []byte, appURL string, c *store.Click, campaignName string) []byte {
+	for {
+		open := strings.IndexByte(appURL, '{')
+		if open < 0 {
+			return append(dst, appURL...)
+		}
+		dst = append(dst, appURL[:open]...)
+		appURL = appURL[open:]
+		end := 1
+		for end < len(appURL) && isMacroNameByte(appURL[end]) {
+			end++
+		}
+		if end == 1 || end == len(appURL) || appURL[end] != '}' {
+			dst = append(dst, '{')
+			appURL = appURL[1:]
+			continue
+		}
+		v, known := redirectMacro(appURL[1:end], c, campaignName)
+		if !known {
+			dst = append(dst, appURL[:end+1]...)
+		} else {
+			dst = appendEscaped(dst, v)
+		}
+		appURL = appURL[end+1:]
+	}
+}
+
+func isMacroNameByte(b byte) bool { return b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '_' }
+
+// redirectMacro is the value of the redirect macro name for c.
+func redirectMacro(name string, c *store.Click, campaignName string) ([]byte, bool) {
+	switch name {
+	case "click_id", "tid":
+		return c.ClickID, true
+	case "campaign_id":
+		return c.Campaign, true
+	case "campaign_name":
+		return s2b(campaignName), true
+	case "aff_id":
+		return c.AffID, true
+	case "pub_id":
+		return c.PubID, true
+	case "offer_id":
+		return c.OfferID, true
+	case "creative_id":
+		return c.CreativeID, true
+	case "sub1":
+		return c.Sub[0], true
+	case "sub2", "s2":
+		return c.Sub[1], true
+	case "sub3", "s3":
+		return c.Sub[2], true
+	case "sub4", "s4":
+		return c.Sub[3], true
+	case "sub5":
+		return c.Sub[4], true
+	case "platform":
+		return s2b(c.Platform.String()), true
+	case "country":
+		return c.Country, true
+	}
+	return nil, false
+}
+
+// appendEscaped appends v percent-encoded: unreserved bytes as they are,
+// every other one as %XX in upper case.
+func appendEscaped(dst, v []byte) []byte {
+	for _, c := range v {
+		if isUnreserved(c) {
+			dst = append(dst, c)
+			continue
+		}
+		dst = append(dst, '%', upperHex[c>>4], upperHex[c&15])
 	}
 	return dst
 }

@@ -2,7 +2,10 @@ package tracker
 
 import (
 	"net/url"
+	"strings"
 	"testing"
+
+	"github.com/clickedge/clickedge/store"
 )
 
 const playURL = "https://play.google.com/store/apps/details?id=com.example.app"
@@ -62,4 +65,70 @@ func TestAppendLocationRoundTrip(t *testing.T) {
 			t.Errorf("%q: referrer %v", id, ref)
 		}
 	}
+}
+
+// TestAppendAppURL: an app URL's redirect macros (an extension) are filled
+// in from the click as a postback's are: percent-encoded, empty when
+// absent, unknown {…} left byte for byte, one pass.
+func TestAppendAppURL(t *testing.T) {
+	c := &store.Click{
+		ClickID: []byte("a b&c"), Campaign: []byte("OgWmhiSXhG"), Platform: store.PlatformIOS,
+		AffID: []byte("4471"), PubID: []byte("site_209"), OfferID: []byte("88"), CreativeID: []byte("7"),
+		Country: []byte("IN"), GAID: []byte("38400000-8cf0-11bd-b23e-10b96e40000d"),
+	}
+	c.Sub[0], c.Sub[1], c.Sub[2] = []byte("x/y"), []byte("{click_id}"), []byte("é")
+	for _, tt := range []struct{ in, want string }{
+		{"https://example.com/", "https://example.com/"},
+		{"https://example.com/l?cid={click_id}&c={campaign_id}&n={campaign_name}",
+			"https://example.com/l?cid=a%20b%26c&c=OgWmhiSXhG&n=Diwali%20Sale"},
+		{"https://example.com/{aff_id}/{pub_id}?o={offer_id}&cr={creative_id}&p={platform}&cc={country}",
+			"https://example.com/4471/site_209?o=88&cr=7&p=ios&cc=IN"},
+		{"https://example.com/?s={sub1},{sub2},{sub3},{sub4},{sub5}", "https://example.com/?s=x%2Fy,%7Bclick_id%7D,%C3%A9,,"},
+		// The postback aliases.
+		{"https://example.com/?t={tid}&a={s2}&b={s3}&c={s4}", "https://example.com/?t=a%20b%26c&a=%7Bclick_id%7D&b=%C3%A9&c="},
+		// Not redirect macros: left as they are. (Device ids and the IP are
+		// not handed to a landing page.)
+		{"https://example.com/?g={gaid}&u={unknown}&x={CLICK_ID}&e={}&o={&c=}", "https://example.com/?g={gaid}&u={unknown}&x={CLICK_ID}&e={}&o={&c=}"},
+		{"https://example.com/{click_id", "https://example.com/{click_id"},
+		{"https://example.com/#{click_id}", "https://example.com/#a%20b%26c"},
+	} {
+		got := AppendAppURL([]byte("L:"), tt.in, c, "Diwali Sale")
+		if string(got) != "L:"+tt.want {
+			t.Errorf("AppendAppURL(%q)\n got %s\nwant %s", tt.in, got[2:], tt.want)
+		}
+	}
+	dst := make([]byte, 0, 256)
+	if n := testing.AllocsPerRun(100, func() {
+		dst = AppendAppURL(dst[:0], "https://example.com/l?cid={click_id}&s={sub1}&c={campaign_name}", c, "Diwali Sale")
+	}); n != 0 {
+		t.Errorf("AppendAppURL: %v allocations, want 0", n)
+	}
+}
+
+// FuzzAppendAppURL: whatever the URL and the click's values, a URL without
+// '{' comes out as it went in, and a filled-in value adds no byte that
+// needs encoding (so it cannot end the Location header or add a query
+// parameter).
+func FuzzAppendAppURL(f *testing.F) {
+	f.Add("https://example.com/l?cid={click_id}&s={sub1}", "a b&c", "x\r\ny")
+	f.Add("https://example.com/{", "{click_id}", "}")
+	f.Add("{click_id}{sub1}{tid}{}{{sub1}}", "é", "%41")
+	f.Fuzz(func(t *testing.T, appURL, clickID, sub1 string) {
+		c := &store.Click{ClickID: []byte(clickID), Campaign: []byte("camp")}
+		c.Sub[0] = []byte(sub1)
+		got := AppendAppURL(nil, appURL, c, "name")
+		if !strings.Contains(appURL, "{") {
+			if string(got) != appURL {
+				t.Fatalf("%q without macros became %q", appURL, got)
+			}
+			return
+		}
+		// With the values' bytes all encodable, the only raw bytes are
+		// the template's.
+		for _, b := range got {
+			if !isUnreserved(b) && b != '%' && !strings.ContainsRune(appURL, rune(b)) && b < 0x80 {
+				t.Fatalf("%q with click_id %q, sub1 %q gave %q: byte %q from a value", appURL, clickID, sub1, got, b)
+			}
+		}
+	})
 }
