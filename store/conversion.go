@@ -131,9 +131,10 @@ func (tx *ConvTx) Signup(installID string) (string, bool, error) {
 	return string(v), ok, wrapGet("signup", installID, err)
 }
 
-// PutInstall, PutEvent and PutSignup add records to the transaction.
-// An install is replicated when the store replicates, once it is decided:
-// one held (MatchPending) is published when its hold ends.
+// PutInstall, PutEvent and PutSignup add records to the transaction, and
+// when the store replicates, their replication records (replicate.go).
+// An install is replicated once decided: one held (MatchPending) is
+// published when its hold ends.
 func (tx *ConvTx) PutInstall(in *Install) {
 	tx.putInstall(in, tx.s.opts.Replicate && in.Match != MatchPending)
 }
@@ -146,12 +147,33 @@ func (tx *ConvTx) putInstall(in *Install, replicate bool) {
 	}
 }
 
+// PutEvent replicates an event once decided, except one marked
+// "duplicate": that is a peer's install taken over here, which the peer
+// published.
 func (tx *ConvTx) PutEvent(ev *Event) {
-	tx.b.Set(textKey(tableEvent, ev.EventID), ev.encode(nil), nil)
+	tx.putEvent(ev, tx.s.opts.Replicate && ev.Match != MatchPending && ev.Postback != "duplicate")
 }
 
+func (tx *ConvTx) putEvent(ev *Event, replicate bool) {
+	tx.b.Set(textKey(tableEvent, ev.EventID), ev.encode(nil), nil)
+	if replicate {
+		putReplicate(&tx.Writer, appendReplEvent(nil, ev))
+		tx.replicated++
+	}
+}
+
+// PutSignup records an install's signup, replicated at once: a second
+// signup is a duplicate whatever became of the first.
 func (tx *ConvTx) PutSignup(installID, eventID string) {
+	tx.putSignup(installID, eventID, tx.s.opts.Replicate)
+}
+
+func (tx *ConvTx) putSignup(installID, eventID string, replicate bool) {
 	tx.b.Set(textKey(tableSignup, installID), []byte(eventID), nil)
+	if replicate {
+		putReplicate(&tx.Writer, appendReplSignup(nil, installID, eventID))
+		tx.replicated++
+	}
 }
 
 // GetInstall reads a committed install (admin lookups).

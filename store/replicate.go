@@ -2,21 +2,32 @@ package store
 
 // Replication records (CONTRACT §8).
 //
-// With Options.Replicate set, every click and install this edge stores
-// writes, in the same batch as the record itself, an entry in the
+// With Options.Replicate set, every click, install, event and signup this
+// edge stores writes, in the same batch as the record itself, an entry in the
 // replicate outbox (QueueReplicate) whose payload is a self-contained copy
 // of it: a crash keeps both or neither, and nothing on the request path
 // waits for the network. The replication package drains the outbox to this
 // region's JetStream stream and deletes what the server acknowledged
 // (ReplicationPublished), and applies the peers' streams here with
-// ApplyReplicated, which stores each record as its first write (a click_id
-// or install_id already stored keeps its record) and never queues it for
-// publishing again: every region publishes only what it recorded itself.
+// ApplyReplicated, which stores each record as its first write (a click_id,
+// install_id or event_id already stored keeps its record, unless it is
+// held here) and never queues it for publishing again: every region
+// publishes only what it recorded itself.
+//
+// Installs, events and signups are published once decided: a held one
+// (MatchPending) when its hold ends. Events and signups travel so that a
+// region answers a replay of an event_id, or a second signup, recorded in
+// another region "duplicate" and posts nothing: an app's retry that a CDN
+// sends to the next region when the first is slow is the replay that
+// matters. (The same conversion sent to two regions within the
+// replication delay is still decided, and posted, by both.)
 //
 // A record's payload:
 //
 //	version(1) 'c' len(click_id) click_id len(user_agent) user_agent click-value
 //	version(1) 'i' install record (convrecord.go)
+//	version(1) 'e' event record (convrecord.go)
+//	version(1) 's' len(install_id) install_id len(event_id) event_id
 //
 // where click-value is the click's stored value (clickcodec.go) and the
 // lengths are uvarints. The user agent travels as text: a peer interns it
@@ -37,6 +48,8 @@ const replVersion = 1
 const (
 	ReplClick   byte = 'c'
 	ReplInstall byte = 'i'
+	ReplEvent   byte = 'e' // a conversion's event record, by event_id
+	ReplSignup  byte = 's' // an install's signup: its event_id
 )
 
 // tableReplPos keys, per peer region, the stream sequence applied last.
@@ -45,10 +58,14 @@ const tableReplPos = 'r'
 // ReplicationKind returns a record's kind, or false for a payload that is
 // no replication record this version reads.
 func ReplicationKind(rec []byte) (byte, bool) {
-	if len(rec) < 2 || rec[0] != replVersion || (rec[1] != ReplClick && rec[1] != ReplInstall) {
+	if len(rec) < 2 || rec[0] != replVersion {
 		return 0, false
 	}
-	return rec[1], true
+	switch rec[1] {
+	case ReplClick, ReplInstall, ReplEvent, ReplSignup:
+		return rec[1], true
+	}
+	return 0, false
 }
 
 func appendReplClick(dst []byte, c *Click, uaHash uint64) []byte {
@@ -60,6 +77,49 @@ func appendReplClick(dst []byte, c *Click, uaHash uint64) []byte {
 
 func appendReplInstall(dst []byte, in *Install) []byte {
 	return in.encode(append(dst, replVersion, ReplInstall))
+}
+
+func appendReplEvent(dst []byte, ev *Event) []byte {
+	return ev.encode(append(dst, replVersion, ReplEvent))
+}
+
+func appendReplSignup(dst []byte, installID, eventID string) []byte {
+	dst = append(dst, replVersion, ReplSignup)
+	dst = appendText(dst, []byte(installID))
+	return appendText(dst, []byte(eventID))
+}
+
+// replConversion is a decoded install, event or signup record.
+type replConversion struct {
+	kind      byte
+	install   *Install
+	event     *Event
+	installID string // a signup's
+	eventID   string
+}
+
+func decodeReplConversion(kind byte, rec []byte) (replConversion, error) {
+	r := replConversion{kind: kind}
+	switch kind {
+	case ReplInstall:
+		r.install = new(Install)
+		return r, r.install.decode(rec[2:])
+	case ReplEvent:
+		r.event = new(Event)
+		if err := r.event.decode(rec[2:]); err != nil {
+			return r, err
+		}
+		if r.event.EventID == "" {
+			return r, fmt.Errorf("%w: event without an event_id", ErrCorrupt)
+		}
+		return r, nil
+	}
+	d := decoder{b: rec[2:]}
+	r.installID, r.eventID = string(d.text()), string(d.text())
+	if d.err || len(d.b) != 0 || r.installID == "" || r.eventID == "" {
+		return r, fmt.Errorf("%w: signup record", ErrCorrupt)
+	}
+	return r, nil
 }
 
 // decodeReplClick reads a click record into c, whose byte fields then
@@ -178,34 +238,41 @@ func (s *Store) ReplicationPosition(peer string) (uint64, error) {
 	return binary.BigEndian.Uint64(v), nil
 }
 
+// Applied counts what ApplyReplicated stored: records new here.
+type Applied struct {
+	Clicks, Installs, Events, Signups int
+}
+
 // ApplyReplicated stores the records of peer's stream up to sequence seq
 // and then records seq as applied, so that a restart resumes after it. A
-// record whose click_id or install_id is stored already is skipped, so
-// applying a record twice (after a crash between the two steps) changes
-// nothing. It reports how many clicks and installs it stored. A record
-// that cannot be decoded is an error: nothing after it is applied.
-func (s *Store) ApplyReplicated(peer string, seq uint64, recs [][]byte) (clicks, installs int, err error) {
+// record whose click_id, install_id or event_id is stored already is
+// skipped (unless it is held here: a peer's decided install or event
+// takes the place of one held), so applying a record twice (after a crash
+// between the two steps) changes nothing. It reports what it stored. A
+// record that cannot be decoded is an error: nothing after it is applied.
+func (s *Store) ApplyReplicated(peer string, seq uint64, recs [][]byte) (Applied, error) {
 	// Clicks go through the group commit one goroutine each, so that a
 	// burst shares its fsyncs (sync mode) and first-write-wins holds
 	// against clicks arriving here at the same moment.
+	var a Applied
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	var firstErr error
+	var firstErr, err error
 	sem := make(chan struct{}, applyParallel)
-	var ins []*Install
+	var convs []replConversion
 	for i, rec := range recs {
 		kind, ok := ReplicationKind(rec)
 		if !ok {
 			err = fmt.Errorf("store: apply %s record %d: %w: unknown kind or version", peer, i, ErrCorrupt)
 			break
 		}
-		if kind == ReplInstall {
-			in := new(Install)
-			if err = in.decode(rec[2:]); err != nil {
+		if kind != ReplClick {
+			var r replConversion
+			if r, err = decodeReplConversion(kind, rec); err != nil {
 				err = fmt.Errorf("store: apply %s record %d: %w", peer, i, err)
 				break
 			}
-			ins = append(ins, in)
+			convs = append(convs, r)
 			continue
 		}
 		c := new(Click)
@@ -224,7 +291,7 @@ func (s *Store) ApplyReplicated(peer string, seq uint64, recs [][]byte) (clicks,
 				firstErr = perr
 			}
 			if stored {
-				clicks++
+				a.Clicks++
 			}
 		}()
 	}
@@ -233,25 +300,20 @@ func (s *Store) ApplyReplicated(peer string, seq uint64, recs [][]byte) (clicks,
 		err = firstErr
 	}
 	if err != nil {
-		return clicks, 0, err
+		return Applied{Clicks: a.Clicks}, err
 	}
-	if len(ins) > 0 {
+	if len(convs) > 0 {
+		// In the order published: an install before the events of the
+		// batch that decided it.
 		tx := s.BeginConversions()
-		for _, in := range ins {
-			have, seen, gerr := tx.Install(in.InstallID)
-			if gerr != nil {
+		for _, r := range convs {
+			if err := tx.applyReplicated(r, &a); err != nil {
 				tx.Abort()
-				return clicks, 0, gerr
-			}
-			// A region publishes an install once it is decided; one held
-			// here (MatchPending) gives way to it.
-			if !seen || have.Match == MatchPending {
-				tx.putInstall(in, false)
-				installs++
+				return Applied{Clicks: a.Clicks}, err
 			}
 		}
 		if err := tx.Commit(); err != nil {
-			return clicks, 0, err
+			return Applied{Clicks: a.Clicks}, err
 		}
 	}
 	err = s.Update(func(w *Writer) error {
@@ -262,15 +324,49 @@ func (s *Store) ApplyReplicated(peer string, seq uint64, recs [][]byte) (clicks,
 		return nil
 	})
 	if err != nil {
-		return clicks, installs, fmt.Errorf("store: apply %s: position %d: %w", peer, seq, err)
+		return a, fmt.Errorf("store: apply %s: position %d: %w", peer, seq, err)
 	}
-	if clicks+installs > 0 {
+	if a != (Applied{}) {
 		select {
 		case s.replApplied <- struct{}{}:
 		default:
 		}
 	}
-	return clicks, installs, nil
+	return a, nil
+}
+
+// applyReplicated stores one peer install, event or signup in tx unless
+// its id is stored here already; a region publishes installs and events
+// once decided, and one held here (MatchPending) gives way to it.
+func (tx *ConvTx) applyReplicated(r replConversion, a *Applied) error {
+	switch r.kind {
+	case ReplInstall:
+		have, seen, err := tx.Install(r.install.InstallID)
+		if err != nil {
+			return err
+		}
+		if !seen || have.Match == MatchPending {
+			tx.putInstall(r.install, false)
+			a.Installs++
+		}
+	case ReplEvent:
+		have, seen, err := tx.Event(r.event.EventID)
+		if err != nil {
+			return err
+		}
+		if !seen || have.Match == MatchPending {
+			tx.putEvent(r.event, false)
+			a.Events++
+		}
+	case ReplSignup:
+		if _, seen, err := tx.Signup(r.installID); err != nil {
+			return err
+		} else if !seen {
+			tx.putSignup(r.installID, r.eventID, false)
+			a.Signups++
+		}
+	}
+	return nil
 }
 
 // applyParallel is how many replicated clicks ApplyReplicated commits at

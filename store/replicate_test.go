@@ -55,9 +55,9 @@ func TestReplicateClicks(t *testing.T) {
 				t.Fatal("no wake-up after clicks were queued")
 			}
 
-			clicks, installs, err := peer.ApplyReplicated("us-east", 41, recs)
-			if err != nil || clicks != n || installs != 0 {
-				t.Fatalf("ApplyReplicated = %d, %d, %v; want %d, 0, nil", clicks, installs, err, n)
+			a, err := peer.ApplyReplicated("us-east", 41, recs)
+			if err != nil || a != (Applied{Clicks: n}) {
+				t.Fatalf("ApplyReplicated = %+v, %v; want %d clicks", a, err, n)
 			}
 			for i := range want {
 				var got Click
@@ -80,8 +80,8 @@ func TestReplicateClicks(t *testing.T) {
 			}
 			// Applying them again (a restart before the position was saved)
 			// stores nothing.
-			if clicks, _, err := peer.ApplyReplicated("us-east", 42, recs); err != nil || clicks != 0 {
-				t.Fatalf("second apply stored %d, %v", clicks, err)
+			if a, err := peer.ApplyReplicated("us-east", 42, recs); err != nil || a.Clicks != 0 {
+				t.Fatalf("second apply stored %+v, %v", a, err)
 			}
 
 			// The device index works on the peer: attribution there finds
@@ -122,8 +122,8 @@ func TestReplicateInstalls(t *testing.T) {
 	if len(recs) != 1 || origin.ReplicationBacklog() != 1 {
 		t.Fatalf("%d records, backlog %d; want 1", len(recs), origin.ReplicationBacklog())
 	}
-	if _, installs, err := peer.ApplyReplicated("ap-south", 7, recs); err != nil || installs != 1 {
-		t.Fatalf("apply: %d installs, %v", installs, err)
+	if a, err := peer.ApplyReplicated("ap-south", 7, recs); err != nil || a.Installs != 1 {
+		t.Fatalf("apply: %+v, %v", a, err)
 	}
 	got, err := peer.GetInstall("inst-1")
 	if err != nil {
@@ -138,11 +138,85 @@ func TestReplicateInstalls(t *testing.T) {
 	tx = origin.BeginConversions()
 	tx.PutInstall(&other)
 	tx.Abort()
-	if _, installs, err := peer.ApplyReplicated("ap-south", 8, [][]byte{appendReplInstall(nil, &other)}); err != nil || installs != 0 {
-		t.Fatalf("second install with the id: stored %d, %v", installs, err)
+	if a, err := peer.ApplyReplicated("ap-south", 8, [][]byte{appendReplInstall(nil, &other)}); err != nil || a.Installs != 0 {
+		t.Fatalf("second install with the id: stored %+v, %v", a, err)
 	}
 	if got, _ := peer.GetInstall("inst-1"); got.ClickID != "clk-1" {
 		t.Fatalf("first install overwritten: click %q", got.ClickID)
+	}
+}
+
+// Signups and in-app events travel too, once decided, so that a region
+// answers a replay of an event_id (or a second signup) recorded by
+// another one "duplicate" and posts nothing, as it does for installs.
+func TestReplicateEventsAndSignups(t *testing.T) {
+	origin := openOpts(t, Options{Durability: Async, Replicate: true})
+	peer := openOpts(t, Options{Durability: Async})
+	in := &Install{InstallID: "inst-1", EventID: "ev-i", App: "com.example.app", Platform: PlatformAndroid,
+		Time: 1764115200, Match: MatchClickID, ClickID: "clk-1", Campaign: "demo", Partner: "net"}
+	signup := &Event{EventID: "ev-s", InstallID: "inst-1", Kind: 2, Name: "signup", Time: 1764115300,
+		Match: MatchClickID, Attributed: true, ClickID: "clk-1", Campaign: "demo", Postback: "queued", PostbackID: 77}
+	buy := &Event{EventID: "ev-p", InstallID: "inst-1", Kind: 3, Name: "purchase", Time: 1764115400,
+		Revenue: "9.99", Currency: "USD", Match: MatchClickID, Attributed: true, ClickID: "clk-1", Campaign: "demo",
+		Postback: "queued", PostbackID: 78}
+	held := &Event{EventID: "ev-h", InstallID: "inst-2", Kind: 3, Name: "purchase", Time: 1764115400,
+		Match: MatchPending, Postback: "pending"}
+	dup := &Event{EventID: "ev-d", InstallID: "inst-3", Kind: 1, Name: "install", Time: 1764115400,
+		Match: MatchOrganic, Postback: "duplicate"}
+	tx := origin.BeginConversions()
+	tx.PutInstall(in)
+	tx.PutSignup("inst-1", "ev-s")
+	tx.PutEvent(signup)
+	tx.PutEvent(buy)
+	tx.PutEvent(held) // held: published once decided
+	tx.PutEvent(dup)  // a peer's install taken over: the peer published it
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := pendingRecords(t, origin)
+	var kinds []byte
+	for _, r := range recs {
+		k, _ := ReplicationKind(r)
+		kinds = append(kinds, k)
+	}
+	if string(kinds) != "isee" || origin.ReplicationBacklog() != 4 {
+		t.Fatalf("queued kinds %q, backlog %d; want %q, 4", kinds, origin.ReplicationBacklog(), "isee")
+	}
+
+	// The peer holds ev-h itself (its install unknown there too) and has
+	// decided ev-x on its own.
+	mine := &Event{EventID: "ev-x", InstallID: "inst-9", Kind: 3, Name: "purchase", Match: MatchOrganic, Postback: "none"}
+	tx = peer.BeginConversions()
+	tx.PutEvent(&Event{EventID: "ev-h", InstallID: "inst-2", Kind: 3, Name: "purchase", Match: MatchPending, Postback: "pending"})
+	tx.PutEvent(mine)
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	decidedHeld := *held
+	decidedHeld.Match, decidedHeld.Postback = MatchDeviceID, "queued"
+	theirs := *mine
+	theirs.Postback = "queued"
+	recs = append(recs, appendReplEvent(nil, &decidedHeld), appendReplEvent(nil, &theirs))
+
+	a, err := peer.ApplyReplicated("us-east", 9, recs)
+	if err != nil || a != (Applied{Installs: 1, Events: 3, Signups: 1}) {
+		t.Fatalf("ApplyReplicated = %+v, %v; want 1 install, 3 events, 1 signup", a, err)
+	}
+	for _, want := range []*Event{signup, buy, &decidedHeld, mine} {
+		got, err := peer.GetEvent(want.EventID)
+		if err != nil || fmt.Sprint(*got) != fmt.Sprint(*want) {
+			t.Errorf("event %s on the peer\n got %+v, %v\nwant %+v", want.EventID, got, err, *want)
+		}
+	}
+	tx = peer.BeginConversions()
+	sid, seen, err := tx.Signup("inst-1")
+	tx.Abort()
+	if err != nil || !seen || sid != "ev-s" {
+		t.Fatalf("signup of inst-1 on the peer: %q %v %v", sid, seen, err)
+	}
+	// Applying them again stores nothing.
+	if a, err := peer.ApplyReplicated("us-east", 10, recs); err != nil || a != (Applied{}) {
+		t.Fatalf("second apply = %+v, %v; want nothing stored", a, err)
 	}
 }
 
@@ -161,9 +235,13 @@ func TestApplyReplicatedRefusesBadRecords(t *testing.T) {
 		{"truncated click", good[:len(good)/2]},
 		{"click without id", append([]byte{replVersion, ReplClick, 0}, good[3+len(c.ClickID):]...)},
 		{"truncated install", appendReplInstall(nil, &Install{InstallID: "x"})[:5]},
+		{"truncated event", appendReplEvent(nil, &Event{EventID: "e", InstallID: "i", Postback: "none"})[:6]},
+		{"event without id", appendReplEvent(nil, &Event{InstallID: "i", Postback: "none"})},
+		{"signup without install", appendReplSignup(nil, "", "e")},
+		{"truncated signup", appendReplSignup(nil, "i", "e")[:4]},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, _, err := s.ApplyReplicated("eu", 3, [][]byte{tc.rec})
+			_, err := s.ApplyReplicated("eu", 3, [][]byte{tc.rec})
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("err = %v, want ErrCorrupt", err)
 			}

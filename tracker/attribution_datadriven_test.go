@@ -29,6 +29,9 @@ package tracker_test
 //	peer-install ID CLICK CAMP   region "eu" decided install ID for click
 //	                             CLICK in campaign CAMP, and replication
 //	                             applied its record here
+//	peer-event ID INSTALL NAME   region "eu" decided event ID of install
+//	                             INSTALL (organic; a signup when NAME is
+//	                             signup), and replication applied it here
 //	holds [early]                decide again the held conversions due now
 //	                             (early: all of them, as when replication
 //	                             stored something; tracker/held.go); prints
@@ -189,23 +192,25 @@ type attrEnv struct {
 
 // attrPeerInstall is the replication record a peer region publishes for
 // in, made by a scratch store.
-func attrPeerInstall(t testing.TB, in *store.Install) []byte {
+// attrPeerRecords returns the replication records a peer region's store
+// queues for what put writes.
+func attrPeerRecords(t testing.TB, put func(tx *store.ConvTx)) [][]byte {
 	st, err := store.Open(store.Options{Dir: t.TempDir(), Durability: store.Async, Replicate: true, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
 	tx := st.BeginConversions()
-	tx.PutInstall(in)
+	put(tx)
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	var rec []byte
-	st.ReplicationPending(store.OutboxPos{}, 1, func(e store.OutboxEntry) bool {
-		rec = append(rec, e.Payload...)
-		return false
+	var recs [][]byte
+	st.ReplicationPending(store.OutboxPos{}, 100, func(e store.OutboxEntry) bool {
+		recs = append(recs, bytes.Clone(e.Payload))
+		return true
 	})
-	return rec
+	return recs
 }
 
 // attrNewEnv opens a store in a temporary directory and a Tracker over it
@@ -431,13 +436,35 @@ func (e *attrEnv) run(c *attrCmd) string {
 			return "error: peer-install ID CLICK_ID CAMPAIGN"
 		}
 		e.peerSeq++
-		rec := attrPeerInstall(e.t, &store.Install{InstallID: f[0], EventID: "peer-" + f[0], App: "com.test.app",
-			Match: store.MatchClickID, ClickID: f[1], Campaign: f[2], Partner: "acme", Time: e.clock.Now().Unix()})
-		_, n, err := e.st.ApplyReplicated("eu", e.peerSeq, [][]byte{rec})
+		recs := attrPeerRecords(e.t, func(tx *store.ConvTx) {
+			tx.PutInstall(&store.Install{InstallID: f[0], EventID: "peer-" + f[0], App: "com.test.app",
+				Match: store.MatchClickID, ClickID: f[1], Campaign: f[2], Partner: "acme", Time: e.clock.Now().Unix()})
+		})
+		a, err := e.st.ApplyReplicated("eu", e.peerSeq, recs)
 		if err != nil {
 			return "error: " + err.Error()
 		}
-		return fmt.Sprintf("%d stored", n)
+		return fmt.Sprintf("%d stored", a.Installs)
+	case "peer-event":
+		f := strings.Fields(args)
+		if len(f) != 3 {
+			return "error: peer-event EVENT_ID INSTALL_ID NAME"
+		}
+		e.peerSeq++
+		recs := attrPeerRecords(e.t, func(tx *store.ConvTx) {
+			kind := tracker.ConversionEvent
+			if f[2] == "signup" {
+				kind = tracker.ConversionSignup
+				tx.PutSignup(f[1], f[0])
+			}
+			tx.PutEvent(&store.Event{EventID: f[0], InstallID: f[1], Kind: uint8(kind), Name: f[2],
+				Time: e.clock.Now().Unix(), Match: store.MatchOrganic, Postback: "none"})
+		})
+		a, err := e.st.ApplyReplicated("eu", e.peerSeq, recs)
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		return fmt.Sprintf("%d events, %d signups stored", a.Events, a.Signups)
 	case "holds":
 		n, err := e.tr.RetryHolds(e.clock.Now(), args == "early")
 		if err != nil {

@@ -23,10 +23,12 @@ package tracker
 // install, in one transaction, by the same rules as a new conversion; the
 // one decided is written back with its postback queued, and its hold
 // deleted. Past the window it is decided with what is there (an install
-// with no click found is organic). A held install is replicated only once
-// decided; one that a peer region decided meanwhile (the same install_id
-// sent to both) takes the peer's record, and its postback was the peer's
-// to send. Its event record keeps the conversion's own time, so the
+// with no click found is organic). A held install or event is replicated
+// only once decided; one that a peer region decided meanwhile (the same
+// install_id or event_id sent to both) takes the peer's record, and its
+// postback was the peer's to send: an event whose record the peer's
+// replaced is no longer pending here, and its hold ends with nothing
+// posted. Its event record keeps the conversion's own time, so the
 // postback reports when the conversion happened.
 
 import (

@@ -35,7 +35,8 @@ campaigns:
 }
 
 // Two edges in two regions on one JetStream server: a click made in one is
-// attributed by an install that arrives at the other, which posts it;
+// attributed by an install that arrives at the other, which posts it; a
+// purchase retried in the other region is a duplicate there;
 // an install that arrives before its click is held, not organic, and posted
 // once the click has come; the metrics say how far replication is.
 func TestReplicationBetweenRegions(t *testing.T) {
@@ -67,6 +68,22 @@ func TestReplicationBetweenRegions(t *testing.T) {
 	})
 	if a := east.convert(t, `{"type":"install","install_id":"in1","click_id":"ck-east-1","app":"com.test.app"}`); a.Postback != "duplicate" {
 		t.Fatalf("the install replayed in us-east answered %+v, want duplicate", a)
+	}
+
+	// A purchase posted from ap-south, which the app then retries in
+	// us-east (its CDN sent the retry to the next region): the event
+	// reached us-east first, so the retry is a duplicate there, posted once.
+	a = south.convert(t, `{"type":"event","install_id":"in1","event_name":"purchase","event_id":"buy-1","revenue":"4.99","currency":"USD"}`)
+	if !a.Attributed || a.Postback != "queued" {
+		t.Fatalf("purchase in ap-south answered %+v", a)
+	}
+	waitFor(t, "the purchase's postback", 10*time.Second, func() bool { return sk.count("event_id=buy-1") == 1 })
+	waitFor(t, "the purchase replicated to us-east", 10*time.Second, func() bool {
+		_, metrics := east.adminGet("/metrics")
+		return strings.Contains(metrics, `clickedge_replication_stored_total{kind="event"} 2`) // the install's, the purchase's
+	})
+	if a := east.convert(t, `{"type":"event","install_id":"in1","event_name":"purchase","event_id":"buy-1","revenue":"4.99","currency":"USD"}`); a.Postback != "duplicate" || !a.Attributed {
+		t.Fatalf("the purchase retried in us-east answered %+v, want an attributed duplicate", a)
 	}
 
 	// An install that beats its click: held, not organic, then attributed
@@ -132,10 +149,10 @@ func TestServeWhileNATSIsDown(t *testing.T) {
 		}
 		return "absent"
 	}
-	if d := depth(); d != "6" {
-		t.Fatalf("outbox depth %s with NATS down, want 6 (5 clicks, 1 install)", d)
+	if d := depth(); d != "7" {
+		t.Fatalf("outbox depth %s with NATS down, want 7 (5 clicks, the install and its event)", d)
 	}
-	if code, status := p.adminGet("/admin/v1/replication"); code != 200 || !strings.Contains(status, `"connected":false`) || !strings.Contains(status, `"outbox":6`) {
+	if code, status := p.adminGet("/admin/v1/replication"); code != 200 || !strings.Contains(status, `"connected":false`) || !strings.Contains(status, `"outbox":7`) {
 		t.Fatalf("replication status with NATS down: %d %s", code, status)
 	}
 	_, port, _ := strings.Cut(natsAddr, ":")

@@ -1,10 +1,11 @@
-// Package replication carries clicks and installs between regions through
+// Package replication carries clicks and conversions (installs, events,
+// signups) between regions through
 // NATS JetStream (CONTRACT §8): it publishes this region's replicate outbox
 // to the region's stream, and applies each peer region's stream to the
 // local store.
 //
-// Nothing here is on a request's path. A click or install is stored with
-// its replication record in one Pebble batch (store/replicate.go); the
+// Nothing here is on a request's path. A click or conversion is stored
+// with its replication record in one Pebble batch (store/replicate.go); the
 // publisher reads the outbox, publishes asynchronously and deletes only
 // what the server acknowledged, so a NATS outage or a restart loses
 // nothing: the outbox grows, and drains when the server is back. Each
@@ -20,7 +21,7 @@
 // server-side state of its own beyond its region's stream.
 //
 // Streams are named CLICKEDGE_<region>, with subjects
-// clickedge.<region>.click and clickedge.<region>.install. The edge creates
+// clickedge.<region>.click, .install, .event and .signup. The edge creates
 // its own region's stream and only reads the peers', so the same edge runs
 // against one JetStream server, a super-cluster, or per-region domains
 // joined by leaf nodes whose operators mirror each peer's stream under its
@@ -90,8 +91,13 @@ func StreamName(region string) string { return "CLICKEDGE_" + region }
 
 // Subject is the subject of one kind of region's records.
 func Subject(region string, kind byte) string {
-	if kind == store.ReplInstall {
+	switch kind {
+	case store.ReplInstall:
 		return "clickedge." + region + ".install"
+	case store.ReplEvent:
+		return "clickedge." + region + ".event"
+	case store.ReplSignup:
+		return "clickedge." + region + ".signup"
 	}
 	return "clickedge." + region + ".click"
 }
@@ -275,7 +281,7 @@ func (r *Replicator) ensureStream() error {
 	defer cancel()
 	_, err := r.js.CreateStream(ctx, jetstream.StreamConfig{
 		Name:        StreamName(r.o.Region),
-		Description: "clickedge: clicks and installs recorded in region " + r.o.Region,
+		Description: "clickedge: clicks and conversions recorded in region " + r.o.Region,
 		Subjects:    []string{"clickedge." + r.o.Region + ".>"},
 		Storage:     jetstream.FileStorage,
 		MaxAge:      r.o.MaxAge,
@@ -579,7 +585,7 @@ func (r *Replicator) followOnce(peer string, lag *metrics.Gauge, state *peerStat
 		if last == nil {
 			continue
 		}
-		clicks, installs, err := r.o.Store.ApplyReplicated(peer, last.Sequence.Stream, recs)
+		a, err := r.o.Store.ApplyReplicated(peer, last.Sequence.Stream, recs)
 		if err != nil {
 			// A record this version cannot read stops the stream here
 			// rather than skipping it: an operator must look.
@@ -587,8 +593,10 @@ func (r *Replicator) followOnce(peer string, lag *metrics.Gauge, state *peerStat
 		}
 		pos = last.Sequence.Stream
 		applied.Add(len(recs))
-		appliedClicks.Add(clicks)
-		appliedInstalls.Add(installs)
+		appliedClicks.Add(a.Clicks)
+		appliedInstalls.Add(a.Installs)
+		appliedEvents.Add(a.Events)
+		appliedSignups.Add(a.Signups)
 		behind := time.Duration(0)
 		if last.NumPending > 0 {
 			behind = max(0, time.Since(last.Timestamp))
@@ -605,6 +613,8 @@ var (
 	applied         = metrics.NewCounter(`clickedge_replication_records_total{op="applied"}`)
 	appliedClicks   = metrics.NewCounter(`clickedge_replication_stored_total{kind="click"}`)
 	appliedInstalls = metrics.NewCounter(`clickedge_replication_stored_total{kind="install"}`)
+	appliedEvents   = metrics.NewCounter(`clickedge_replication_stored_total{kind="event"}`)
+	appliedSignups  = metrics.NewCounter(`clickedge_replication_stored_total{kind="signup"}`)
 )
 
 // outboxDepth is clickedge_replication_outbox_depth: the records the last
