@@ -355,6 +355,8 @@ func (tx *ConvTx) applyReplicated(r replConversion, a *Applied) error {
 			return err
 		}
 		if !seen || have.Match == MatchPending {
+			// Its postback id names an entry of the peer's outbox.
+			r.event.PostbackID = 0
 			tx.putEvent(r.event, false)
 			a.Events++
 		}
