@@ -23,9 +23,11 @@ var unreserved = func() (t [256]bool) {
 	return t
 }()
 
-// appendURLEncoded appends s with every byte outside the unreserved set as
+// AppendURLEncoded appends s with every byte outside the unreserved set as
 // %XX (upper-case hex). Runs of unreserved bytes are copied in one append.
-func appendURLEncoded(dst, s []byte) []byte {
+// The tracker fills redirect macros with it too, so a value is encoded the
+// same way in a postback and in a Location.
+func AppendURLEncoded(dst, s []byte) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]

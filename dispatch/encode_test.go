@@ -21,7 +21,7 @@ func TestURLEncodeEveryByte(t *testing.T) {
 		default:
 			want = fmt.Sprintf("%%%02X", c)
 		}
-		if got := string(appendURLEncoded(nil, []byte{byte(c)})); got != want {
+		if got := string(AppendURLEncoded(nil, []byte{byte(c)})); got != want {
 			t.Errorf("byte %#02x: got %q; want %q", c, got, want)
 		}
 	}
@@ -31,7 +31,7 @@ func TestURLEncodeEveryByte(t *testing.T) {
 func TestURLEncodeClasses(t *testing.T) {
 	f := func(in, want string) {
 		t.Helper()
-		if got := string(appendURLEncoded(nil, []byte(in))); got != want {
+		if got := string(AppendURLEncoded(nil, []byte(in))); got != want {
 			t.Errorf("encode(%q) = %q; want %q", in, got, want)
 		}
 	}
@@ -56,10 +56,10 @@ func TestURLEncodeClasses(t *testing.T) {
 func TestURLEncodeMatchesNetURL(t *testing.T) {
 	for _, s := range encodeSamples() {
 		want := strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
-		if got := string(appendURLEncoded(nil, []byte(s))); got != want {
+		if got := string(AppendURLEncoded(nil, []byte(s))); got != want {
 			t.Errorf("encode(%q) = %q; net/url gives %q", s, got, want)
 		}
-		back, err := url.PathUnescape(string(appendURLEncoded(nil, []byte(s))))
+		back, err := url.PathUnescape(string(AppendURLEncoded(nil, []byte(s))))
 		if err != nil || back != s {
 			t.Errorf("PathUnescape(encode(%q)) = %q, %v", s, back, err)
 		}

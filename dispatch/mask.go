@@ -18,7 +18,7 @@ func MaskURL(rawURL string, secrets ...string) string {
 		if s == "" {
 			continue
 		}
-		enc := string(appendURLEncoded(nil, []byte(s)))
+		enc := string(AppendURLEncoded(nil, []byte(s)))
 		forms = append(forms, s, enc, lowerHexEscapes(enc), strings.ReplaceAll(enc, "%20", "+"))
 	}
 	if len(forms) == 0 {

@@ -106,14 +106,14 @@ func (t *Template) UnknownMacros() []string {
 }
 
 // AppendURL appends the template rendered for a URL: literals as written,
-// values percent-encoded (see appendURLEncoded). It allocates only when dst
+// values percent-encoded (see AppendURLEncoded). It allocates only when dst
 // must grow; a pooled buffer makes it allocation-free.
 func (t *Template) AppendURL(dst []byte, v *Values) []byte {
 	for _, s := range t.segs {
 		if s.m == 0 {
 			dst = append(dst, t.raw[s.start:s.end]...)
 		} else if v != nil {
-			dst = appendURLEncoded(dst, v.v[s.m])
+			dst = AppendURLEncoded(dst, v.v[s.m])
 		}
 	}
 	return dst

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/clickedge/clickedge/config"
+	"github.com/clickedge/clickedge/dispatch"
 	"github.com/clickedge/clickedge/store"
 )
 
@@ -98,7 +99,7 @@ func AppendAppURL(dst []byte, appURL string, c *store.Click, campaignName string
 		if !known {
 			dst = append(dst, appURL[:end+1]...)
 		} else {
-			dst = appendEscaped(dst, v)
+			dst = dispatch.AppendURLEncoded(dst, v)
 		}
 		appURL = appURL[end+1:]
 	}
@@ -139,17 +140,4 @@ func redirectMacro(name string, c *store.Click, campaignName string) ([]byte, bo
 		return c.Country, true
 	}
 	return nil, false
-}
-
-// appendEscaped appends v percent-encoded: unreserved bytes as they are,
-// every other one as %XX in upper case.
-func appendEscaped(dst, v []byte) []byte {
-	for _, c := range v {
-		if isUnreserved(c) {
-			dst = append(dst, c)
-			continue
-		}
-		dst = append(dst, '%', upperHex[c>>4], upperHex[c&15])
-	}
-	return dst
 }
