@@ -63,7 +63,7 @@ func TestMacroString(t *testing.T) {
 			t.Errorf("LookupMacroString(%q) = %v, %v; want %d", name, got, ok, m)
 		}
 		for _, c := range []byte(name) {
-			if !isNameByte(c) {
+			if !IsMacroNameByte(c) {
 				t.Errorf("canonical name %q has byte %q outside [a-z0-9_]", name, c)
 			}
 		}

@@ -32,7 +32,7 @@ func CompileTemplate(s string) *Template {
 		}
 		i += k
 		j := i + 1
-		for j < len(s) && isNameByte(s[j]) {
+		for j < len(s) && IsMacroNameByte(s[j]) {
 			j++
 		}
 		if j == i+1 || j == len(s) || s[j] != '}' {
@@ -57,7 +57,10 @@ func CompileTemplate(s string) *Template {
 	return t
 }
 
-func isNameByte(c byte) bool {
+// IsMacroNameByte reports whether c may appear in a macro's name: a macro
+// is {name} with name in [a-z0-9_]+ (CONTRACT §5), in postback templates
+// and in the tracker's redirect URLs alike.
+func IsMacroNameByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_'
 }
 
@@ -91,7 +94,7 @@ func (t *Template) UnknownMacros() []string {
 			continue
 		}
 		j := i + 1
-		for j < len(s) && isNameByte(s[j]) {
+		for j < len(s) && IsMacroNameByte(s[j]) {
 			j++
 		}
 		if j == i+1 || j == len(s) || s[j] != '}' {

@@ -87,7 +87,7 @@ func AppendAppURL(dst []byte, appURL string, c *store.Click, campaignName string
 		dst = append(dst, appURL[:open]...)
 		appURL = appURL[open:]
 		end := 1
-		for end < len(appURL) && isMacroNameByte(appURL[end]) {
+		for end < len(appURL) && dispatch.IsMacroNameByte(appURL[end]) {
 			end++
 		}
 		if end == 1 || end == len(appURL) || appURL[end] != '}' {
@@ -104,8 +104,6 @@ func AppendAppURL(dst []byte, appURL string, c *store.Click, campaignName string
 		appURL = appURL[end+1:]
 	}
 }
-
-func isMacroNameByte(b byte) bool { return b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '_' }
 
 // redirectMacro is the value of the redirect macro name for c.
 func redirectMacro(name string, c *store.Click, campaignName string) ([]byte, bool) {
