@@ -93,7 +93,7 @@ func BenchmarkDiskPerConversion(b *testing.B) {
 			in := &Install{InstallID: id, EventID: fmt.Sprintf("eu-west-0%016x", rng.Uint64()), App: "com.example.app",
 				Platform: PlatformAndroid, Time: at, Match: MatchClickID, ClickID: fmt.Sprintf("%016x%016x", rng.Uint64(), rng.Uint64()),
 				Campaign: "OgWmhiSXhG", Partner: "acme", ClickTime: at*1000 - 90_000, AffID: "4471", PubID: "site_209",
-				Sub: [5]string{"diwali_sale", fmt.Sprintf("banner_%d", k%32), "", "", ""},
+				Sub:  [5]string{"diwali_sale", fmt.Sprintf("banner_%d", k%32), "", "", ""},
 				GAID: uuid(), IP: fmt.Sprintf("%d.%d.%d.%d", 1+rng.IntN(223), rng.IntN(256), rng.IntN(256), rng.IntN(256)),
 				UserAgent: ua, Country: "IN", AppVersion: "3.1.4"}
 			tx.PutInstall(in)
