@@ -230,7 +230,13 @@ func (e *Edge) adminRedrive(ctx *fasthttp.RequestCtx) {
 		writeJSON(ctx, fasthttp.StatusMethodNotAllowed, map[string]string{"error": "use POST"})
 		return
 	}
-	n, err := e.disp.Redrive(string(ctx.QueryArgs().Peek("partner")))
+	partner := string(ctx.QueryArgs().Peek("partner"))
+	if partner != "" && e.cfg.Load().Partners[partner] == nil {
+		// Its postbacks could not be rendered: they would only fail again.
+		writeJSON(ctx, fasthttp.StatusBadRequest, map[string]string{"error": "partner: " + strconv.Quote(partner) + " is not in the config"})
+		return
+	}
+	n, err := e.disp.Redrive(partner)
 	if err != nil {
 		writeJSON(ctx, fasthttp.StatusInternalServerError, map[string]any{"error": err.Error(), "redriven": n})
 		return

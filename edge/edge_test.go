@@ -275,6 +275,12 @@ campaigns:
 		t.Errorf("/metrics: %d, no TYPE line for clickedge_clicks_total:\n%.2000s", code, body)
 	}
 
+	// A redrive for a partner the config does not have would re-queue
+	// postbacks nothing can render: a typo is told, not answered 0.
+	if code, body := request(t, "POST", admin, "/admin/v1/postbacks/redrive?partner=acmee", "Bearer tok"); code != 400 || !strings.Contains(body, `partner: \"acmee\" is not in the config`) {
+		t.Errorf("redrive of an unknown partner: %d %s, want 400 naming it", code, body)
+	}
+
 	// Go's profiles, for an operator chasing CPU or memory in production:
 	// behind the token like the rest of the admin API.
 	if code, body := get(admin, "/debug/pprof/", "Bearer tok"); code != 200 || !strings.Contains(body, "goroutine") {
