@@ -22,6 +22,9 @@ type Config struct {
 	Durability     string // "sync" | "async"
 	SyncInterval   time.Duration
 	ClickRetention time.Duration
+	// EventRetention (extension key event_retention, default 0: kept):
+	// event records, the event_id dedup keys, older than this are deleted.
+	EventRetention time.Duration
 	CacheSize      int64 // the store's block cache, bytes (extension key cache_size); default 64 MiB
 
 	TrustedProxies []netip.Prefix // a bare IP in the YAML becomes a /32 or /128
@@ -121,6 +124,7 @@ const (
 // Bounds checked by Validate.
 const (
 	minClickRetention      = time.Hour
+	minEventRetention      = 24 * time.Hour
 	minClickLookback       = 24 * time.Hour
 	maxClickLookback       = 30 * 24 * time.Hour
 	maxFingerprintLookback = 7 * 24 * time.Hour

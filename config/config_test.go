@@ -169,6 +169,7 @@ cache_size: 256MiB
 trusted_proxies: ["10.0.0.0/8", "192.0.2.7", "2001:db8::/32", "2001:db8::1", "::ffff:192.0.2.8", "172.16.5.4/12"]
 allow_private_targets: true
 anonymize_ip: true
+event_retention: 90d
 region: eu-west-1
 partners:
   p:
@@ -199,7 +200,7 @@ partners:
 	if p.Retry != (Retry{Base: 2 * time.Second, MaxInterval: 10 * time.Minute, MaxAge: 24 * time.Hour}) {
 		t.Errorf("retry: %+v", p.Retry)
 	}
-	if c.Durability != "async" || c.CacheSize != 256<<20 || !c.AllowPrivateTargets || !c.AnonymizeIP || c.TLSCert == "" || c.Region != "eu-west-1" {
+	if c.Durability != "async" || c.CacheSize != 256<<20 || !c.AllowPrivateTargets || !c.AnonymizeIP || c.EventRetention != 90*24*time.Hour || c.TLSCert == "" || c.Region != "eu-west-1" {
 		t.Errorf("top level: %+v", c)
 	}
 }

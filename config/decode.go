@@ -55,6 +55,7 @@ func (d *decoder) top(n *yaml.Node, c *Config) error {
 		"durability":            d.str(&c.Durability),
 		"sync_interval":         d.dur(&c.SyncInterval),
 		"click_retention":       d.dur(&c.ClickRetention),
+		"event_retention":       d.dur(&c.EventRetention),
 		"cache_size":            d.size(&c.CacheSize),
 		"trusted_proxies":       d.prefixes(&c.TrustedProxies),
 		"client_ip_header":      d.str(&c.ClientIPHeader),

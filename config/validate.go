@@ -98,6 +98,9 @@ func (c *Config) validateTop(v *validator) {
 		v.fail("durability", "%s is not sync or async", quote(c.Durability))
 	}
 	positive(v, "sync_interval", c.SyncInterval)
+	if c.EventRetention != 0 && c.EventRetention < minEventRetention {
+		v.fail("event_retention", "%s is neither 0 (keep events) nor at least %s", v.qdur("event_retention", c.EventRetention), formatDuration(minEventRetention))
+	}
 	if c.ClickRetention < minClickRetention {
 		v.fail("click_retention", "%s is less than %s", v.qdur("click_retention", c.ClickRetention), formatDuration(minClickRetention))
 	}

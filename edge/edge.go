@@ -97,7 +97,7 @@ func Start(cfg *config.Config, log *slog.Logger) (*Edge, error) {
 	}
 	e.st, err = store.Open(store.Options{
 		Dir: cfg.DataDir, Durability: durability, SyncInterval: cfg.SyncInterval,
-		Retention: cfg.ClickRetention, CacheSize: cfg.CacheSize, Logger: log,
+		Retention: cfg.ClickRetention, EventRetention: cfg.EventRetention, CacheSize: cfg.CacheSize, Logger: log,
 		Replicate: cfg.Replication != nil,
 	})
 	if err != nil {
@@ -211,6 +211,7 @@ func restartOnlyChanges(old, next *config.Config) []string {
 		{"sync_interval", old.SyncInterval != next.SyncInterval},
 		{"click_retention", old.ClickRetention != next.ClickRetention},
 		{"cache_size", old.CacheSize != next.CacheSize},
+		{"event_retention", old.EventRetention != next.EventRetention},
 		{"region", old.Region != next.Region},
 		{"replication", !sameReplication(old.Replication, next.Replication)},
 		// The certificate itself reloads; turning TLS on or off does not.

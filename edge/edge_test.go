@@ -87,10 +87,10 @@ func TestReloadNamesRestartOnlyKeys(t *testing.T) {
 	if strings.Contains(logBuf.String(), "restart") {
 		t.Fatalf("a reload that changed only apps warned:\n%s", logBuf.String())
 	}
-	if err := e.Reload(parse("listen: 127.0.0.1:9\ndurability: async\ncache_size: 8MiB\nregion: eu\n")); err != nil {
+	if err := e.Reload(parse("listen: 127.0.0.1:9\ndurability: async\ncache_size: 8MiB\nevent_retention: 30d\nregion: eu\n")); err != nil {
 		t.Fatal(err)
 	}
-	want := `level=WARN msg="config reloaded, but these keys take effect only at restart" keys="listen durability cache_size region"`
+	want := `level=WARN msg="config reloaded, but these keys take effect only at restart" keys="listen durability cache_size event_retention region"`
 	if !strings.Contains(logBuf.String(), want) {
 		t.Fatalf("log lacks %s:\n%s", want, logBuf.String())
 	}

@@ -156,6 +156,9 @@ func (tx *ConvTx) PutEvent(ev *Event) {
 
 func (tx *ConvTx) putEvent(ev *Event, replicate bool) {
 	tx.b.Set(textKey(tableEvent, ev.EventID), ev.encode(nil), nil)
+	if tx.s.opts.EventRetention > 0 {
+		tx.b.Set(appendEventDayKey(nil, tx.s.now(), ev.EventID), nil, nil)
+	}
 	if replicate {
 		putReplicate(&tx.Writer, appendReplEvent(nil, ev))
 		tx.replicated++

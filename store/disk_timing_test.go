@@ -70,8 +70,14 @@ func BenchmarkDiskPerClick(b *testing.B) {
 //
 //	go test ./store/ -run '^$' -bench DiskPerConversion -benchtime 1x
 func BenchmarkDiskPerConversion(b *testing.B) {
+	b.Run("kept", func(b *testing.B) { benchDiskPerConversion(b, 0) })
+	// With event_retention, each event also has its day's index key.
+	b.Run("event_retention", func(b *testing.B) { benchDiskPerConversion(b, 90*24*time.Hour) })
+}
+
+func benchDiskPerConversion(b *testing.B, retention time.Duration) {
 	const installs, perInstall = 100_000, 2
-	s, err := Open(Options{Dir: b.TempDir(), Durability: Async})
+	s, err := Open(Options{Dir: b.TempDir(), Durability: Async, EventRetention: retention})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -120,8 +126,9 @@ func BenchmarkDiskPerConversion(b *testing.B) {
 		}
 		return float64(n)
 	}
-	// An install's event record is one of the 'e' table's 3 per install.
-	events := size(tableEvent)
+	// An install's event record is one of the 'e' table's 3 per install,
+	// and so is its day index key.
+	events := size(tableEvent) + size(tableEventDay)
 	b.ReportMetric((size(tableInstall)+events/(1+perInstall))/installs, "bytes/install")
 	b.ReportMetric(events/(1+perInstall)/installs, "bytes/event")
 	b.ReportMetric(0, "ns/op")

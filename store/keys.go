@@ -17,6 +17,9 @@ const (
 	tableSignup  = 's'
 	tableOutbox  = 'o'
 	tableOutIdx  = 'q'
+	// 'x' day(4) event_id: the events recorded on a day, which
+	// EventRetention deletes together (event_retention.go).
+	tableEventDay = 'x'
 )
 
 // Device id kinds in 'd' keys: a gaid and an idfa with the same bytes are

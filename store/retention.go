@@ -24,6 +24,11 @@ func (s *Store) retentionLoop() {
 		} else if n > 0 {
 			s.log.Info("store: expired click buckets", "buckets", n)
 		}
+		if n, err := s.ExpireEvents(); err != nil {
+			s.log.Error("store: event retention failed", "err", err)
+		} else if n > 0 {
+			s.log.Info("store: expired events", "events", n)
+		}
 		select {
 		case <-s.stop:
 			return

@@ -39,10 +39,13 @@ type Options struct {
 	Durability   Durability
 	SyncInterval time.Duration // Async only; default 2ms
 	Retention    time.Duration // clicks older than this are deleted; default 30 days
+	// EventRetention: event records (event_id dedup keys) recorded on a
+	// day older than this are deleted (event_retention.go); 0 keeps them.
+	EventRetention time.Duration
 	CacheSize    int64         // block cache bytes; default 64 MiB
 	Logger       *slog.Logger
 	Now          func() time.Time // the clock; tests inject one
-	// Replicate: every click and install stored also queues its
+	// Replicate: every click and conversion stored also queues its
 	// replication record (replicate.go).
 	Replicate bool
 
