@@ -42,9 +42,9 @@ type Options struct {
 	// EventRetention: event records (event_id dedup keys) recorded on a
 	// day older than this are deleted (event_retention.go); 0 keeps them.
 	EventRetention time.Duration
-	CacheSize    int64         // block cache bytes; default 64 MiB
-	Logger       *slog.Logger
-	Now          func() time.Time // the clock; tests inject one
+	CacheSize      int64 // block cache bytes; default 64 MiB
+	Logger         *slog.Logger
+	Now            func() time.Time // the clock; tests inject one
 	// Replicate: every click and conversion stored also queues its
 	// replication record (replicate.go).
 	Replicate bool
