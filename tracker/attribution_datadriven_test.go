@@ -192,25 +192,26 @@ type attrEnv struct {
 
 // attrPeerInstall is the replication record a peer region publishes for
 // in, made by a scratch store.
-// attrPeerRecords returns the replication records a peer region's store
-// queues for what put writes.
-func attrPeerRecords(t testing.TB, put func(tx *store.ConvTx)) [][]byte {
-	st, err := store.Open(store.Options{Dir: t.TempDir(), Durability: store.Async, Replicate: true, Logger: slog.New(slog.DiscardHandler)})
+// applyPeer applies here, as region "eu"'s next stream sequence, the
+// replication records a store of that region queues for what put writes.
+func (e *attrEnv) applyPeer(put func(tx *store.ConvTx)) (store.Applied, error) {
+	st, err := store.Open(store.Options{Dir: e.t.TempDir(), Durability: store.Async, Replicate: true, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
-		t.Fatal(err)
+		e.t.Fatal(err)
 	}
 	defer st.Close()
 	tx := st.BeginConversions()
 	put(tx)
 	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
+		e.t.Fatal(err)
 	}
 	var recs [][]byte
 	st.ReplicationPending(store.OutboxPos{}, 100, func(e store.OutboxEntry) bool {
 		recs = append(recs, bytes.Clone(e.Payload))
 		return true
 	})
-	return recs
+	e.peerSeq++
+	return e.st.ApplyReplicated("eu", e.peerSeq, recs)
 }
 
 // attrNewEnv opens a store in a temporary directory and a Tracker over it
@@ -435,12 +436,10 @@ func (e *attrEnv) run(c *attrCmd) string {
 		if len(f) != 3 {
 			return "error: peer-install ID CLICK_ID CAMPAIGN"
 		}
-		e.peerSeq++
-		recs := attrPeerRecords(e.t, func(tx *store.ConvTx) {
+		a, err := e.applyPeer(func(tx *store.ConvTx) {
 			tx.PutInstall(&store.Install{InstallID: f[0], EventID: "peer-" + f[0], App: "com.test.app",
 				Match: store.MatchClickID, ClickID: f[1], Campaign: f[2], Partner: "acme", Time: e.clock.Now().Unix()})
 		})
-		a, err := e.st.ApplyReplicated("eu", e.peerSeq, recs)
 		if err != nil {
 			return "error: " + err.Error()
 		}
@@ -450,8 +449,7 @@ func (e *attrEnv) run(c *attrCmd) string {
 		if len(f) != 3 {
 			return "error: peer-event EVENT_ID INSTALL_ID NAME"
 		}
-		e.peerSeq++
-		recs := attrPeerRecords(e.t, func(tx *store.ConvTx) {
+		a, err := e.applyPeer(func(tx *store.ConvTx) {
 			kind := tracker.ConversionEvent
 			if f[2] == "signup" {
 				kind = tracker.ConversionSignup
@@ -460,7 +458,6 @@ func (e *attrEnv) run(c *attrCmd) string {
 			tx.PutEvent(&store.Event{EventID: f[0], InstallID: f[1], Kind: uint8(kind), Name: f[2],
 				Time: e.clock.Now().Unix(), Match: store.MatchOrganic, Postback: "none"})
 		})
-		a, err := e.st.ApplyReplicated("eu", e.peerSeq, recs)
 		if err != nil {
 			return "error: " + err.Error()
 		}
