@@ -85,6 +85,9 @@ type Campaign struct {
 	Partner             string        // "" = no postbacks
 	ClickLookback       time.Duration // default 7d, 1d..30d
 	FingerprintLookback time.Duration // default 24h, 0 = off, at most 7d
+	// DeepLink (an extension) is given back with an install attributed to
+	// one of the campaign's clicks that carried no deep_link of its own.
+	DeepLink string
 }
 
 // Replication is CONTRACT §8.
@@ -128,10 +131,13 @@ const (
 	minClickLookback       = 24 * time.Hour
 	maxClickLookback       = 30 * 24 * time.Hour
 	maxFingerprintLookback = 7 * 24 * time.Hour
-	maxMaxConns            = 4096
-	maxMaxRPS              = 100000
-	minCacheSize           = 1 << 20
-	maxCacheSize           = 1 << 40
+	// maxDeepLink is the longest campaign deep_link: the longest value a
+	// click stores (store.MaxValueLen).
+	maxDeepLink  = 512
+	maxMaxConns  = 4096
+	maxMaxRPS    = 100000
+	minCacheSize = 1 << 20
+	maxCacheSize = 1 << 40
 )
 
 func newConfig(source string) *Config {

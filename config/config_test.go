@@ -181,7 +181,14 @@ partners:
     max_rps: 250
     timeout: 1500ms
     retry: {base: 2s}
+apps:
+  com.x: {web: "https://x.example/"}
+campaigns:
+  c1: {app: com.x, deep_link: "exampleapp://product/42?ref=spring sale"}
 `, env())
+	if dl := c.Campaigns["c1"].DeepLink; dl != "exampleapp://product/42?ref=spring sale" {
+		t.Errorf("deep_link: %q", dl)
+	}
 	wantProxies := []netip.Prefix{
 		netip.MustParsePrefix("10.0.0.0/8"),
 		netip.MustParsePrefix("192.0.2.7/32"),

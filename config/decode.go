@@ -91,6 +91,7 @@ func (d *decoder) top(n *yaml.Node, c *Config) error {
 					"partner":              d.str(&cp.Partner),
 					"click_lookback":       d.dur(&cp.ClickLookback),
 					"fingerprint_lookback": d.dur(&cp.FingerprintLookback),
+					"deep_link":            d.str(&cp.DeepLink),
 				})
 				if cp.Name == "" {
 					cp.Name = id

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 var (
@@ -251,6 +252,12 @@ func (c *Config) validateCampaign(v *validator, path, id string, cp *Campaign) {
 	if cp.FingerprintLookback < 0 || cp.FingerprintLookback > maxFingerprintLookback {
 		v.fail(join(path, "fingerprint_lookback"), "%s is outside 0..%s", v.qdur(join(path, "fingerprint_lookback"), cp.FingerprintLookback),
 			formatDuration(maxFingerprintLookback))
+	}
+	switch dl := cp.DeepLink; {
+	case len(dl) > maxDeepLink:
+		v.fail(join(path, "deep_link"), "is %d bytes, more than %d", len(dl), maxDeepLink)
+	case strings.ContainsFunc(dl, unicode.IsControl):
+		v.fail(join(path, "deep_link"), "%s has a control character", quote(dl))
 	}
 }
 

@@ -115,6 +115,7 @@ type clickView struct {
 	IP         string   `json:"ip"`
 	UserAgent  string   `json:"user_agent"`
 	Country    string   `json:"country"`
+	DeepLink   string   `json:"deep_link"`
 }
 
 var flagNames = []struct {
@@ -144,6 +145,7 @@ func (e *Edge) adminClick(ctx *fasthttp.RequestCtx, id string) {
 		OSVersion: string(c.OSVersion), Flags: []string{}, AffID: string(c.AffID), PubID: string(c.PubID),
 		OfferID: string(c.OfferID), CreativeID: string(c.CreativeID), GAID: string(c.GAID),
 		IDFA: string(c.IDFA), OAID: string(c.OAID), IP: string(c.IP), UserAgent: ua, Country: string(c.Country),
+		DeepLink: string(c.DeepLink),
 	}
 	for _, s := range c.Sub {
 		v.Sub = append(v.Sub, string(s))
@@ -173,7 +175,7 @@ func (e *Edge) adminInstall(ctx *fasthttp.RequestCtx, id string) {
 		"aff_id": in.AffID, "pub_id": in.PubID, "offer_id": in.OfferID, "creative_id": in.CreativeID,
 		"sub": in.Sub, "gaid": in.GAID, "idfa": in.IDFA, "oaid": in.OAID, "ip": in.IP,
 		"user_agent": in.UserAgent, "country": in.Country, "app_version": in.AppVersion,
-		"why": why(in),
+		"deep_link": in.DeepLink, "why": why(in),
 	}
 	if in.ClickTime > 0 {
 		v["click_time"] = time.UnixMilli(in.ClickTime).UTC().Format(time.RFC3339Nano)

@@ -271,6 +271,27 @@ campaigns:
 		}
 	}
 
+	// A deferred deep link shows on the click and on the install it is
+	// attributed to.
+	if code, _ := get(public, "/?c=camp&click_id=dl1&deep_link=app%3A%2F%2Fitem%2F7", ""); code != 302 {
+		t.Fatalf("click with a deep link: %d", code)
+	}
+	if code, body := get(admin, "/admin/v1/clicks/dl1", "Bearer tok"); code != 200 || !strings.Contains(body, `"deep_link":"app://item/7"`) {
+		t.Errorf("GET /admin/v1/clicks/dl1: %d %s, want its deep_link", code, body)
+	}
+	resp, err := http.Post(public+"/v1/conversions", "application/json", strings.NewReader(`{"type":"install","install_id":"dl-i1","click_id":"dl1"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(answer), `"deep_link":"app://item/7"`) {
+		t.Errorf("install of a deep-linked click: %d %s, want its deep_link", resp.StatusCode, answer)
+	}
+	if code, body := get(admin, "/admin/v1/installs/dl-i1", "Bearer tok"); code != 200 || !strings.Contains(body, `"deep_link":"app://item/7"`) {
+		t.Errorf("GET /admin/v1/installs/dl-i1: %d %s, want its deep_link", code, body)
+	}
+
 	if code, body := get(admin, "/metrics", ""); code != 200 || !strings.Contains(body, "# TYPE clickedge_clicks_total counter") {
 		t.Errorf("/metrics: %d, no TYPE line for clickedge_clicks_total:\n%.2000s", code, body)
 	}

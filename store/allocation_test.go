@@ -36,6 +36,7 @@ func cloneClick(c *Click) Click {
 		d.Sub[i] = cl(c.Sub[i])
 	}
 	d.GAID, d.IDFA, d.OAID, d.IP, d.UserAgent, d.Country = cl(c.GAID), cl(c.IDFA), cl(c.OAID), cl(c.IP), cl(c.UserAgent), cl(c.Country)
+	d.DeepLink = cl(c.DeepLink)
 	return d
 }
 

@@ -62,6 +62,10 @@ type Click struct {
 	IP         []byte // textual, as received or read from the peer
 	UserAgent  []byte
 	Country    []byte
+	// DeepLink is where the app should open on its first launch (deferred
+	// deep linking): the link's deep_link value, handed back with the
+	// install it is attributed to.
+	DeepLink []byte
 }
 
 // Reset clears c for reuse, keeping the capacity of nothing: fields are

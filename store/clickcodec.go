@@ -26,6 +26,40 @@ const (
 	formUAHash    = 6
 )
 
+// Optional fields follow a record's first-version fields, each as its tag
+// and a non-empty text, in increasing tag order, and only when set: a
+// record without them is byte for byte what the first version wrote. A
+// reader skips a tag it does not know, so a field added later does not stop
+// an older edge (a region not upgraded yet) from reading the record.
+const (
+	optDeepLink = 1 // Click.DeepLink, Install.DeepLink
+)
+
+// appendOptional appends optional field tag with value v, when v is set.
+func appendOptional(dst []byte, tag byte, v []byte) []byte {
+	if len(v) == 0 {
+		return dst
+	}
+	return appendText(append(dst, tag), v)
+}
+
+// nextOptional reads the next optional field, if any is left; last is the
+// tag read before (0 at first). Tags must increase and values must not be
+// empty, so that every record has one encoding.
+func (d *decoder) nextOptional(last *byte) (tag byte, v []byte, ok bool) {
+	if len(d.b) == 0 || d.err {
+		return 0, nil, false
+	}
+	tag = d.byte()
+	v = d.text()
+	if tag <= *last || len(v) == 0 {
+		d.fail()
+		return 0, nil, false
+	}
+	*last = tag
+	return tag, v, true
+}
+
 // ErrCorrupt is returned for a record that cannot be decoded.
 var ErrCorrupt = errors.New("store: corrupt record")
 
@@ -57,7 +91,8 @@ func appendClickValue(dst []byte, c *Click, uaHash uint64) []byte {
 		dst = append(dst, formUAHash)
 		dst = binary.BigEndian.AppendUint64(dst, uaHash)
 	}
-	return appendText(dst, c.Country)
+	dst = appendText(dst, c.Country)
+	return appendOptional(dst, optDeepLink, c.DeepLink)
 }
 
 func appendText(dst, v []byte) []byte {
@@ -177,6 +212,16 @@ func decodeClick(val []byte, c *Click, buf []byte) (_ []byte, uaHash uint64, err
 	}
 	c.UserAgent = nil
 	c.Country = d.text()
+	c.DeepLink = nil
+	for last := byte(0); ; {
+		tag, v, ok := d.nextOptional(&last)
+		if !ok {
+			break
+		}
+		if tag == optDeepLink {
+			c.DeepLink = v
+		}
+	}
 	if d.err || len(d.b) != 0 {
 		return buf, 0, fmt.Errorf("%w: click record", ErrCorrupt)
 	}

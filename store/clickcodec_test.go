@@ -59,6 +59,9 @@ func TestClickCodecRoundTrip(t *testing.T) {
 		{"time negative", func(c *Click) { c.Time = -1 }},
 		{"time max", func(c *Click) { c.Time = 1<<63 - 1 }},
 		{"utf8", func(c *Click) { c.Sub[0] = []byte("दिवाली \uFFFD {gaid}") }},
+		{"deep link", func(c *Click) { c.DeepLink = []byte("exampleapp://product/42?ref=spring sale") }},
+		{"deep link only", func(c *Click) { *c = Click{ClickID: []byte("x"), DeepLink: []byte("p/1")} }},
+		{"512-byte deep link", func(c *Click) { c.DeepLink = long }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := full()
@@ -144,6 +147,21 @@ func TestClickDecodeCorrupt(t *testing.T) {
 			_, _, _ = decodeClick(v, &got, nil)
 		}
 	}
+	// The optional fields after the first version's (see appendClickValue).
+	dl := testClick("abc", t0)
+	dl.DeepLink = []byte("app://x")
+	withDL := appendClickValue(nil, dl, 42)
+	for n := len(val) + 1; n < len(withDL); n++ {
+		check("deep link truncated", withDL[:n:n])
+	}
+	check("optional field empty", append(append([]byte(nil), val...), optDeepLink, 0))
+	check("optional fields out of order", append(append([]byte(nil), withDL...), optDeepLink, 1, 'y'))
+	check("optional field tag 0", append(append([]byte(nil), val...), 0, 1, 'y'))
+	// A field a later version adds is skipped by this one.
+	later := append(append([]byte(nil), withDL...), optDeepLink+1, 2, 'z', 'z')
+	if _, _, err := decodeClick(later, &got, nil); err != nil || string(got.DeepLink) != "app://x" {
+		t.Errorf("record with a later optional field: deep link %q, err %v", got.DeepLink, err)
+	}
 	// A huge length prefix.
 	check("huge length", []byte{clickVersion, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	// A varint longer than 64 bits.
@@ -160,6 +178,8 @@ func TestInstallEventCodec(t *testing.T) {
 			GAID: "38400000-8cf0-11bd-b23e-10b96e40000d", IDFA: "X", OAID: "Y", IP: "::FFFF:1.2.3.4",
 			UserAgent: "Mozilla/5.0", Country: "IN", AppVersion: "1.2.3"},
 		{InstallID: long, Time: -5, ClickTime: -1, Match: MatchFingerprint, Platform: PlatformIOS},
+		{InstallID: "i2", Match: MatchClickID, ClickID: "abc", DeepLink: "exampleapp://product/42"},
+		{DeepLink: long},
 	}
 	for i, in := range ins {
 		v := in.encode(nil)
@@ -170,13 +190,36 @@ func TestInstallEventCodec(t *testing.T) {
 		if got != in {
 			t.Fatalf("install %d: got %+v, want %+v", i, got, in)
 		}
+		without := in
+		without.DeepLink = ""
+		firstVersion := len(without.encode(nil)) // ends where the optional fields begin
 		for n := 0; n < len(v); n++ {
+			if n == firstVersion {
+				continue
+			}
 			if err := new(Install).decode(v[:n:n]); !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("install %d truncated to %d: err = %v", i, n, err)
 			}
 		}
 		if err := new(Install).decode(append(v, 0)); !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("install %d with a trailing byte: err = %v", i, err)
+		}
+	}
+	// A record from before the optional fields decodes, and one whose
+	// optional fields this version does not know yet skips them.
+	old := ins[1]
+	v := old.encode(nil)
+	unknown := append(append([]byte(nil), v...), optDeepLink+1, 3, 'n', 'e', 'w')
+	var got Install
+	if err := got.decode(unknown); err != nil || got != old {
+		t.Fatalf("install with an unknown optional field: %+v, %v; want %+v", got, err, old)
+	}
+	for _, bad := range [][]byte{
+		append(append([]byte(nil), v...), optDeepLink, 0),                             // empty
+		append(append([]byte(nil), v...), optDeepLink+1, 1, 'a', optDeepLink, 1, 'b'), // out of order
+	} {
+		if err := new(Install).decode(bad); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("install optional fields %x: err = %v, want ErrCorrupt", bad[len(v):], err)
 		}
 	}
 	evs := []Event{

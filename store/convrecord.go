@@ -55,6 +55,9 @@ type Install struct {
 	IP, UserAgent    string
 	Country          string // the install's, else the click's
 	AppVersion       string
+	// DeepLink is the attributed click's deep link, else its campaign's:
+	// given back with the install's answer (deferred deep linking).
+	DeepLink string
 }
 
 // Attributed reports whether the install came from a click.
@@ -109,6 +112,9 @@ func (in *Install) encode(dst []byte) []byte {
 	e.str(in.UserAgent)
 	e.str(in.Country)
 	e.str(in.AppVersion)
+	if in.DeepLink != "" {
+		e.b = appendOptional(e.b, optDeepLink, []byte(in.DeepLink))
+	}
 	return e.b
 }
 
@@ -141,6 +147,16 @@ func (in *Install) decode(v []byte) error {
 	in.UserAgent = d.str()
 	in.Country = d.str()
 	in.AppVersion = d.str()
+	in.DeepLink = ""
+	for last := byte(0); ; {
+		tag, v, ok := d.nextOptional(&last)
+		if !ok {
+			break
+		}
+		if tag == optDeepLink {
+			in.DeepLink = string(v)
+		}
+	}
 	if d.err || len(d.b) != 0 {
 		return fmt.Errorf("%w: install record", ErrCorrupt)
 	}

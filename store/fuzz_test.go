@@ -43,6 +43,7 @@ func FuzzClickCodec(f *testing.F) {
 		c.GAID, c.IDFA, c.OAID = []byte(adID), []byte(sub1), []byte(sub5)
 		c.IP, c.Sub[0], c.Sub[4] = []byte(ip), []byte(sub1), []byte(sub5)
 		c.UserAgent = []byte(adID)
+		c.DeepLink = []byte(sub5)
 		var uaHash uint64
 		if len(c.UserAgent) != 0 {
 			uaHash = hash64(c.UserAgent, 0)
@@ -56,8 +57,15 @@ func FuzzClickCodec(f *testing.F) {
 		if diff := clickDiff(c, &got, false); diff != "" {
 			t.Fatal(diff)
 		}
-		// Every truncation is refused.
+		// Every truncation is refused but the one that leaves out all the
+		// optional fields.
+		noOpt := *c
+		noOpt.DeepLink = nil
+		firstVersion := len(appendClickValue(nil, &noOpt, uaHash))
 		for n := range len(val) {
+			if n == firstVersion {
+				continue
+			}
 			if _, _, err := decodeClick(val[:n:n], &got, nil); !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("record cut to %d of %d bytes: err = %v", n, len(val), err)
 			}
@@ -94,7 +102,7 @@ func FuzzInstallRecord(f *testing.F) {
 		}
 
 		want := Install{InstallID: id, EventID: text, App: id, Platform: Platform(m), Time: n1, Match: MatchType(m),
-			ClickID: text, ClickTime: n2, Sub: [5]string{id, "", text}, UserAgent: text, AppVersion: id}
+			ClickID: text, ClickTime: n2, Sub: [5]string{id, "", text}, UserAgent: text, AppVersion: id, DeepLink: text}
 		var got Install
 		if err := got.decode(want.encode(nil)); err != nil || got != want {
 			t.Fatalf("install round trip = %+v, %v; want %+v", got, err, want)

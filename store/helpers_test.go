@@ -104,6 +104,7 @@ func clickDiff(want, got *Click, withUA bool) string {
 		f("UserAgent", want.UserAgent, got.UserAgent)
 	}
 	f("Country", want.Country, got.Country)
+	f("DeepLink", want.DeepLink, got.DeepLink)
 	return b.String()
 }
 

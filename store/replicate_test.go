@@ -35,6 +35,9 @@ func TestReplicateClicks(t *testing.T) {
 			for i := range want {
 				var c Click
 				g.fill(&c, uint64(i))
+				if i%3 == 0 {
+					c.DeepLink = fmt.Appendf(nil, "exampleapp://item/%d", i)
+				}
 				mustPut(t, origin, &c)
 				want[i] = cloneClick(&c)
 			}
@@ -112,7 +115,8 @@ func TestReplicateInstalls(t *testing.T) {
 	peer := openOpts(t, Options{Durability: Async})
 	in := &Install{InstallID: "inst-1", EventID: "ev-1", App: "com.example.app", Platform: PlatformAndroid,
 		Time: 1764115200, Match: MatchClickID, ClickID: "clk-1", Campaign: "demo", Partner: "net",
-		ClickTime: 1764115100123, Sub: [5]string{"a", "", "c"}, GAID: "38400000-8cf0-11bd-b23e-10b96e40000d"}
+		ClickTime: 1764115100123, Sub: [5]string{"a", "", "c"}, GAID: "38400000-8cf0-11bd-b23e-10b96e40000d",
+		DeepLink: "exampleapp://item/1"}
 	tx := origin.BeginConversions()
 	tx.PutInstall(in)
 	if err := tx.Commit(); err != nil {

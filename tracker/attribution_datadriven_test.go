@@ -702,6 +702,7 @@ func attrInstallText(in *store.Install) string {
 		"campaign", in.Campaign, "partner", in.Partner, "click_time", attrInt(in.ClickTime),
 		"gaid", in.GAID, "idfa", in.IDFA, "oaid", in.OAID, "ip", in.IP, "country", in.Country,
 		"sub1", in.Sub[0], "sub2", in.Sub[1], "sub3", in.Sub[2], "sub4", in.Sub[3], "sub5", in.Sub[4],
+		"deep_link", in.DeepLink,
 	})
 	return b.String()
 }

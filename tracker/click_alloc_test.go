@@ -78,6 +78,12 @@ var clickAllocCases = []clickAllocCase{
 		uri: func(id string) string { return "/?c=webcamp&click_id=" + id + "&sub1=spring%20sale" },
 	},
 	{
+		name: "deep link", ua: clickAndroidUA, status: 302,
+		uri: func(id string) string {
+			return clickAllocLink(id) + "&deep_link=exampleapp%3A%2F%2Fproduct%2F42%3Fref%3Dspring"
+		},
+	},
+	{
 		name: "anonymize_ip, ipv6 behind a trusted proxy", uri: clickAllocLink, ua: clickAndroidUA,
 		peer: "10.1.2.3:4444", header: []string{"X-Forwarded-For", "2001:db8:85a3:8d3:1319:8a2e:370:7348, 10.0.0.2"},
 		status: 302, config: "anonymize_ip: true\n",

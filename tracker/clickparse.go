@@ -63,6 +63,7 @@ const (
 	fieldAdvertisingID
 	fieldIP
 	fieldUserAgent
+	fieldDeepLink
 	numFields
 )
 
@@ -122,6 +123,10 @@ func lookupParam(name []byte) (f field, alias bool) {
 		return fieldUserAgent, false
 	case "af_ua", "ua":
 		return fieldUserAgent, true
+	case "deep_link": // an extension (deferred deep linking): Adjust's name
+		return fieldDeepLink, false
+	case "deep_link_value", "af_dp": // AppsFlyer's
+		return fieldDeepLink, true
 	}
 	return fieldNone, false
 }
@@ -131,7 +136,8 @@ func lookupParam(name []byte) (f field, alias bool) {
 // generated click id.
 const reserveAfterParse = 128
 
-// Parse reads every parameter and alias of CONTRACT §3 from args, fasthttp's
+// Parse reads every parameter and alias of CONTRACT §3, and the deep link
+// (an extension: deep_link, deep_link_value, af_dp), from args, fasthttp's
 // query args (decoded once by fasthttp), into in.Click. headerUA is the
 // request's User-Agent header, stored when no user_agent, af_ua or ua
 // parameter is present.
@@ -234,6 +240,7 @@ func (in *ClickInput) Parse(args *fasthttp.Args, headerUA []byte) {
 	in.keepInto(&c.IDFA, chosen[fieldIDFA])
 	in.keepInto(&c.OAID, chosen[fieldOAID])
 	in.keepInto(&c.IP, chosen[fieldIP])
+	in.keepInto(&c.DeepLink, chosen[fieldDeepLink])
 }
 
 // SetClientIP sets Click.IP, when Parse found no ip parameter, to the

@@ -49,6 +49,7 @@ func clickFields(in *ClickInput) map[string]string {
 	put("oaid", c.OAID)
 	put("ip", c.IP)
 	put("user_agent", c.UserAgent)
+	put("deep_link", c.DeepLink)
 	if c.Platform != store.PlatformUnknown {
 		m["platform"] = c.Platform.String()
 	}
@@ -188,6 +189,16 @@ func TestParseParameters(t *testing.T) {
 	f("oversize click_id", "click_id="+strings.Repeat("x", 600), "", kv("click_id", strings.Repeat("x", 512), "flags", "invalid_id|oversize"))
 	f("macro sub only", "click_id=ok&sub1=[clickid]", "", kv("click_id", "ok", "sub1", "[clickid]", "flags", "macro"))
 	f("bad UTF-8 in header UA", "", "Mozilla/5.0 (\xff)", kv("user_agent", "Mozilla/5.0 (\uFFFD)", "flags", "bad_utf8"))
+
+	// The deep link (an extension) and its aliases: AppsFlyer's
+	// deep_link_value and af_dp.
+	f("deep_link", "deep_link=exampleapp%3A%2F%2Fproduct%2F42", "", kv("deep_link", "exampleapp://product/42"))
+	f("deep_link_value", "deep_link_value=product-42", "", kv("deep_link", "product-42"))
+	f("af_dp", "af_dp=exampleapp%3A%2F%2F", "", kv("deep_link", "exampleapp://"))
+	f("deep_link after its aliases", "af_dp=a&deep_link_value=b&deep_link=named", "", kv("deep_link", "named"))
+	f("deep_link_value before af_dp", "deep_link_value=first&af_dp=second", "", kv("deep_link", "first"))
+	f("macro deep_link", "click_id=ok&deep_link={deep_link}", "", kv("click_id", "ok", "deep_link", "{deep_link}", "flags", "macro"))
+	f("oversize deep_link", "deep_link="+strings.Repeat("d", 600), "", kv("deep_link", strings.Repeat("d", 512), "flags", "oversize"))
 }
 
 func TestParseKeepsHandlerFields(t *testing.T) {

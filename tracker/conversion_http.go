@@ -28,8 +28,11 @@ type result struct {
 	Match              string
 	Campaign, ClickID  string
 	Postback           string
-	Type               ConversionType
-	queued             bool
+	// DeepLink is the install's deferred deep link (an extension); only an
+	// install's answer carries it, and only when it has one.
+	DeepLink string
+	Type     ConversionType
+	queued   bool
 }
 
 func (r *result) appendJSON(b []byte) []byte {
@@ -47,6 +50,10 @@ func (r *result) appendJSON(b []byte) []byte {
 	b = appendJSONString(b, r.ClickID)
 	b = append(b, `,"postback":`...)
 	b = appendJSONString(b, r.Postback)
+	if r.DeepLink != "" {
+		b = append(b, `,"deep_link":`...)
+		b = appendJSONString(b, r.DeepLink)
+	}
 	return append(b, '}')
 }
 
@@ -269,7 +276,17 @@ func (t *Tracker) decide(tx *store.ConvTx, cfg *config.Config, cv *Conversion, n
 			return res, err
 		}
 		if seen {
-			return duplicateOf(ev), nil
+			r := duplicateOf(ev)
+			if r.Type == ConversionInstall {
+				// A retried install learns its deep link again: the first
+				// answer may never have reached the app.
+				if prev, ok, err := tx.Install(ev.InstallID); err != nil {
+					return res, err
+				} else if ok {
+					r.DeepLink = prev.DeepLink
+				}
+			}
+			return r, nil
 		}
 	}
 
@@ -285,7 +302,9 @@ func (t *Tracker) decide(tx *store.ConvTx, cfg *config.Config, cv *Conversion, n
 			if err != nil || ev == nil {
 				return duplicateOfInstall(prev), err
 			}
-			return duplicateOf(ev), nil
+			r := duplicateOf(ev)
+			r.DeepLink = prev.DeepLink
+			return r, nil
 		}
 		if res.EventID == "" {
 			res.EventID = t.newEventID()
@@ -354,6 +373,9 @@ func (t *Tracker) decide(tx *store.ConvTx, cfg *config.Config, cv *Conversion, n
 	tx.PutEvent(ev)
 	r := resultOf(ev)
 	r.queued = res.queued
+	if cv.Type == ConversionInstall {
+		r.DeepLink = in.DeepLink
+	}
 	return r, nil
 }
 
@@ -406,6 +428,7 @@ func (t *Tracker) newInstall(cfg *config.Config, cv *Conversion, eventID string,
 	}
 	in.ClickID, in.Campaign, in.Partner = string(c.ClickID), a.campaign.ID, a.campaign.Partner
 	in.ClickTime = c.Time
+	in.DeepLink = or(string(c.DeepLink), a.campaign.DeepLink)
 	in.AffID, in.PubID, in.OfferID, in.CreativeID = string(c.AffID), string(c.PubID), string(c.OfferID), string(c.CreativeID)
 	for i := range c.Sub {
 		in.Sub[i] = string(c.Sub[i])
@@ -504,7 +527,7 @@ func duplicateOfInstall(in *store.Install) result {
 	return result{
 		EventID: in.EventID, InstallID: in.InstallID, Attributed: in.Attributed(),
 		Match: in.Match.String(), Campaign: in.Campaign, ClickID: in.ClickID,
-		Postback: "duplicate", Type: ConversionInstall,
+		Postback: "duplicate", Type: ConversionInstall, DeepLink: in.DeepLink,
 	}
 }
 
