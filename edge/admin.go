@@ -125,6 +125,7 @@ var flagNames = []struct {
 	{store.FlagBot, "bot"}, {store.FlagInvalidID, "invalid_click_id"}, {store.FlagOversize, "oversize"},
 	{store.FlagBadUTF8, "invalid_utf8"}, {store.FlagMacro, "unexpanded_macro"},
 	{store.FlagGeneratedID, "generated_click_id"}, {store.FlagServerToServer, "server_to_server"},
+	{store.FlagNoFingerprint, "fingerprint_off"},
 }
 
 func (e *Edge) adminClick(ctx *fasthttp.RequestCtx, id string) {

@@ -34,6 +34,10 @@ const (
 	FlagMacro                                 // some value was an unexpanded macro such as {gaid} or [clickid]
 	FlagGeneratedID                           // the edge made the click_id; none was sent
 	FlagServerToServer                        // recorded through GET /v1/click
+	// FlagNoFingerprint: its campaign's fingerprint matching was off
+	// (fingerprint_lookback 0) when it was made, so no fingerprint key is
+	// stored for it: a key nothing can match costs a write and disk.
+	FlagNoFingerprint
 )
 
 // MaxValueLen is the longest value stored for any click parameter; longer

@@ -166,7 +166,7 @@ func (s *Store) putClickIndexes(batch *pebble.Batch, sc *scratch, b bucket, c *C
 		sc.key = append(sc.key, c.ClickID...)
 		batch.Set(sc.key, nil, nil)
 	}
-	if c.Platform == PlatformUnknown || len(c.IP) == 0 {
+	if c.Platform == PlatformUnknown || len(c.IP) == 0 || c.Flags&FlagNoFingerprint != 0 {
 		return
 	}
 	if bytes.IndexByte(c.IP, '%') >= 0 { // a zoned address is never a device's

@@ -341,3 +341,25 @@ func TestCloseTwice(t *testing.T) {
 		t.Fatal("second Close returned nil")
 	}
 }
+
+// A click made while its campaign's fingerprint matching was off gets no
+// fingerprint key (it could never be matched by one), but keeps its device
+// keys: the device rule still credits it.
+func TestNoFingerprintClicksNotFingerprintIndexed(t *testing.T) {
+	s := openClock(t, Sync, 0, newClock(t0))
+	gaid := []byte("38400000-8cf0-11bd-b23e-10b96e40000d")
+	mustPut(t, s, testClick("indexed", t0))
+	off := testClick("fp-off", t0.Add(time.Minute))
+	off.Flags = FlagNoFingerprint
+	mustPut(t, s, off)
+
+	var m Click
+	now := t0.Add(time.Hour).Unix()
+	app, ip := []byte("com.example.app"), mustAddr("203.0.113.10")
+	if _, ok, err := s.LatestByFingerprint(app, ip, PlatformAndroid, []byte("14"), now, now-7200, acceptAll, &m, nil); !ok || err != nil || string(m.ClickID) != "indexed" {
+		t.Fatalf("LatestByFingerprint = %v, %v, %q; want the older click, the newer has no key", ok, err, m.ClickID)
+	}
+	if _, ok, err := s.LatestByDevice(app, DeviceGAID, gaid, now, now-7200, acceptAll, &m, nil); !ok || err != nil || string(m.ClickID) != "fp-off" {
+		t.Fatalf("LatestByDevice = %v, %v, %q; want fp-off", ok, err, m.ClickID)
+	}
+}

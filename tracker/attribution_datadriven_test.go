@@ -552,7 +552,7 @@ func attrFlagNames(f store.ClickFlags) string {
 		name string
 	}{
 		{store.FlagBot, "bot"}, {store.FlagInvalidID, "invalid_id"}, {store.FlagOversize, "oversize"},
-		{store.FlagBadUTF8, "bad_utf8"}, {store.FlagMacro, "macro"},
+		{store.FlagBadUTF8, "bad_utf8"}, {store.FlagMacro, "macro"}, {store.FlagNoFingerprint, "fingerprint_off"},
 	} {
 		if f&n.f != 0 {
 			names = append(names, n.name)

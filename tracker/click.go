@@ -62,8 +62,7 @@ func (t *Tracker) click(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	c := &in.Click
-	c.Campaign = s2b(camp.ID)
-	c.App = s2b(app.ID)
+	setCampaign(c, camp, app)
 	now := start
 	if !t.wallClock {
 		now = t.now()
@@ -139,6 +138,17 @@ func (t *Tracker) fillClientFields(ctx *fasthttp.RequestCtx, cfg *config.Config,
 		if v := ctx.Request.Header.Peek(cfg.CountryHeader); len(v) > 0 && len(v) <= 8 {
 			in.Click.Country = in.keep(v)
 		}
+	}
+}
+
+// setCampaign records on c the campaign and app it was made for, and marks
+// it FlagNoFingerprint when the campaign's fingerprint matching is off: the
+// store then writes no fingerprint key that nothing could match.
+func setCampaign(c *store.Click, camp *config.Campaign, app *config.App) {
+	c.Campaign = s2b(camp.ID)
+	c.App = s2b(app.ID)
+	if camp.FingerprintLookback <= 0 {
+		c.Flags |= store.FlagNoFingerprint
 	}
 }
 
@@ -230,8 +240,7 @@ func (t *Tracker) serverClick(ctx *fasthttp.RequestCtx) {
 		jsonError(ctx, fasthttp.StatusBadRequest, msg)
 		return
 	}
-	c.Campaign = s2b(camp.ID)
-	c.App = s2b(app.ID)
+	setCampaign(c, camp, app)
 	c.Time = at.UnixMilli()
 	c.Flags |= store.FlagServerToServer
 	in.GenerateClickID(t.ids, now)
