@@ -38,7 +38,7 @@ bench-edge: build
 
 FUZZ_TARGETS := ./tracker:FuzzClickParse ./tracker:FuzzUserAgent ./tracker:FuzzAppendSanitized \
 	./tracker:FuzzParseConversionJSON ./tracker:FuzzParseConversionForm ./tracker:FuzzParseDecimal \
-	./tracker:FuzzClickIDFromReferrer ./tracker:FuzzHeldCodec ./tracker:FuzzAnonymizedIP ./tracker:FuzzAppendAppURL ./dispatch:FuzzRender ./dispatch:FuzzJobCodec \
+	./tracker:FuzzClickIDFromReferrer ./tracker:FuzzHeldCodec ./tracker:FuzzAnonymizedIP ./tracker:FuzzAppendAppURL ./tracker:FuzzRedirectAllowed ./dispatch:FuzzRender ./dispatch:FuzzJobCodec \
 	./store:FuzzClickCodec ./store:FuzzInstallRecord ./store:FuzzReplicationRecord ./store:FuzzArchiveSegment ./config:FuzzParse ./config:FuzzParseSize
 
 fuzz:

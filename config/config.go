@@ -51,6 +51,12 @@ type App struct {
 	Android string
 	IOS     string
 	Web     string
+	// RedirectHosts (an extension) are the hosts a tracking link's
+	// redirect= (or af_r=) may send the user to instead of the app's URL:
+	// "shop.example", or "*.shop.example" for any host under it. Lower
+	// case. Empty: redirect= is ignored, so a link cannot be made an open
+	// redirect.
+	RedirectHosts []string
 }
 
 // Partner is an ad network that receives postbacks.

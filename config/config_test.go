@@ -182,10 +182,13 @@ partners:
     timeout: 1500ms
     retry: {base: 2s}
 apps:
-  com.x: {web: "https://x.example/"}
+  com.x: {web: "https://x.example/", redirect_hosts: [Shop.Example, "*.promo.example"]}
 campaigns:
   c1: {app: com.x, deep_link: "exampleapp://product/42?ref=spring sale"}
 `, env())
+	if h := c.Apps["com.x"].RedirectHosts; !reflect.DeepEqual(h, []string{"shop.example", "*.promo.example"}) {
+		t.Errorf("redirect_hosts: %q, want them lower-cased", h)
+	}
 	if dl := c.Campaigns["c1"].DeepLink; dl != "exampleapp://product/42?ref=spring sale" {
 		t.Errorf("deep_link: %q", dl)
 	}

@@ -71,6 +71,13 @@ func (d *decoder) top(n *yaml.Node, c *Config) error {
 					"android": d.str(&a.Android),
 					"ios":     d.str(&a.IOS),
 					"web":     d.str(&a.Web),
+					"redirect_hosts": func(n *yaml.Node, path string) error {
+						err := d.strs(&a.RedirectHosts)(n, path)
+						for i, h := range a.RedirectHosts {
+							a.RedirectHosts[i] = strings.ToLower(h)
+						}
+						return err
+					},
 				})
 			})
 		},

@@ -89,6 +89,11 @@ func TestErrors(t *testing.T) {
 		// Apps.
 		{"app without urls", "apps:\n  com.x: {}", `apps.com.x: needs at least one of android, ios, web`},
 		{"app null", "apps:\n  com.x:", `apps.com.x: needs at least one of android, ios, web`},
+		{"redirect host with a scheme", "apps:\n  com.x: {web: \"https://x.example/\", redirect_hosts: [\"https://shop.example\"]}", `apps.com.x.redirect_hosts[0]: "https://shop.example" is not a host name or *.domain`},
+		{"redirect host with a port", "apps:\n  com.x: {web: \"https://x.example/\", redirect_hosts: [shop.example, \"shop.example:443\"]}", `apps.com.x.redirect_hosts[1]: "shop.example:443" is not a host name or *.domain`},
+		{"redirect host star alone", "apps:\n  com.x: {web: \"https://x.example/\", redirect_hosts: [\"*\"]}", `apps.com.x.redirect_hosts[0]: "*" is not a host name or *.domain`},
+		{"redirect host star inside", "apps:\n  com.x: {web: \"https://x.example/\", redirect_hosts: [\"shop.*.example\"]}", `apps.com.x.redirect_hosts[0]: "shop.*.example" is not a host name or *.domain`},
+		{"redirect host empty", "apps:\n  com.x: {web: \"https://x.example/\", redirect_hosts: [\"\"]}", `apps.com.x.redirect_hosts[0]: "" is not a host name or *.domain`},
 		{"app relative url", "apps:\n  com.x: {web: example.com}", `apps.com.x.web: "example.com" is not an absolute http(s) URL`},
 		{"app ftp url", "apps:\n  com.x: {android: \"ftp://example.com/\"}", `apps.com.x.android: "ftp://example.com/" is not an absolute http(s) URL`},
 		{"app url without host", "apps:\n  com.x: {ios: \"https:///x\"}", `apps.com.x.ios: "https:///x" has no host`},

@@ -140,7 +140,16 @@ func validateApp(v *validator, path, id string, a *App) {
 			v.fail(join(path, u.key), "a Google Play URL must not carry referrer= (the edge adds its own)")
 		}
 	}
+	for i, h := range a.RedirectHosts {
+		if !redirectHostRE.MatchString(h) {
+			v.fail(index(join(path, "redirect_hosts"), i), "%s is not a host name or *.domain", quote(h))
+		}
+	}
 }
+
+// redirectHostRE is a lower-case DNS name, optionally "*." and a name: no
+// scheme, port or path (a redirect is allowed by its host alone).
+var redirectHostRE = regexp.MustCompile(`^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
 
 // carriesReferrer reports a Google Play URL whose query already has a
 // referrer parameter. s is a valid URL (checkURL passed).

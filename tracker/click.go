@@ -79,9 +79,18 @@ func (t *Tracker) click(ctx *fasthttp.RequestCtx) {
 		t.storeClick(c)
 	}
 	target := appURL(app, c.Platform)
-	if strings.IndexByte(target, '{') >= 0 {
-		r.target = AppendAppURL(r.target[:0], target, c, camp.Name)
-		target = b2s(r.target)
+	switch {
+	case len(in.Redirect) != 0 && RedirectAllowed(in.Redirect, app.RedirectHosts):
+		clickRedirectsFollowed.Inc()
+		target = b2s(in.Redirect)
+	case len(in.Redirect) != 0:
+		clickRedirectsRefused.Inc()
+		fallthrough
+	default:
+		if strings.IndexByte(target, '{') >= 0 {
+			r.target = AppendAppURL(r.target[:0], target, c, camp.Name)
+			target = b2s(r.target)
+		}
 	}
 	r.buf = AppendLocation(r.buf[:0], target, c.ClickID, c.Campaign)
 	noStore(ctx)

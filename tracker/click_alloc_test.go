@@ -78,6 +78,16 @@ var clickAllocCases = []clickAllocCase{
 		uri: func(id string) string { return "/?c=webcamp&click_id=" + id + "&sub1=spring%20sale" },
 	},
 	{
+		name: "redirect= to an allowed host", ua: clickDesktopUA, status: 302,
+		uri: func(id string) string {
+			return "/?c=webcamp&click_id=" + id + "&redirect=https%3A%2F%2Fdeals.promo.example%2Fspring%3Fa%3D1"
+		},
+	},
+	{
+		name: "redirect= refused", ua: clickDesktopUA, status: 302,
+		uri: func(id string) string { return "/?c=webcamp&click_id=" + id + "&af_r=https%3A%2F%2Fevil.example%2F" },
+	},
+	{
 		name: "deep link", ua: clickAndroidUA, status: 302,
 		uri: func(id string) string {
 			return clickAllocLink(id) + "&deep_link=exampleapp%3A%2F%2Fproduct%2F42%3Fref%3Dspring"

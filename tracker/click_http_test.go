@@ -77,6 +77,7 @@ apps:
     web: "` + clickNoIOSWebURL + `"
   com.example.web:
     web: "https://shop.example/l?cid={click_id}&s={sub1}&n={campaign_name}"
+    redirect_hosts: [shop.example, "*.promo.example"]
 partners:
   acme:
     install: "https://pb.acme.example/i?click_id={click_id}&ts={event_time}"

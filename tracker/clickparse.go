@@ -24,6 +24,10 @@ type ClickInput struct {
 	// ClickTime is the raw click_time (GET /v1/click), unparsed, aliasing
 	// the args given to Parse.
 	ClickTime []byte
+	// Redirect is redirect= (or af_r=) as received, aliasing the args
+	// given to Parse: where the link asks the user to be sent instead of
+	// the app's URL (an extension; see RedirectAllowed). Not stored.
+	Redirect []byte
 
 	scratch []byte
 }
@@ -34,6 +38,7 @@ func (in *ClickInput) Reset() {
 	in.Click.Reset()
 	in.Campaign = nil
 	in.ClickTime = nil
+	in.Redirect = nil
 	in.scratch = in.scratch[:0]
 }
 
@@ -45,6 +50,7 @@ const (
 	fieldNone field = iota
 	fieldCampaign
 	fieldClickTime
+	fieldRedirect // not stored: fields from fieldClickID on are
 	fieldClickID
 	fieldAffID
 	fieldPubID
@@ -123,6 +129,10 @@ func lookupParam(name []byte) (f field, alias bool) {
 		return fieldUserAgent, false
 	case "af_ua", "ua":
 		return fieldUserAgent, true
+	case "redirect": // an extension (per-link redirects): Adjust's name
+		return fieldRedirect, false
+	case "af_r": // AppsFlyer's
+		return fieldRedirect, true
 	case "deep_link": // an extension (deferred deep linking): Adjust's name
 		return fieldDeepLink, false
 	case "deep_link_value", "af_dp": // AppsFlyer's
@@ -193,6 +203,7 @@ func (in *ClickInput) Parse(args *fasthttp.Args, headerUA []byte) {
 	if chosen[fieldClickTime] != nil {
 		in.ClickTime = chosen[fieldClickTime]
 	}
+	in.Redirect = chosen[fieldRedirect]
 	ua, fromHeader := chosen[fieldUserAgent], false
 	if ua == nil && len(headerUA) > 0 {
 		ua, fromHeader = headerUA, true

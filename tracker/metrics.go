@@ -20,6 +20,12 @@ var (
 	clicksRejected        = metrics.NewCounter(`clickedge_clicks_total{result="rejected"}`)
 	clicksError           = metrics.NewCounter(`clickedge_clicks_total{result="error"}`)
 
+	// Per-link redirects (redirect=, af_r=): sent where the link asked, or
+	// refused (host not in the app's redirect_hosts) and sent to the app's
+	// URL.
+	clickRedirectsFollowed = metrics.NewCounter(`clickedge_click_redirects_total{result="followed"}`)
+	clickRedirectsRefused  = metrics.NewCounter(`clickedge_click_redirects_total{result="refused"}`)
+
 	clickDuration  = metrics.NewPrometheusHistogram(`clickedge_click_duration_seconds`)
 	commitDuration = metrics.NewPrometheusHistogram(`clickedge_click_commit_duration_seconds`)
 

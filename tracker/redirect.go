@@ -139,3 +139,101 @@ func redirectMacro(name string, c *store.Click, campaignName string) ([]byte, bo
 	}
 	return nil, false
 }
+
+// RedirectAllowed reports whether a tracking link may send the user to u
+// (its redirect= or af_r=) instead of to the app's URL: an absolute http or
+// https URL whose host is one of hosts (config.App.RedirectHosts: lower
+// case, "*.d" for any host under d), compared without letter case or port.
+//
+// A browser must go where this check thinks it goes, or a listed host
+// could front for another. So anything a browser reads differently from a
+// plain split at the first '/', '?' or '#' is refused: user info ('@', the
+// classic "https://shop.example@evil.example"), backslashes (read as '/'),
+// percent-escapes, brackets and non-ASCII bytes in the host; and anywhere
+// in u, spaces, control bytes and non-ASCII bytes, which also keep the
+// Location header clean. It allocates nothing.
+func RedirectAllowed(u []byte, hosts []string) bool {
+	if len(hosts) == 0 {
+		return false
+	}
+	for _, c := range u {
+		if c <= ' ' || c >= 0x7f || c == '\\' {
+			return false
+		}
+	}
+	rest, ok := cutSchemePrefix(u, "https://")
+	if !ok {
+		if rest, ok = cutSchemePrefix(u, "http://"); !ok {
+			return false
+		}
+	}
+	end := len(rest)
+	for i, c := range rest {
+		if c == '/' || c == '?' || c == '#' {
+			end = i
+			break
+		}
+	}
+	host := rest[:end]
+	if i := lastIndexByte(host, ':'); i >= 0 {
+		for _, c := range host[i+1:] {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+		host = host[:i]
+	}
+	if len(host) == 0 {
+		return false
+	}
+	for _, c := range host {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return false // '@', '%', '[', ':' and the like
+		}
+	}
+	for _, h := range hosts {
+		if d, wild := strings.CutPrefix(h, "*."); wild {
+			if len(host) > len(d)+1 && host[len(host)-len(d)-1] == '.' && equalFoldASCII(host[len(host)-len(d):], d) {
+				return true
+			}
+		} else if equalFoldASCII(host, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// cutSchemePrefix cuts prefix (lower case) from the start of u in any
+// letter case.
+func cutSchemePrefix(u []byte, prefix string) ([]byte, bool) {
+	if len(u) < len(prefix) || !equalFoldASCII(u[:len(prefix)], prefix) {
+		return u, false
+	}
+	return u[len(prefix):], true
+}
+
+// equalFoldASCII compares b with s, whose letters are lower case, ignoring
+// the case of b's ASCII letters.
+func equalFoldASCII(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func lastIndexByte(b []byte, c byte) int {
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] == c {
+			return i
+		}
+	}
+	return -1
+}
