@@ -14,8 +14,12 @@ package tracker
 //  4. organic.
 //
 // Windows are per campaign, so the store scans back as far as the widest
-// window allows and asks clickMatch about each candidate, newest first.
-// Times compare in whole seconds.
+// window allows and asks the creditWindow about each candidate, newest
+// first. Times compare in whole seconds.
+//
+// Click injection (an extension): an install that says when its download
+// began (install_begin_time) credits no click made after that, under every
+// rule; the waterfall goes on to older clicks.
 
 import (
 	"net/netip"
@@ -40,8 +44,18 @@ type attribution struct {
 
 // attributeInstall runs the waterfall for an install made at unix second at.
 // Each lookup reads into its own buffer, so a candidate kept from one rule
-// survives the next lookup.
-func (t *Tracker) attributeInstall(cfg *config.Config, cv *Conversion, app string, at int64) (attribution, error) {
+// survives the next lookup. afterBegin reports that a click which would
+// have been credited was made after the install's download began.
+func (t *Tracker) attributeInstall(cfg *config.Config, cv *Conversion, app string, at int64) (a attribution, afterBegin bool, err error) {
+	w := creditWindow{cfg: cfg, at: at, latest: at}
+	if b := cv.InstallBeginTime; b > 0 && b < at {
+		w.latest = b
+	}
+	a, err = t.waterfall(&w, cv, app)
+	return a, w.afterBegin, err
+}
+
+func (t *Tracker) waterfall(w *creditWindow, cv *Conversion, app string) (attribution, error) {
 	var a attribution
 	if id := cv.AttributionClickID(); id != "" {
 		_, ok, err := t.st.GetClick([]byte(id), &a.click, nil)
@@ -49,7 +63,7 @@ func (t *Tracker) attributeInstall(cfg *config.Config, cv *Conversion, app strin
 			return a, err
 		}
 		if ok && (app == "" || string(a.click.App) == app) {
-			if camp := clickMatch(cfg, &a.click, at, false); camp != nil {
+			if camp := w.credits(&a.click, false); camp != nil {
 				a.match, a.campaign = store.MatchClickID, camp
 				return a, nil
 			}
@@ -64,8 +78,9 @@ func (t *Tracker) attributeInstall(cfg *config.Config, cv *Conversion, app strin
 	// judged again on the click it returns, never taken from the last call.
 	var best store.Click
 	var bestCamp *config.Campaign
+	at := w.at
 	oldest := at - int64(maxClickLookback/time.Second)
-	match := func(c *store.Click) bool { return clickMatch(cfg, c, at, false) != nil }
+	match := func(c *store.Click) bool { return w.credits(c, false) != nil }
 	for _, d := range [...]struct {
 		kind store.DeviceKind
 		id   string
@@ -83,7 +98,7 @@ func (t *Tracker) attributeInstall(cfg *config.Config, cv *Conversion, app strin
 		}
 		// A gaid and an oaid can both match different clicks; the latest
 		// click is the one the waterfall names.
-		if camp := clickMatch(cfg, &c, at, false); camp != nil && (bestCamp == nil || c.Time > best.Time) {
+		if camp := w.credits(&c, false); camp != nil && (bestCamp == nil || c.Time > best.Time) {
 			best, bestCamp = c, camp
 		}
 	}
@@ -95,18 +110,41 @@ func (t *Tracker) attributeInstall(cfg *config.Config, cv *Conversion, app strin
 	if !ip.IsValid() || p == store.PlatformUnknown || len(osv) == 0 {
 		return attribution{}, nil
 	}
-	match = func(c *store.Click) bool { return clickMatch(cfg, c, at, true) != nil }
+	match = func(c *store.Click) bool { return w.credits(c, true) != nil }
 	oldest = at - int64(maxFingerprintLookback/time.Second)
 	a = attribution{}
 	_, ok, err := t.st.LatestByFingerprint(s2b(app), ip, p, osv, at, oldest, match, &a.click, nil)
 	if err != nil || !ok {
 		return attribution{}, err
 	}
-	if a.campaign = clickMatch(cfg, &a.click, at, true); a.campaign == nil {
+	if a.campaign = w.credits(&a.click, true); a.campaign == nil {
 		return attribution{}, nil
 	}
 	a.match = store.MatchFingerprint
 	return a, nil
+}
+
+// creditWindow says which clicks may be credited with an install made at
+// unix second at: none made after latest (at, or the second its download
+// began), and each within its campaign's window counted back from at.
+type creditWindow struct {
+	cfg    *config.Config
+	at     int64
+	latest int64
+	// afterBegin: a click that would have matched was made after the
+	// download began (a click injection, most likely).
+	afterBegin bool
+}
+
+// credits returns the click's campaign when the click may be credited with
+// the install, else nil; fingerprint picks the campaign's window for rule 3.
+func (w *creditWindow) credits(c *store.Click, fingerprint bool) *config.Campaign {
+	camp := clickMatch(w.cfg, c, w.at, fingerprint)
+	if camp != nil && c.Time/1000 > w.latest {
+		w.afterBegin = true
+		return nil
+	}
+	return camp
 }
 
 // clickMatch returns the click's campaign when the click may be credited

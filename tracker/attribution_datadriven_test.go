@@ -37,6 +37,8 @@ package tracker_test
 //	                             stored something; tracker/held.go); prints
 //	                             how many were read
 //	install ID, event ID         the stored install or event
+//	metric NAME                  how far counter NAME (one of attrMetrics)
+//	                             moved since the script began
 //
 // A value in double quotes is Go-unquoted first ("a\xffb"). A ua,
 // user_agent or header-ua value that names an entry of attrUserAgents
@@ -65,6 +67,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/VictoriaMetrics/metrics"
 	"github.com/valyala/fasthttp"
 
 	"github.com/clickedge/clickedge/config"
@@ -188,7 +191,14 @@ type attrEnv struct {
 	gen     map[string]string // generated id -> <genN>
 	ungen   map[string]string // <genN> -> generated id
 	peerSeq uint64            // the "eu" stream's last sequence applied
+	// metricBase is each counter of attrMetrics as the script began: the
+	// metric command prints how far it moved since.
+	metricBase map[string]uint64
 }
+
+// attrMetrics are the counters the metric command reads. Counters are
+// process-wide, so a script sees how much it moved one, not its value.
+var attrMetrics = []string{"clickedge_installs_click_after_begin_total"}
 
 // attrPeerInstall is the replication record a peer region publishes for
 // in, made by a scratch store.
@@ -246,7 +256,12 @@ func attrOpenEnv(t testing.TB, dir string, dur store.Durability, cfg *config.Con
 		t.Fatal(err)
 	}
 	tr := tracker.New(tracker.Options{Store: st, Config: cfg, Now: clock.Now, Logger: discard})
-	return &attrEnv{t: t, clock: clock, st: st, tr: tr, gen: map[string]string{}, ungen: map[string]string{}}
+	e := &attrEnv{t: t, clock: clock, st: st, tr: tr, gen: map[string]string{}, ungen: map[string]string{},
+		metricBase: map[string]uint64{}}
+	for _, name := range attrMetrics {
+		e.metricBase[name] = metrics.GetOrCreateCounter(name).Get()
+	}
+	return e
 }
 
 // do runs one request through the handler and returns the answer.
@@ -431,6 +446,12 @@ func (e *attrEnv) run(c *attrCmd) string {
 		return e.answer(resp)
 	case "outbox":
 		return e.outbox(args == "full")
+	case "metric":
+		base, ok := e.metricBase[args]
+		if !ok {
+			return "error: metric " + args + " is not in attrMetrics"
+		}
+		return strconv.FormatUint(metrics.GetOrCreateCounter(args).Get()-base, 10)
 	case "peer-install":
 		f := strings.Fields(args)
 		if len(f) != 3 {

@@ -73,25 +73,29 @@ func conversionTypeOf[T string | []byte](s T) (ConversionType, bool) {
 // Conversion is one parsed conversion. Its strings are never longer than what
 // was sent and, when parsed, share one backing allocation.
 type Conversion struct {
-	Type            ConversionType
-	InstallID       string
-	EventName       string
-	EventID         string // "" when absent: the caller makes one
-	EventTime       int64  // unix seconds; 0 when absent (the caller uses now)
-	ClickID         string
-	InstallReferrer string
-	App             string
-	Platform        string // as sent, lower-cased: "android", "ios" or ""
-	GAID            string // an all-zero id (limit ad tracking) is ""
-	IDFA            string
-	OAID            string
-	IP              string
-	UserAgent       string
-	Country         string
-	AppVersion      string
-	Revenue         Decimal
-	HasRevenue      bool
-	Currency        string // upper-cased; "" when there is no revenue
+	Type      ConversionType
+	InstallID string
+	EventName string
+	EventID   string // "" when absent: the caller makes one
+	EventTime int64  // unix seconds; 0 when absent (the caller uses now)
+	// InstallBeginTime (an extension; installs) is when the app's download
+	// began, unix seconds, as Google Play's Install Referrer API reports
+	// it; 0 when absent. No click after it can have caused the install.
+	InstallBeginTime int64
+	ClickID          string
+	InstallReferrer  string
+	App              string
+	Platform         string // as sent, lower-cased: "android", "ios" or ""
+	GAID             string // an all-zero id (limit ad tracking) is ""
+	IDFA             string
+	OAID             string
+	IP               string
+	UserAgent        string
+	Country          string
+	AppVersion       string
+	Revenue          Decimal
+	HasRevenue       bool
+	Currency         string // upper-cased; "" when there is no revenue
 }
 
 // AttributionClickID is the click_id to attribute by: the one sent, else the
@@ -128,6 +132,7 @@ const (
 	convFieldEventName
 	convFieldEventID
 	convFieldEventTime
+	convFieldInstallBeginTime
 	convFieldClickID
 	convFieldInstallReferrer
 	convFieldApp
@@ -145,29 +150,30 @@ const (
 )
 
 var convFieldNames = [numConvFields]string{
-	convFieldType:            "type",
-	convFieldInstallID:       "install_id",
-	convFieldEventName:       "event_name",
-	convFieldEventID:         "event_id",
-	convFieldEventTime:       "event_time",
-	convFieldClickID:         "click_id",
-	convFieldInstallReferrer: "install_referrer",
-	convFieldApp:             "app",
-	convFieldPlatform:        "platform",
-	convFieldGAID:            "gaid",
-	convFieldIDFA:            "idfa",
-	convFieldOAID:            "oaid",
-	convFieldIP:              "ip",
-	convFieldUserAgent:       "user_agent",
-	convFieldCountry:         "country",
-	convFieldAppVersion:      "app_version",
-	convFieldRevenue:         "revenue",
-	convFieldCurrency:        "currency",
+	convFieldType:             "type",
+	convFieldInstallID:        "install_id",
+	convFieldEventName:        "event_name",
+	convFieldEventID:          "event_id",
+	convFieldEventTime:        "event_time",
+	convFieldInstallBeginTime: "install_begin_time",
+	convFieldClickID:          "click_id",
+	convFieldInstallReferrer:  "install_referrer",
+	convFieldApp:              "app",
+	convFieldPlatform:         "platform",
+	convFieldGAID:             "gaid",
+	convFieldIDFA:             "idfa",
+	convFieldOAID:             "oaid",
+	convFieldIP:               "ip",
+	convFieldUserAgent:        "user_agent",
+	convFieldCountry:          "country",
+	convFieldAppVersion:       "app_version",
+	convFieldRevenue:          "revenue",
+	convFieldCurrency:         "currency",
 }
 
-// maxConvKeyLen is the longest field name ("install_referrer"); a longer key
+// maxConvKeyLen is the longest field name ("install_begin_time"); a longer key
 // is unknown without being compared.
-const maxConvKeyLen = 16
+const maxConvKeyLen = 18
 
 // convFieldOf maps a (decoded) key to its field, or -1 for an unknown key.
 // Keys are case-sensitive, as the contract spells them.
@@ -183,6 +189,8 @@ func convFieldOf(k []byte) int {
 		return convFieldEventID
 	case "event_time":
 		return convFieldEventTime
+	case "install_begin_time":
+		return convFieldInstallBeginTime
 	case "click_id":
 		return convFieldClickID
 	case "install_referrer":

@@ -85,6 +85,14 @@ func decodeConvFields(body []byte, sp *convSpans, c *Conversion) error {
 			c.EventTime = n
 			buf = buf[:a]
 			continue
+		case convFieldInstallBeginTime:
+			n, msg := convUnixSeconds(v)
+			if msg != "" {
+				return &FieldError{Field: "install_begin_time", Msg: msg}
+			}
+			c.InstallBeginTime = n
+			buf = buf[:a]
+			continue
 		case convFieldRevenue:
 			if _, _, ok := convScanDecimal(v); !ok {
 				return &FieldError{Field: "revenue", Msg: ErrNotDecimal.Error()}

@@ -44,6 +44,7 @@ func TestParseConversionForm(t *testing.T) {
 		{"currency alone dropped", "type=install&install_id=i&currency=XYZ", base, ""},
 		{"zero gaid dropped", "type=install&install_id=i&gaid=00000000-0000-0000-0000-000000000000", base, ""},
 		{"event_time", "type=install&install_id=i&event_time=1764115200", with(func(c *Conversion) { c.EventTime = 1764115200 }), ""},
+		{"install_begin_time", "type=install&install_id=i&install_begin_time=1764115100", with(func(c *Conversion) { c.InstallBeginTime = 1764115100 }), ""},
 
 		{"bad escape", "type=install&install_id=a%zz", Conversion{}, "install_id: invalid percent-encoding"},
 		{"truncated escape", "type=install&install_id=a%4", Conversion{}, "install_id: invalid percent-encoding"},
@@ -57,6 +58,7 @@ func TestParseConversionForm(t *testing.T) {
 		{"revenue comma", "type=install&install_id=i&revenue=1%2C5", Conversion{}, "revenue: not a finite decimal"},
 		{"event_time not integer", "type=install&install_id=i&event_time=soon", Conversion{}, "event_time: not an integer"},
 		{"event_time negative", "type=install&install_id=i&event_time=-1", Conversion{}, "event_time: negative"},
+		{"install_begin_time not integer", "type=install&install_id=i&install_begin_time=soon", Conversion{}, "install_begin_time: not an integer"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

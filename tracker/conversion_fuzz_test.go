@@ -197,6 +197,9 @@ func convFieldMap(c *Conversion) map[string]string {
 	if c.EventTime != 0 {
 		m["event_time"] = strconv.FormatInt(c.EventTime, 10)
 	}
+	if c.InstallBeginTime != 0 {
+		m["install_begin_time"] = strconv.FormatInt(c.InstallBeginTime, 10)
+	}
 	add("click_id", c.ClickID)
 	add("install_referrer", c.InstallReferrer)
 	add("app", c.App)
@@ -224,6 +227,9 @@ func convEncodeJSON(c *Conversion) []byte {
 	}
 	if c.EventTime != 0 {
 		m["event_time"] = c.EventTime
+	}
+	if c.InstallBeginTime != 0 {
+		m["install_begin_time"] = c.InstallBeginTime
 	}
 	if c.HasRevenue {
 		m["revenue"] = json.Number(c.Revenue.String())

@@ -309,7 +309,8 @@ func (t *Tracker) decide(tx *store.ConvTx, cfg *config.Config, cv *Conversion, n
 		if res.EventID == "" {
 			res.EventID = t.newEventID()
 		}
-		in, err = t.newInstall(cfg, cv, res.EventID, at)
+		var afterBegin bool
+		in, afterBegin, err = t.newInstall(cfg, cv, res.EventID, at)
 		if err != nil {
 			return res, err
 		}
@@ -321,6 +322,9 @@ func (t *Tracker) decide(tx *store.ConvTx, cfg *config.Config, cv *Conversion, n
 			if later {
 				in = pendingInstall(in)
 			}
+		}
+		if afterBegin && in.Match != store.MatchPending {
+			installsClickAfterBegin.Inc() // decided: counted once
 		}
 		tx.PutInstall(in)
 	case ConversionSignup:
@@ -398,17 +402,18 @@ func (t *Tracker) attributeEvent(tx *store.ConvTx, cfg *config.Config, cv *Conve
 	return true
 }
 
-// newInstall attributes an install and returns its record.
-func (t *Tracker) newInstall(cfg *config.Config, cv *Conversion, eventID string, at int64) (*store.Install, error) {
+// newInstall attributes an install and returns its record; afterBegin
+// reports a click refused for coming after the download began.
+func (t *Tracker) newInstall(cfg *config.Config, cv *Conversion, eventID string, at int64) (_ *store.Install, afterBegin bool, err error) {
 	app := cv.App
 	if app == "" && len(cfg.Apps) == 1 {
 		for id := range cfg.Apps { // one app configured: an install is for it
 			app = id
 		}
 	}
-	a, err := t.attributeInstall(cfg, cv, app, at)
+	a, afterBegin, err := t.attributeInstall(cfg, cv, app, at)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	in := &store.Install{
 		InstallID: cv.InstallID, EventID: eventID, App: app,
@@ -417,7 +422,7 @@ func (t *Tracker) newInstall(cfg *config.Config, cv *Conversion, eventID string,
 		Country: cv.Country, AppVersion: cv.AppVersion,
 	}
 	if a.match == store.MatchOrganic {
-		return in, nil
+		return in, afterBegin, nil
 	}
 	c := &a.click
 	if in.App == "" {
@@ -443,7 +448,7 @@ func (t *Tracker) newInstall(cfg *config.Config, cv *Conversion, eventID string,
 	if in.GAID == "" && in.IDFA == "" && in.OAID == "" {
 		in.GAID, in.IDFA, in.OAID = string(c.GAID), string(c.IDFA), string(c.OAID)
 	}
-	return in, nil
+	return in, afterBegin, nil
 }
 
 // tmplFor reports whether the partner has a template for this conversion.

@@ -78,6 +78,21 @@ func (c *Conversion) Validate(now time.Time) error {
 	if c.EventTime > now.Unix()+convMaxFutureSeconds {
 		return &FieldError{Field: "event_time", Msg: "more than 1 h in the future (unix seconds expected)"}
 	}
+	if c.InstallBeginTime < 0 {
+		return &FieldError{Field: "install_begin_time", Msg: "negative"}
+	}
+	if c.InstallBeginTime > now.Unix()+convMaxFutureSeconds {
+		return &FieldError{Field: "install_begin_time", Msg: "more than 1 h in the future (unix seconds expected)"}
+	}
+	if at := c.EventTime; c.InstallBeginTime > 0 {
+		if at == 0 {
+			at = now.Unix()
+		}
+		if c.InstallBeginTime > at {
+			// The download begins before the app's first launch.
+			return &FieldError{Field: "install_begin_time", Msg: "after event_time"}
+		}
+	}
 	others := [...]struct{ name, v string }{
 		{"click_id", c.ClickID},
 		{"install_referrer", c.InstallReferrer},

@@ -215,7 +215,7 @@ func (t *Tracker) decideHeld(tx *store.ConvTx, cfg *config.Config, cv *Conversio
 		return ev, false, nil
 	}
 	if cv.Type == ConversionInstall && in != nil && in.Match == store.MatchPending {
-		fresh, err := t.newInstall(cfg, cv, cv.EventID, in.Time)
+		fresh, afterBegin, err := t.newInstall(cfg, cv, cv.EventID, in.Time)
 		if err != nil {
 			return nil, false, err
 		}
@@ -223,6 +223,9 @@ func (t *Tracker) decideHeld(tx *store.ConvTx, cfg *config.Config, cv *Conversio
 			if later, err := t.mayArriveLater(cv, fresh); err != nil || later {
 				return nil, err == nil, err
 			}
+		}
+		if afterBegin {
+			installsClickAfterBegin.Inc() // decided: counted once
 		}
 		tx.PutInstall(fresh)
 		in = fresh
@@ -241,7 +244,12 @@ func (t *Tracker) decideHeld(tx *store.ConvTx, cfg *config.Config, cv *Conversio
 
 // A held conversion's payload: version(1) type(1) since(varint, unix ms)
 // event_time(varint), then its revenue as text ("" for none) and each
-// string field of heldStrings, each as a uvarint length and its bytes.
+// string field of heldStrings, each as a uvarint length and its bytes;
+// then, when set, install_begin_time as heldBeginTime(1) and a varint (a
+// field added later: a payload from before it ends after the strings).
+
+// heldBeginTime tags the optional install_begin_time of a held payload.
+const heldBeginTime = 1
 
 func heldStrings(cv *Conversion) [15]*string {
 	return [...]*string{&cv.InstallID, &cv.EventName, &cv.EventID, &cv.ClickID, &cv.InstallReferrer,
@@ -262,6 +270,9 @@ func appendHeld(dst []byte, cv *Conversion, since time.Time) []byte {
 	for _, p := range heldStrings(cv) {
 		dst = binary.AppendUvarint(dst, uint64(len(*p)))
 		dst = append(dst, *p...)
+	}
+	if cv.InstallBeginTime != 0 {
+		dst = binary.AppendVarint(append(dst, heldBeginTime), cv.InstallBeginTime)
 	}
 	return dst
 }
@@ -301,6 +312,16 @@ func decodeHeld(b []byte, cv *Conversion) (since time.Time, err error) {
 		if *p, ok = str(); !ok {
 			return since, errHeldCorrupt
 		}
+	}
+	cv.InstallBeginTime = 0
+	if len(b) != 0 {
+		if b[0] != heldBeginTime {
+			return since, errHeldCorrupt
+		}
+		if cv.InstallBeginTime, n = binary.Varint(b[1:]); n <= 0 || cv.InstallBeginTime == 0 {
+			return since, errHeldCorrupt
+		}
+		b = b[1+n:]
 	}
 	if len(b) != 0 {
 		return since, errHeldCorrupt

@@ -15,7 +15,7 @@ func FuzzHeldCodec(f *testing.F) {
 		decodeHeld(raw, &scratch)
 
 		cv := Conversion{Type: ConversionEvent, InstallID: installID, EventName: name, EventID: eventID,
-			ClickID: clickID, EventTime: eventTime, Currency: currency}
+			ClickID: clickID, EventTime: eventTime, Currency: currency, InstallBeginTime: eventTime / 3}
 		if d, err := ParseDecimal(revenue); err == nil {
 			cv.Revenue, cv.HasRevenue = d, true
 		}

@@ -29,8 +29,11 @@ var (
 	clickDuration  = metrics.NewPrometheusHistogram(`clickedge_click_duration_seconds`)
 	commitDuration = metrics.NewPrometheusHistogram(`clickedge_click_commit_duration_seconds`)
 
-	conversionDuration  = metrics.NewPrometheusHistogram(`clickedge_conversion_duration_seconds`)
-	conversionsRejected = metrics.NewCounter(`clickedge_conversions_rejected_total`)
+	conversionDuration = metrics.NewPrometheusHistogram(`clickedge_conversion_duration_seconds`)
+	// installsClickAfterBegin counts installs that a click made after their
+	// download began would otherwise have been credited to (install_begin_time).
+	installsClickAfterBegin = metrics.NewCounter(`clickedge_installs_click_after_begin_total`)
+	conversionsRejected     = metrics.NewCounter(`clickedge_conversions_rejected_total`)
 )
 
 var conversionCounters = func() (m [4][7]*metrics.Counter) {
