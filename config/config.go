@@ -91,6 +91,11 @@ type Campaign struct {
 	Partner             string        // "" = no postbacks
 	ClickLookback       time.Duration // default 7d, 1d..30d
 	FingerprintLookback time.Duration // default 24h, 0 = off, at most 7d
+	// ViewThroughLookback (an extension) is how long after an impression
+	// of the campaign (GET /v1/impression) an install with no matching
+	// click is credited to it, by device id; 0, the default, turns
+	// view-through attribution off. At most 7d.
+	ViewThroughLookback time.Duration
 	// DeepLink (an extension) is given back with an install attributed to
 	// one of the campaign's clicks that carried no deep_link of its own.
 	DeepLink string
@@ -137,6 +142,7 @@ const (
 	minClickLookback       = 24 * time.Hour
 	maxClickLookback       = 30 * 24 * time.Hour
 	maxFingerprintLookback = 7 * 24 * time.Hour
+	maxViewThroughLookback = 7 * 24 * time.Hour
 	// maxDeepLink is the longest campaign deep_link: the longest value a
 	// click stores (store.MaxValueLen).
 	maxDeepLink  = 512

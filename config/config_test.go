@@ -184,8 +184,11 @@ partners:
 apps:
   com.x: {web: "https://x.example/", redirect_hosts: [Shop.Example, "*.promo.example"]}
 campaigns:
-  c1: {app: com.x, deep_link: "exampleapp://product/42?ref=spring sale"}
+  c1: {app: com.x, deep_link: "exampleapp://product/42?ref=spring sale", view_through_lookback: 24h}
 `, env())
+	if vt := c.Campaigns["c1"].ViewThroughLookback; vt != 24*time.Hour {
+		t.Errorf("view_through_lookback: %v", vt)
+	}
 	if h := c.Apps["com.x"].RedirectHosts; !reflect.DeepEqual(h, []string{"shop.example", "*.promo.example"}) {
 		t.Errorf("redirect_hosts: %q, want them lower-cased", h)
 	}

@@ -93,12 +93,13 @@ func (d *decoder) top(n *yaml.Node, c *Config) error {
 				cp := newCampaign(id)
 				c.Campaigns[id] = cp
 				err := d.fields(n, path, map[string]field{
-					"name":                 d.str(&cp.Name),
-					"app":                  d.str(&cp.App),
-					"partner":              d.str(&cp.Partner),
-					"click_lookback":       d.dur(&cp.ClickLookback),
-					"fingerprint_lookback": d.dur(&cp.FingerprintLookback),
-					"deep_link":            d.str(&cp.DeepLink),
+					"name":                  d.str(&cp.Name),
+					"app":                   d.str(&cp.App),
+					"partner":               d.str(&cp.Partner),
+					"click_lookback":        d.dur(&cp.ClickLookback),
+					"fingerprint_lookback":  d.dur(&cp.FingerprintLookback),
+					"deep_link":             d.str(&cp.DeepLink),
+					"view_through_lookback": d.dur(&cp.ViewThroughLookback),
 				})
 				if cp.Name == "" {
 					cp.Name = id

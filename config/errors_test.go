@@ -61,6 +61,7 @@ func TestErrors(t *testing.T) {
 		{"click lookback too long", base + "campaigns:\n  OgWmhiSXhG: {app: com.x, click_lookback: 40d}", `campaigns.OgWmhiSXhG.click_lookback: "40d" is outside 1d..30d`},
 		{"click lookback too short", base + "campaigns:\n  c1: {app: com.x, click_lookback: 12h}", `campaigns.c1.click_lookback: "12h" is outside 1d..30d`},
 		{"fingerprint lookback too long", base + "campaigns:\n  c1: {app: com.x, fingerprint_lookback: 7d1s}", `campaigns.c1.fingerprint_lookback: "7d1s" is outside 0..7d`},
+		{"view-through lookback too long", base + "campaigns:\n  c1: {app: com.x, view_through_lookback: 8d}", `campaigns.c1.view_through_lookback: "8d" is outside 0..7d`},
 		{"deep link too long", base + "campaigns:\n  c1: {app: com.x, deep_link: \"app://" + strings.Repeat("x", 507) + "\"}", `campaigns.c1.deep_link: is 513 bytes, more than 512`},
 		{"deep link with a control byte", base + "campaigns:\n  c1: {app: com.x, deep_link: \"app://a\\nb\"}", `campaigns.c1.deep_link: "app://a\nb" has a control character`},
 		{"zero timeout", "partners:\n  acme: {install: \"https://x.example/\", timeout: 0s}", `partners.acme.timeout: "0s" must be greater than 0`},

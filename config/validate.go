@@ -262,6 +262,10 @@ func (c *Config) validateCampaign(v *validator, path, id string, cp *Campaign) {
 		v.fail(join(path, "fingerprint_lookback"), "%s is outside 0..%s", v.qdur(join(path, "fingerprint_lookback"), cp.FingerprintLookback),
 			formatDuration(maxFingerprintLookback))
 	}
+	if cp.ViewThroughLookback < 0 || cp.ViewThroughLookback > maxViewThroughLookback {
+		v.fail(join(path, "view_through_lookback"), "%s is outside 0..%s", v.qdur(join(path, "view_through_lookback"), cp.ViewThroughLookback),
+			formatDuration(maxViewThroughLookback))
+	}
 	switch dl := cp.DeepLink; {
 	case len(dl) > maxDeepLink:
 		v.fail(join(path, "deep_link"), "is %d bytes, more than %d", len(dl), maxDeepLink)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/clickedge/clickedge/store"
 	"github.com/clickedge/clickedge/store/replication"
+	"github.com/clickedge/clickedge/tracker"
 )
 
 // adminHandler serves the admin listener (CONTRACT §6).
@@ -125,7 +126,7 @@ var flagNames = []struct {
 	{store.FlagBot, "bot"}, {store.FlagInvalidID, "invalid_click_id"}, {store.FlagOversize, "oversize"},
 	{store.FlagBadUTF8, "invalid_utf8"}, {store.FlagMacro, "unexpanded_macro"},
 	{store.FlagGeneratedID, "generated_click_id"}, {store.FlagServerToServer, "server_to_server"},
-	{store.FlagNoFingerprint, "fingerprint_off"},
+	{store.FlagNoFingerprint, "fingerprint_off"}, {store.FlagImpression, "impression"},
 }
 
 func (e *Edge) adminClick(ctx *fasthttp.RequestCtx, id string) {
@@ -193,6 +194,8 @@ func why(in *store.Install) string {
 		return "no usable click_id; click " + in.ClickID + " was the latest click for this app with the same advertising id within its campaign's click_lookback"
 	case store.MatchFingerprint:
 		return "no usable click_id or advertising id match; click " + in.ClickID + " was the latest click for this app from the same IP, platform and OS version within its campaign's fingerprint_lookback"
+	case store.MatchViewThrough:
+		return "no click matched; impression " + in.ClickID + " (stored as click " + tracker.ImpressionIDPrefix + in.ClickID + ") was the latest shown to this advertising id within its campaign's view_through_lookback"
 	}
 	return "no click matched by click_id, advertising id or IP + OS version within the campaigns' windows"
 }

@@ -38,6 +38,11 @@ const (
 	// (fingerprint_lookback 0) when it was made, so no fingerprint key is
 	// stored for it: a key nothing can match costs a write and disk.
 	FlagNoFingerprint
+	// FlagImpression: an ad impression (GET /v1/impression), not a click,
+	// kept for view-through attribution. Its device keys are the view kinds
+	// (DeviceKind.View), so click lookups never meet it; it has no
+	// fingerprint key, and its id never attributes by click_id.
+	FlagImpression
 )
 
 // MaxValueLen is the longest value stored for any click parameter; longer
@@ -70,6 +75,10 @@ type Click struct {
 	// deep linking): the link's deep_link value, handed back with the
 	// install it is attributed to.
 	DeepLink []byte
+	// ViewLookback (impressions) is the impression's own view-through
+	// window in seconds (vt_lookback), which can only shorten its
+	// campaign's; 0: the campaign's.
+	ViewLookback int64
 }
 
 // Reset clears c for reuse, keeping the capacity of nothing: fields are

@@ -32,7 +32,8 @@ const (
 // reader skips a tag it does not know, so a field added later does not stop
 // an older edge (a region not upgraded yet) from reading the record.
 const (
-	optDeepLink = 1 // Click.DeepLink, Install.DeepLink
+	optDeepLink     = 1 // Click.DeepLink, Install.DeepLink
+	optViewLookback = 2 // Click.ViewLookback, as a uvarint
 )
 
 // appendOptional appends optional field tag with value v, when v is set.
@@ -92,7 +93,12 @@ func appendClickValue(dst []byte, c *Click, uaHash uint64) []byte {
 		dst = binary.BigEndian.AppendUint64(dst, uaHash)
 	}
 	dst = appendText(dst, c.Country)
-	return appendOptional(dst, optDeepLink, c.DeepLink)
+	dst = appendOptional(dst, optDeepLink, c.DeepLink)
+	if c.ViewLookback > 0 {
+		var v [binary.MaxVarintLen64]byte
+		dst = appendOptional(dst, optViewLookback, binary.AppendUvarint(v[:0], uint64(c.ViewLookback)))
+	}
+	return dst
 }
 
 func appendText(dst, v []byte) []byte {
@@ -212,14 +218,21 @@ func decodeClick(val []byte, c *Click, buf []byte) (_ []byte, uaHash uint64, err
 	}
 	c.UserAgent = nil
 	c.Country = d.text()
-	c.DeepLink = nil
+	c.DeepLink, c.ViewLookback = nil, 0
 	for last := byte(0); ; {
 		tag, v, ok := d.nextOptional(&last)
 		if !ok {
 			break
 		}
-		if tag == optDeepLink {
+		switch tag {
+		case optDeepLink:
 			c.DeepLink = v
+		case optViewLookback:
+			n, k := binary.Uvarint(v)
+			if k != len(v) || n == 0 || n > 1<<62 {
+				d.fail()
+			}
+			c.ViewLookback = int64(n)
 		}
 	}
 	if d.err || len(d.b) != 0 {

@@ -62,6 +62,8 @@ func TestClickCodecRoundTrip(t *testing.T) {
 		{"deep link", func(c *Click) { c.DeepLink = []byte("exampleapp://product/42?ref=spring sale") }},
 		{"deep link only", func(c *Click) { *c = Click{ClickID: []byte("x"), DeepLink: []byte("p/1")} }},
 		{"512-byte deep link", func(c *Click) { c.DeepLink = long }},
+		{"view-through lookback", func(c *Click) { c.Flags = FlagImpression; c.ViewLookback = 3600 }},
+		{"deep link and view-through lookback", func(c *Click) { c.DeepLink = []byte("app://x"); c.ViewLookback = 86400 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := full()
@@ -156,9 +158,12 @@ func TestClickDecodeCorrupt(t *testing.T) {
 	}
 	check("optional field empty", append(append([]byte(nil), val...), optDeepLink, 0))
 	check("optional fields out of order", append(append([]byte(nil), withDL...), optDeepLink, 1, 'y'))
+	check("view lookback not a uvarint", append(append([]byte(nil), val...), optViewLookback, 1, 0x80))
+	check("view lookback with trailing bytes", append(append([]byte(nil), val...), optViewLookback, 2, 5, 5))
+	check("view lookback zero", append(append([]byte(nil), val...), optViewLookback, 1, 0))
 	check("optional field tag 0", append(append([]byte(nil), val...), 0, 1, 'y'))
 	// A field a later version adds is skipped by this one.
-	later := append(append([]byte(nil), withDL...), optDeepLink+1, 2, 'z', 'z')
+	later := append(append([]byte(nil), withDL...), 0x7f, 2, 'z', 'z')
 	if _, _, err := decodeClick(later, &got, nil); err != nil || string(got.DeepLink) != "app://x" {
 		t.Errorf("record with a later optional field: deep link %q, err %v", got.DeepLink, err)
 	}

@@ -18,6 +18,32 @@ const (
 	DeviceOAID DeviceKind = deviceOAID
 )
 
+// View returns the kind under which impressions (FlagImpression) of a
+// device are indexed: view-through lookups ask for it, click lookups never
+// meet it.
+func (k DeviceKind) View() DeviceKind {
+	switch k {
+	case DeviceGAID, DeviceGAID.view():
+		return DeviceGAID.view()
+	case DeviceIDFA, DeviceIDFA.view():
+		return DeviceIDFA.view()
+	case DeviceOAID, DeviceOAID.view():
+		return DeviceOAID.view()
+	}
+	return k
+}
+
+// view maps a click kind to its view kind: the same letter in upper case.
+func (k DeviceKind) view() DeviceKind { return k - 'a' + 'A' }
+
+// click maps a view kind back to its click kind.
+func (k DeviceKind) click() DeviceKind {
+	if k >= 'A' && k <= 'Z' {
+		return k - 'A' + 'a'
+	}
+	return k
+}
+
 // GetClick reads the click stored under id into c. c's fields point into
 // the returned buffer (buf reused), which the caller keeps while it uses c;
 // c.ClickID is id itself. The user agent is not read; see ClickUserAgent.
@@ -186,7 +212,7 @@ func (q *latestQuery) accepts(c *Click) bool {
 	}
 	if q.table == tableDevice {
 		var got []byte
-		switch q.kind {
+		switch q.kind.click() {
 		case DeviceGAID:
 			got = c.GAID
 		case DeviceIDFA:

@@ -161,12 +161,16 @@ func (s *Store) putClickIndexes(batch *pebble.Batch, sc *scratch, b bucket, c *C
 		if len(d.id) == 0 {
 			continue
 		}
-		sc.key = appendDevicePrefix(sc.key[:0], b.start, app, d.kind, d.id)
+		kind := DeviceKind(d.kind)
+		if c.Flags&FlagImpression != 0 {
+			kind = kind.View()
+		}
+		sc.key = appendDevicePrefix(sc.key[:0], b.start, app, byte(kind), d.id)
 		sc.key = appendInvSecond(sc.key, sec)
 		sc.key = append(sc.key, c.ClickID...)
 		batch.Set(sc.key, nil, nil)
 	}
-	if c.Platform == PlatformUnknown || len(c.IP) == 0 || c.Flags&FlagNoFingerprint != 0 {
+	if c.Platform == PlatformUnknown || len(c.IP) == 0 || c.Flags&(FlagNoFingerprint|FlagImpression) != 0 {
 		return
 	}
 	if bytes.IndexByte(c.IP, '%') >= 0 { // a zoned address is never a device's

@@ -363,3 +363,33 @@ func TestNoFingerprintClicksNotFingerprintIndexed(t *testing.T) {
 		t.Fatalf("LatestByDevice = %v, %v, %q; want fp-off", ok, err, m.ClickID)
 	}
 }
+
+// An impression (view-through) is stored like a click, but indexed only
+// under its device's view kinds: a click lookup never meets it, a view
+// lookup meets nothing else, and it has no fingerprint key.
+func TestImpressionsIndexedApart(t *testing.T) {
+	s := openClock(t, Sync, 0, newClock(t0))
+	gaid := []byte("38400000-8cf0-11bd-b23e-10b96e40000d")
+	mustPut(t, s, testClick("click", t0))
+	imp := testClick("imp:view", t0.Add(time.Minute))
+	imp.Flags = FlagImpression
+	mustPut(t, s, imp)
+
+	var m Click
+	now := t0.Add(time.Hour).Unix()
+	app, ip := []byte("com.example.app"), mustAddr("203.0.113.10")
+	for _, tc := range []struct {
+		kind DeviceKind
+		want string
+	}{{DeviceGAID, "click"}, {DeviceGAID.View(), "imp:view"}} {
+		if _, ok, err := s.LatestByDevice(app, tc.kind, gaid, now, now-7200, acceptAll, &m, nil); !ok || err != nil || string(m.ClickID) != tc.want {
+			t.Errorf("LatestByDevice(%c) = %v, %v, %q; want %s", tc.kind, ok, err, m.ClickID, tc.want)
+		}
+	}
+	if _, ok, err := s.LatestByFingerprint(app, ip, PlatformAndroid, []byte("14"), now, now-7200, acceptAll, &m, nil); !ok || err != nil || string(m.ClickID) != "click" {
+		t.Errorf("LatestByFingerprint = %v, %v, %q; want the click, the impression has no key", ok, err, m.ClickID)
+	}
+	if DeviceIDFA.View() == DeviceIDFA || DeviceOAID.View() == DeviceGAID.View() || DeviceGAID.View().View() != DeviceGAID.View() {
+		t.Error("view kinds are not distinct")
+	}
+}

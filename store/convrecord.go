@@ -16,6 +16,10 @@ const (
 	// MatchPending: with replication on, a conversion held while its
 	// click may still be on its way from another region (CONTRACT §8).
 	MatchPending
+	// MatchViewThrough (an extension): no click matched, but an impression
+	// of the campaign was shown to the device within its view-through
+	// window.
+	MatchViewThrough
 )
 
 func (m MatchType) String() string {
@@ -28,6 +32,8 @@ func (m MatchType) String() string {
 		return "fingerprint"
 	case MatchPending:
 		return "pending"
+	case MatchViewThrough:
+		return "view_through"
 	}
 	return "organic"
 }

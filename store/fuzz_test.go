@@ -44,6 +44,7 @@ func FuzzClickCodec(f *testing.F) {
 		c.IP, c.Sub[0], c.Sub[4] = []byte(ip), []byte(sub1), []byte(sub5)
 		c.UserAgent = []byte(adID)
 		c.DeepLink = []byte(sub5)
+		c.ViewLookback = tm & (1<<40 - 1)
 		var uaHash uint64
 		if len(c.UserAgent) != 0 {
 			uaHash = hash64(c.UserAgent, 0)
@@ -57,13 +58,15 @@ func FuzzClickCodec(f *testing.F) {
 		if diff := clickDiff(c, &got, false); diff != "" {
 			t.Fatal(diff)
 		}
-		// Every truncation is refused but the one that leaves out all the
-		// optional fields.
+		// Every truncation is refused but those that end where an optional
+		// field begins.
 		noOpt := *c
-		noOpt.DeepLink = nil
+		noOpt.DeepLink, noOpt.ViewLookback = nil, 0
 		firstVersion := len(appendClickValue(nil, &noOpt, uaHash))
+		noOpt.DeepLink = c.DeepLink
+		deepLinkOnly := len(appendClickValue(nil, &noOpt, uaHash)) // ends before ViewLookback
 		for n := range len(val) {
-			if n == firstVersion {
+			if n == firstVersion || n == deepLinkOnly {
 				continue
 			}
 			if _, _, err := decodeClick(val[:n:n], &got, nil); !errors.Is(err, ErrCorrupt) {

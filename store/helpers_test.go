@@ -105,6 +105,9 @@ func clickDiff(want, got *Click, withUA bool) string {
 	}
 	f("Country", want.Country, got.Country)
 	f("DeepLink", want.DeepLink, got.DeepLink)
+	if want.ViewLookback != got.ViewLookback {
+		fmt.Fprintf(&b, "ViewLookback: got %d, want %d; ", got.ViewLookback, want.ViewLookback)
+	}
 	return b.String()
 }
 

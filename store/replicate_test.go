@@ -38,6 +38,10 @@ func TestReplicateClicks(t *testing.T) {
 				if i%3 == 0 {
 					c.DeepLink = fmt.Appendf(nil, "exampleapp://item/%d", i)
 				}
+				if i%5 == 1 && len(c.GAID) != 0 { // impressions travel too
+					c.Flags |= FlagImpression
+					c.ViewLookback = 3600
+				}
 				mustPut(t, origin, &c)
 				want[i] = cloneClick(&c)
 			}
@@ -98,6 +102,16 @@ func TestReplicateClicks(t *testing.T) {
 			_, found, err := peer.LatestByDevice(c.App, kind, dev, c.Time/1000, c.Time/1000-60, acceptAll, &got, nil)
 			if err != nil || !found || !bytes.Equal(got.ClickID, c.ClickID) {
 				t.Fatalf("device lookup on the peer: %v %v %q", found, err, got.ClickID)
+			}
+			// And an impression is indexed there as here: under its view kind.
+			for i := range want {
+				if c := &want[i]; c.Flags&FlagImpression != 0 {
+					_, found, err := peer.LatestByDevice(c.App, DeviceGAID.View(), c.GAID, c.Time/1000, c.Time/1000-60, acceptAll, &got, nil)
+					if err != nil || !found || !bytes.Equal(got.ClickID, c.ClickID) {
+						t.Fatalf("impression %d's view lookup on the peer: %v %v %q", i, found, err, got.ClickID)
+					}
+					break
+				}
 			}
 
 			if err := origin.ReplicationPublished(pos[:100]); err != nil {

@@ -11,7 +11,10 @@ package tracker
 //  3. fingerprint: the latest such click for this app from the same IP with
 //     the same platform and OS major.minor, within its campaign's
 //     fingerprint_lookback (0 turns the rule off for that campaign).
-//  4. organic.
+//  4. view-through (an extension): no click matched; the latest impression
+//     of the device (GET /v1/impression, impression.go) within its
+//     campaign's view_through_lookback, shortened by its own vt_lookback.
+//  5. organic.
 //
 // Windows are per campaign, so the store scans back as far as the widest
 // window allows and asks the creditWindow about each candidate, newest
@@ -33,6 +36,7 @@ import (
 const (
 	maxClickLookback       = 30 * 24 * time.Hour
 	maxFingerprintLookback = 7 * 24 * time.Hour
+	maxViewThroughLookback = 7 * 24 * time.Hour
 )
 
 // attribution is the outcome of the waterfall for one install.
@@ -106,22 +110,75 @@ func (t *Tracker) waterfall(w *creditWindow, cv *Conversion, app string) (attrib
 		return attribution{match: store.MatchDeviceID, click: best, campaign: bestCamp}, nil
 	}
 
-	ip, p, osv := fingerprintOf(cv)
-	if !ip.IsValid() || p == store.PlatformUnknown || len(osv) == 0 {
+	if ip, p, osv := fingerprintOf(cv); ip.IsValid() && p != store.PlatformUnknown && len(osv) != 0 {
+		match = func(c *store.Click) bool { return w.credits(c, true) != nil }
+		oldest = at - int64(maxFingerprintLookback/time.Second)
+		a = attribution{}
+		_, ok, err := t.st.LatestByFingerprint(s2b(app), ip, p, osv, at, oldest, match, &a.click, nil)
+		if err != nil {
+			return attribution{}, err
+		}
+		if ok {
+			if a.campaign = w.credits(&a.click, true); a.campaign != nil {
+				a.match = store.MatchFingerprint
+				return a, nil
+			}
+		}
+	}
+
+	if !t.viewThroughOn(w.cfg) {
 		return attribution{}, nil
 	}
-	match = func(c *store.Click) bool { return w.credits(c, true) != nil }
-	oldest = at - int64(maxFingerprintLookback/time.Second)
-	a = attribution{}
-	_, ok, err := t.st.LatestByFingerprint(s2b(app), ip, p, osv, at, oldest, match, &a.click, nil)
-	if err != nil || !ok {
-		return attribution{}, err
+	// 4. view-through: no click matched; the latest impression of the
+	// device within its campaign's view_through_lookback.
+	oldest = at - int64(maxViewThroughLookback/time.Second)
+	match = func(c *store.Click) bool { return w.creditsView(c) != nil }
+	for _, d := range [...]struct {
+		kind store.DeviceKind
+		id   string
+	}{{store.DeviceGAID, cv.GAID}, {store.DeviceIDFA, cv.IDFA}, {store.DeviceOAID, cv.OAID}} {
+		if d.id == "" {
+			continue
+		}
+		var c store.Click
+		_, ok, err := t.st.LatestByDevice(s2b(app), d.kind.View(), s2b(d.id), at, oldest, match, &c, nil)
+		if err != nil {
+			return attribution{}, err
+		}
+		if !ok {
+			continue
+		}
+		if camp := w.creditsView(&c); camp != nil && (bestCamp == nil || c.Time > best.Time) {
+			best, bestCamp = c, camp
+		}
 	}
-	if a.campaign = w.credits(&a.click, true); a.campaign == nil {
-		return attribution{}, nil
+	if bestCamp != nil {
+		return attribution{match: store.MatchViewThrough, click: best, campaign: bestCamp}, nil
 	}
-	a.match = store.MatchFingerprint
-	return a, nil
+	return attribution{}, nil
+}
+
+// viewThroughOn reports whether any campaign of cfg has view-through
+// attribution on; it is worked out once per config.
+func (t *Tracker) viewThroughOn(cfg *config.Config) bool {
+	if v := t.viewThrough.Load(); v != nil && v.cfg == cfg {
+		return v.on
+	}
+	v := &viewThroughOf{cfg: cfg}
+	for _, camp := range cfg.Campaigns {
+		if camp.ViewThroughLookback > 0 {
+			v.on = true
+			break
+		}
+	}
+	t.viewThrough.Store(v)
+	return v.on
+}
+
+// viewThroughOf caches Tracker.viewThroughOn for one config.
+type viewThroughOf struct {
+	cfg *config.Config
+	on  bool
 }
 
 // creditWindow says which clicks may be credited with an install made at
@@ -134,6 +191,27 @@ type creditWindow struct {
 	// afterBegin: a click that would have matched was made after the
 	// download began (a click injection, most likely).
 	afterBegin bool
+}
+
+// creditsView returns the campaign of impression c when the install may
+// be credited to it (view-through), else nil.
+func (w *creditWindow) creditsView(c *store.Click) *config.Campaign {
+	if c.Flags&store.FlagImpression == 0 || c.Flags&(store.FlagBot|store.FlagInvalidID) != 0 {
+		return nil
+	}
+	camp := w.cfg.Campaigns[string(c.Campaign)]
+	if camp == nil || camp.ViewThroughLookback <= 0 {
+		return nil
+	}
+	sec := c.Time / 1000
+	if sec > w.at || w.at-sec > int64(impressionWindow(camp, c)/time.Second) {
+		return nil
+	}
+	if sec > w.latest {
+		w.afterBegin = true
+		return nil
+	}
+	return camp
 }
 
 // credits returns the click's campaign when the click may be credited with
@@ -150,8 +228,8 @@ func (w *creditWindow) credits(c *store.Click, fingerprint bool) *config.Campaig
 // clickMatch returns the click's campaign when the click may be credited
 // with a conversion at unix second at, else nil.
 func clickMatch(cfg *config.Config, c *store.Click, at int64, fingerprint bool) *config.Campaign {
-	if c.Flags&(store.FlagBot|store.FlagInvalidID) != 0 {
-		return nil
+	if c.Flags&(store.FlagBot|store.FlagInvalidID|store.FlagImpression) != 0 {
+		return nil // an impression is credited by creditsView alone
 	}
 	// A campaign dropped from the config has no partner to post to and no
 	// window to judge by: its clicks no longer attribute.

@@ -22,6 +22,8 @@ package tracker_test
 //	                             header-ua=UA the User-Agent header, +location
 //	                             prints the Location header, +ip the stored
 //	                             click's IP
+//	impression [/APP] k=v …      GET /v1/impression[/APP]?k=v&…, values as
+//	                             for click; the answer
 //	conversion JSON              POST /v1/conversions, application/json
 //	conversion form BODY         the same, form-encoded
 //	batch                        POST /v1/conversions/batch, the input as NDJSON
@@ -446,6 +448,8 @@ func (e *attrEnv) run(c *attrCmd) string {
 		return e.answer(resp)
 	case "outbox":
 		return e.outbox(args == "full")
+	case "impression":
+		return e.impression(args)
 	case "metric":
 		base, ok := e.metricBase[args]
 		if !ok {
@@ -564,6 +568,24 @@ func (e *attrEnv) click(args string) string {
 		out += " location=" + e.norm(string(resp.Header.Peek("Location")))
 	}
 	return out
+}
+
+// impression sends GET /v1/impression[/APP]?args and returns the answer.
+func (e *attrEnv) impression(args string) string {
+	path := "/v1/impression"
+	var q []string
+	for _, kv := range strings.Fields(args) {
+		if strings.HasPrefix(kv, "/") {
+			path += kv
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		if ua, ok := attrUserAgents[v]; ok && (k == "ua" || k == "user_agent") {
+			v = ua
+		}
+		q = append(q, url.QueryEscape(k)+"="+url.QueryEscape(v))
+	}
+	return e.answer(e.do("GET", path+"?"+strings.Join(q, "&"), "", nil, "", ""))
 }
 
 func attrFlagNames(f store.ClickFlags) string {

@@ -243,7 +243,7 @@ func (t *Tracker) serverClick(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	now := t.now()
-	at, msg := clickTime(in.ClickTime, now)
+	at, msg := reportedTime(in.ClickTime, now, "click_time")
 	if msg != "" {
 		clicksRejected.Inc()
 		jsonError(ctx, fasthttp.StatusBadRequest, msg)
@@ -280,16 +280,17 @@ func (t *Tracker) serverClick(ctx *fasthttp.RequestCtx) {
 	ctx.SetBody(b)
 }
 
-// clickTime reads click_time in unix seconds or milliseconds; absent is now.
-// A click more than 24 h old is refused: attribution windows start at the
-// click, and a late report would attribute what has long been decided.
-func clickTime(raw []byte, now time.Time) (time.Time, string) {
+// reportedTime reads a reported click_time (or impression_time, the field
+// named in a message) in unix seconds or milliseconds; absent is now. A
+// time more than 24 h old is refused: attribution windows start there, and
+// a late report would attribute what has long been decided.
+func reportedTime(raw []byte, now time.Time, field string) (time.Time, string) {
 	if len(raw) == 0 {
 		return now, ""
 	}
 	n, err := strconv.ParseInt(string(raw), 10, 64)
 	if err != nil || n <= 0 {
-		return now, "click_time: not a unix time in seconds or milliseconds"
+		return now, field + ": not a unix time in seconds or milliseconds"
 	}
 	t := time.Unix(n, 0)
 	if n >= 1e11 { // later than the year 5138 in seconds: it is milliseconds
@@ -297,9 +298,9 @@ func clickTime(raw []byte, now time.Time) (time.Time, string) {
 	}
 	switch {
 	case now.Sub(t) > 24*time.Hour:
-		return now, "click_time: more than 24 h ago"
+		return now, field + ": more than 24 h ago"
 	case t.Sub(now) > time.Hour:
-		return now, "click_time: more than 1 h ahead"
+		return now, field + ": more than 1 h ahead"
 	}
 	return t, ""
 }

@@ -126,6 +126,17 @@ var clickAllocCases = []clickAllocCase{
 		name: "unknown campaign", ua: clickAndroidUA, uri: func(id string) string { return "/?c=nope&click_id=" + id }, status: 404,
 	},
 	{
+		name: "impression", ua: "python-requests/2.31", status: 200,
+		uri: func(id string) string {
+			return "/v1/impression/com.example.app?c=videocamp&impression_id=" + id +
+				"&impression_time=1795687200123&vt_lookback=12h&gaid=38400000-8cf0-11bd-b23e-10b96e40000d&ip=203.0.113.5&user_agent=" + url.QueryEscape(clickAndroidUA)
+		},
+	},
+	{
+		name: "impression of a campaign without view-through", ua: "python-requests/2.31", status: 200,
+		uri: func(id string) string { return "/v1/impression?c=" + clickCampaign + "&tid=" + id },
+	},
+	{
 		name: "server to server", ua: "python-requests/2.31", status: 200,
 		uri: func(id string) string {
 			return "/v1/click?c=" + clickCampaign + "&click_id=" + id + "&click_time=1795687200123&sub1=x&ip=203.0.113.5&user_agent=" + url.QueryEscape(clickAndroidUA)

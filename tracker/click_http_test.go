@@ -91,6 +91,9 @@ campaigns:
   webcamp:
     name: "Spring sale"
     app: com.example.web
+  videocamp:
+    app: com.example.app
+    view_through_lookback: 24h
 `
 
 // clickEnv is a tracker over its own store in a temporary directory.
@@ -397,7 +400,7 @@ func TestClickRouting(t *testing.T) {
 		{"two path segments", "GET", "/a/b?click_id=r11", 404, "r11"},
 		{"campaign then a segment", "GET", "/" + c + "/x?click_id=r12", 404, "r12"},
 		{"trailing slash", "GET", "/" + c + "/?click_id=r13", 404, "r13"},
-		{"c under two path segments", "GET", "/v1/impression/com.example.app?c=" + c + "&click_id=r19", 404, "r19"},
+		{"c under two path segments", "GET", "/track/com.example.app?c=" + c + "&click_id=r19", 404, "r19"},
 		{"c under a file path", "GET", "/robots.txt/x?c=" + c + "&click_id=r20", 404, "r20"},
 		{"POST", "POST", "/?c=" + c + "&click_id=r14", 405, "r14"},
 		{"PUT", "PUT", "/" + c + "?click_id=r15", 405, "r15"},

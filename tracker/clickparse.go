@@ -24,10 +24,16 @@ type ClickInput struct {
 	// ClickTime is the raw click_time (GET /v1/click), unparsed, aliasing
 	// the args given to Parse.
 	ClickTime []byte
+	// ImpressionTime and ViewLookback are impression_time and vt_lookback
+	// (GET /v1/impression), unparsed, aliasing the args given to Parse.
+	ImpressionTime, ViewLookback []byte
 	// Redirect is redirect= (or af_r=) as received, aliasing the args
 	// given to Parse: where the link asks the user to be sent instead of
 	// the app's URL (an extension; see RedirectAllowed). Not stored.
 	Redirect []byte
+
+	// impressionID is impression_id as received (GET /v1/impression).
+	impressionID []byte
 
 	scratch []byte
 }
@@ -39,6 +45,8 @@ func (in *ClickInput) Reset() {
 	in.Campaign = nil
 	in.ClickTime = nil
 	in.Redirect = nil
+	in.ImpressionTime, in.ViewLookback = nil, nil
+	in.impressionID = nil
 	in.scratch = in.scratch[:0]
 }
 
@@ -51,7 +59,10 @@ const (
 	fieldCampaign
 	fieldClickTime
 	fieldRedirect // not stored: fields from fieldClickID on are
+	fieldImpressionTime
+	fieldViewLookback
 	fieldClickID
+	fieldImpressionID // kept by the impression handler only
 	fieldAffID
 	fieldPubID
 	fieldOfferID
@@ -129,6 +140,12 @@ func lookupParam(name []byte) (f field, alias bool) {
 		return fieldUserAgent, false
 	case "af_ua", "ua":
 		return fieldUserAgent, true
+	case "impression_id": // GET /v1/impression (an extension)
+		return fieldImpressionID, false
+	case "impression_time":
+		return fieldImpressionTime, false
+	case "vt_lookback":
+		return fieldViewLookback, false
 	case "redirect": // an extension (per-link redirects): Adjust's name
 		return fieldRedirect, false
 	case "af_r": // AppsFlyer's
@@ -144,7 +161,7 @@ func lookupParam(name []byte) (f field, alias bool) {
 // reserveAfterParse is room left in the arena for what the handler adds
 // after Parse when the query had none: a client IP (at most 45 bytes) and a
 // generated click id.
-const reserveAfterParse = 128
+const reserveAfterParse = 128 + len(ImpressionIDPrefix)
 
 // Parse reads every parameter and alias of CONTRACT §3, and the deep link
 // (an extension: deep_link, deep_link_value, af_dp), from args, fasthttp's
@@ -204,6 +221,8 @@ func (in *ClickInput) Parse(args *fasthttp.Args, headerUA []byte) {
 		in.ClickTime = chosen[fieldClickTime]
 	}
 	in.Redirect = chosen[fieldRedirect]
+	in.ImpressionTime, in.ViewLookback = chosen[fieldImpressionTime], chosen[fieldViewLookback]
+	in.impressionID = chosen[fieldImpressionID]
 	ua, fromHeader := chosen[fieldUserAgent], false
 	if ua == nil && len(headerUA) > 0 {
 		ua, fromHeader = headerUA, true
@@ -253,6 +272,38 @@ func (in *ClickInput) Parse(args *fasthttp.Args, headerUA []byte) {
 	in.keepInto(&c.IP, chosen[fieldIP])
 	in.keepInto(&c.DeepLink, chosen[fieldDeepLink])
 }
+
+// SetImpressionID sets Click.ClickID to ImpressionIDPrefix and the
+// impression's id: impression_id, else the click_id (or its aliases) Parse
+// read, else one made by g; an id flagged as it is kept marks the
+// impression FlagInvalidID. It returns the id without its prefix.
+func (in *ClickInput) SetImpressionID(g *ClickIDGen, now time.Time) []byte {
+	c := &in.Click
+	start := len(in.scratch)
+	in.scratch = append(in.scratch, ImpressionIDPrefix...)
+	switch {
+	case in.impressionID != nil:
+		var flags store.ClickFlags
+		in.scratch, flags = AppendSanitized(in.scratch, in.impressionID)
+		c.Flags |= flags
+		if flags != 0 {
+			c.Flags |= store.FlagInvalidID
+		}
+	case c.ClickID != nil:
+		in.scratch = append(in.scratch, c.ClickID...) // sanitised by Parse
+	default:
+		in.scratch = g.Append(in.scratch, now)
+		c.Flags |= store.FlagGeneratedID
+	}
+	end := len(in.scratch)
+	c.ClickID = in.scratch[start:end:end]
+	return c.ClickID[len(ImpressionIDPrefix):]
+}
+
+// ImpressionIDPrefix begins the stored id of every impression, so that an
+// impression and a click may carry the same id (an ad server's request id,
+// say) without one refusing the other as a duplicate.
+const ImpressionIDPrefix = "imp:"
 
 // SetClientIP sets Click.IP, when Parse found no ip parameter, to the
 // address ClientIP picks.

@@ -190,6 +190,9 @@ func TestParseParameters(t *testing.T) {
 	f("macro sub only", "click_id=ok&sub1=[clickid]", "", kv("click_id", "ok", "sub1", "[clickid]", "flags", "macro"))
 	f("bad UTF-8 in header UA", "", "Mozilla/5.0 (\xff)", kv("user_agent", "Mozilla/5.0 (\uFFFD)", "flags", "bad_utf8"))
 
+	// Impression parameters (GET /v1/impression) set no click value.
+	f("impression parameters", "impression_id=i1&impression_time=1751021400&vt_lookback=24h&tid=t", "", kv("click_id", "t"))
+
 	// The deep link (an extension) and its aliases: AppsFlyer's
 	// deep_link_value and af_dp.
 	f("deep_link", "deep_link=exampleapp%3A%2F%2Fproduct%2F42", "", kv("deep_link", "exampleapp://product/42"))

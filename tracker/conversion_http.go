@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -249,6 +250,8 @@ func countConversion(r *result) {
 		mi = 2
 	case r.Match == store.MatchFingerprint.String():
 		mi = 3
+	case r.Match == store.MatchViewThrough.String():
+		mi = 7
 	case r.Type == ConversionInstall:
 		mi = 0
 	}
@@ -432,6 +435,11 @@ func (t *Tracker) newInstall(cfg *config.Config, cv *Conversion, eventID string,
 		in.Platform = c.Platform
 	}
 	in.ClickID, in.Campaign, in.Partner = string(c.ClickID), a.campaign.ID, a.campaign.Partner
+	if a.match == store.MatchViewThrough {
+		// The impression's own id, as its ad server sent it: what a
+		// postback's {click_id} gives back.
+		in.ClickID = strings.TrimPrefix(in.ClickID, ImpressionIDPrefix)
+	}
 	in.ClickTime = c.Time
 	in.DeepLink = or(string(c.DeepLink), a.campaign.DeepLink)
 	in.AffID, in.PubID, in.OfferID, in.CreativeID = string(c.AffID), string(c.PubID), string(c.OfferID), string(c.CreativeID)

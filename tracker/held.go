@@ -65,8 +65,8 @@ func pendingWindow(cfg *config.Config) time.Duration {
 // mayArriveLater reports whether the click that install in should be
 // attributed to may not have been replicated here yet.
 func (t *Tracker) mayArriveLater(cv *Conversion, in *store.Install) (bool, error) {
-	if in.Match == store.MatchOrganic {
-		return true, nil
+	if in.Match == store.MatchOrganic || in.Match == store.MatchViewThrough {
+		return true, nil // a click, which outranks an impression, may be on its way
 	}
 	id := cv.AttributionClickID()
 	if id == "" || in.Match == store.MatchClickID {

@@ -26,6 +26,17 @@ var (
 	clickRedirectsFollowed = metrics.NewCounter(`clickedge_click_redirects_total{result="followed"}`)
 	clickRedirectsRefused  = metrics.NewCounter(`clickedge_click_redirects_total{result="refused"}`)
 
+	// Impressions (GET /v1/impression), by outcome.
+	impressionsRejected = metrics.NewCounter(`clickedge_impressions_total{result="rejected"}`)
+	impressionsError    = metrics.NewCounter(`clickedge_impressions_total{result="error"}`)
+	impressionOutcomes  = map[string]*metrics.Counter{
+		"stored":           metrics.NewCounter(`clickedge_impressions_total{result="stored"}`),
+		"duplicate":        metrics.NewCounter(`clickedge_impressions_total{result="duplicate"}`),
+		"bot":              metrics.NewCounter(`clickedge_impressions_total{result="bot"}`),
+		"flagged":          metrics.NewCounter(`clickedge_impressions_total{result="flagged"}`),
+		"view_through_off": metrics.NewCounter(`clickedge_impressions_total{result="view_through_off"}`),
+	}
+
 	clickDuration  = metrics.NewPrometheusHistogram(`clickedge_click_duration_seconds`)
 	commitDuration = metrics.NewPrometheusHistogram(`clickedge_click_commit_duration_seconds`)
 
@@ -36,9 +47,9 @@ var (
 	conversionsRejected     = metrics.NewCounter(`clickedge_conversions_rejected_total`)
 )
 
-var conversionCounters = func() (m [4][7]*metrics.Counter) {
+var conversionCounters = func() (m [4][8]*metrics.Counter) {
 	types := [...]string{"", "install", "signup", "event"}
-	matches := [...]string{"organic", "click_id", "device_id", "fingerprint", "duplicate", "unattributed", "pending"}
+	matches := [...]string{"organic", "click_id", "device_id", "fingerprint", "duplicate", "unattributed", "pending", "view_through"}
 	for ti := 1; ti < len(types); ti++ {
 		for mi, match := range matches {
 			m[ti][mi] = metrics.NewCounter(fmt.Sprintf(`clickedge_conversions_total{type=%q,match=%q}`, types[ti], match))
@@ -57,6 +68,12 @@ var heldDecided = func() map[string]*metrics.Counter {
 	}
 	return m
 }()
+
+func countImpression(reason string) {
+	if c := impressionOutcomes[reason]; c != nil {
+		c.Inc()
+	}
+}
 
 func countHeldDecided(ev *store.Event) {
 	match := ev.Match.String()

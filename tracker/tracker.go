@@ -18,9 +18,11 @@ import (
 type Tracker struct {
 	st  *store.Store
 	cfg atomic.Pointer[config.Config]
-	ids *ClickIDGen
-	log *slog.Logger
-	now func() time.Time
+	// viewThrough caches whether cfg's campaigns use view-through.
+	viewThrough atomic.Pointer[viewThroughOf]
+	ids         *ClickIDGen
+	log         *slog.Logger
+	now         func() time.Time
 	// wallClock is set when now is time.Now: a click then takes its time
 	// from the clock reading that starts its latency measurement.
 	wallClock bool
@@ -87,6 +89,10 @@ func (t *Tracker) Handler(ctx *fasthttp.RequestCtx) {
 		return
 	case "/v1/conversions/batch":
 		t.conversionBatch(ctx)
+		return
+	}
+	if isImpressionPath(path) {
+		t.impression(ctx)
 		return
 	}
 	t.click(ctx)
