@@ -11,6 +11,7 @@ package tracker_test
 
 import (
 	"net"
+	"net/url"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -144,4 +145,28 @@ func clickBenchParallel(b *testing.B, d store.Durability, parallelism int) {
 		b.Fatalf("answer:\n%s", *s)
 	}
 	clickReportRate(b)
+}
+
+// BenchmarkImpressionHandler: GET /v1/impression, one connection, async
+// store; each impression with its own id and device. Impressions outnumber
+// clicks, so this path is held to a click's standard.
+func BenchmarkImpressionHandler(b *testing.B) {
+	e := clickNewEnv(b, store.Async)
+	c := &clickBenchConn{}
+	c.uri = append(c.uri, "/v1/impression?c=videocamp&impression_id=i"...)
+	c.digits = len(c.uri)
+	c.uri = append(c.uri, "000000000000&gaid=38400000-8cf0-11bd-b23e-10b96e40000d&vt_lookback=12h&sub1=video_a&pub_id=site_209&user_agent="...)
+	c.uri = append(c.uri, url.QueryEscape(clickAndroidUA)...)
+	var req fasthttp.Request
+	req.SetRequestURIBytes(c.uri)
+	req.Header.SetUserAgent("ad-server/1.0")
+	c.ctx.Init(&req, clickBenchPeer, nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		c.click(e)
+		if c.ctx.Response.StatusCode() != fasthttp.StatusOK {
+			b.Fatalf("answer:\n%s", c.ctx.Response.String())
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "impressions/s")
 }
