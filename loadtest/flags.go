@@ -28,7 +28,7 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 		o        Options
 		rate     = fs.String("rate", "", "send `N` requests per second, a positive number (required)")
 		duration = fs.String("duration", "", "send for `D`, e.g. 30s or 5m; at most 1h (required)")
-		mix      = fs.String("mix", DefaultMix.String(), "relative `weights` of clicks, installs and in-app events")
+		mix      = fs.String("mix", DefaultMix.String(), "relative `weights` of clicks, installs, in-app events and impressions (click=…,install=…,event=…,impression=…)")
 	)
 	fs.StringVar(&o.Target, "target", "", "base `URL` of the clickedge to test, http:// or https:// (required); the only host contacted")
 	fs.StringVar(&o.Campaign, "campaign", "demo", "`campaign` the clicks go to")

@@ -38,18 +38,24 @@ type Options struct {
 	Timeout time.Duration
 }
 
-// Mix is the relative weight of each request kind; weights need not sum to 100.
-type Mix struct{ Click, Install, Event int }
+// Mix is the relative weight of each request kind; weights need not sum to
+// 100. Impressions (GET /v1/impression, for view-through attribution) are
+// none by default: the demo campaign has view-through off.
+type Mix struct{ Click, Install, Event, Impression int }
 
 // DefaultMix is the traffic shape of a typical campaign: many clicks, few
 // installs, fewer in-app events.
 var DefaultMix = Mix{Click: 90, Install: 8, Event: 2}
 
 func (m Mix) String() string {
-	return fmt.Sprintf("click=%d,install=%d,event=%d", m.Click, m.Install, m.Event)
+	s := fmt.Sprintf("click=%d,install=%d,event=%d", m.Click, m.Install, m.Event)
+	if m.Impression != 0 {
+		s += fmt.Sprintf(",impression=%d", m.Impression)
+	}
+	return s
 }
 
-func (m Mix) total() int { return m.Click + m.Install + m.Event }
+func (m Mix) total() int { return m.Click + m.Install + m.Event + m.Impression }
 
 // ParseMix parses "click=90,install=8,event=2". Missing kinds weigh 0; at
 // least one weight must be positive.
@@ -80,8 +86,10 @@ func ParseMix(s string) (Mix, error) {
 			m.Install = n
 		case "event":
 			m.Event = n
+		case "impression":
+			m.Impression = n
 		default:
-			return Mix{}, fmt.Errorf("mix item %q: unknown kind %q (want click, install or event)", part, k)
+			return Mix{}, fmt.Errorf("mix item %q: unknown kind %q (want click, install, event or impression)", part, k)
 		}
 	}
 	if m.total() <= 0 {

@@ -18,7 +18,9 @@ func TestParseMix(t *testing.T) {
 			t.Fatalf("ParseMix(%q) = %+v, want %+v", in, got, want)
 		}
 	}
-	f("click=90,install=8,event=2", Mix{90, 8, 2}, false)
+	f("click=90,install=8,event=2", Mix{Click: 90, Install: 8, Event: 2}, false)
+	f("click=60,impression=30,install=8,event=2", Mix{Click: 60, Install: 8, Event: 2, Impression: 30}, false)
+	f("impression=1", Mix{Impression: 1}, false)
 	f(" click = 1 , event=1 ", Mix{Click: 1, Event: 1}, false)
 	f("install=5", Mix{Install: 5}, false)
 	f("", Mix{}, true)

@@ -43,7 +43,7 @@ func (r *Result) WriteTable(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "latency in ms, from each request's intended start")
-	fmt.Fprintf(w, "%-8s %9s %7s %9s %9s %9s %9s %9s\n", "kind", "requests", "errors", "p50", "p90", "p99", "p99.9", "max")
+	fmt.Fprintf(w, "%-10s %9s %7s %9s %9s %9s %9s %9s\n", "kind", "requests", "errors", "p50", "p90", "p99", "p99.9", "max")
 	row := func(name string, n int64, errs map[string]int64, p Percentiles) {
 		var e int64
 		for k, v := range errs {
@@ -51,7 +51,7 @@ func (r *Result) WriteTable(w io.Writer) {
 				e += v
 			}
 		}
-		fmt.Fprintf(w, "%-8s %9d %7d %9s %9s %9s %9s %9s\n", name, n, e,
+		fmt.Fprintf(w, "%-10s %9d %7d %9s %9s %9s %9s %9s\n", name, n, e,
 			FormatMS(p.P50), FormatMS(p.P90), FormatMS(p.P99), FormatMS(p.P999), FormatMS(p.Max))
 	}
 	for _, k := range kindNames {

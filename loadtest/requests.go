@@ -33,6 +33,8 @@ func (b *builder) build(i int64, req *fasthttp.Request) (kind, int) {
 		want = b.click(i, req)
 	case kindInstall:
 		b.install(i, req)
+	case kindImpression:
+		b.impression(i, req)
 	default:
 		b.event(i, req)
 	}
@@ -112,6 +114,34 @@ func (b *builder) click(i int64, req *fasthttp.Request) int {
 		req.Header.SetUserAgent(d.agent)
 	}
 	return want
+}
+
+// impression is an ad server's report of an ad shown to a device (GET
+// /v1/impression): always answered 200, stored or not.
+func (b *builder) impression(i int64, req *fasthttp.Request) {
+	t, r := b.t, b.rng
+	d := t.device(i)
+	q := append(b.buf[:0], t.prefix...)
+	q = append(q, "/v1/impression?c="...)
+	q = appendQuery(q, t.campaign)
+	q = append(q, "&impression_id="...)
+	q = t.appendID(q, 'm', i)
+	q = append(q, "&pub_id="...)
+	q = strconv.AppendInt(q, 20000+int64(r.IntN(300)), 10)
+	q = append(q, "&sub1="...)
+	q = append(q, placements[r.IntN(len(placements))]...)
+	q = append(q, '&')
+	q = append(q, d.adIDKey()...)
+	q = append(q, '=')
+	q = d.appendAdID(q)
+	q = append(q, "&ip="...)
+	q = d.appendIP(q)
+	q = append(q, "&user_agent="...)
+	q = appendQuery(q, d.agent)
+	b.buf = q
+	req.Header.SetMethod(fasthttp.MethodGet)
+	req.SetRequestURIBytes(q)
+	req.Header.SetUserAgent(clientAgent)
 }
 
 // install converts a recent ordinary click, found by click_id for about half

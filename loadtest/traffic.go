@@ -13,10 +13,11 @@ const (
 	kindClick kind = iota
 	kindInstall
 	kindEvent
+	kindImpression
 	numKinds
 )
 
-var kindNames = [numKinds]string{"click", "install", "event"}
+var kindNames = [numKinds]string{"click", "install", "event", "impression"}
 
 // variant is how a click is dressed.
 type variant uint8
@@ -52,7 +53,8 @@ type traffic struct {
 	prefix          string // the target URL's path, without a trailing slash
 	host            string
 	clickCut        int // kindOf: h%total below clickCut is a click,
-	installCut      int // below installCut an install, else an event
+	installCut      int // below installCut an install,
+	eventCut        int // below eventCut an event, else an impression
 	total           int
 	botCut          uint64 // variant: u below botCut is a bot,
 	malformedCut    uint64 // below malformedCut a malformed link
@@ -67,6 +69,7 @@ func newTraffic(o Options, seed int64, host, prefix string) *traffic {
 		host:       host,
 		clickCut:   o.Mix.Click,
 		installCut: o.Mix.Click + o.Mix.Install,
+		eventCut:   o.Mix.Click + o.Mix.Install + o.Mix.Event,
 		total:      o.Mix.total(),
 		gap:        int64(o.Conns),
 	}
@@ -95,8 +98,10 @@ func (t *traffic) kindOf(i int64) kind {
 		return kindClick
 	case h < t.installCut:
 		return kindInstall
+	case h < t.eventCut:
+		return kindEvent
 	}
-	return kindEvent
+	return kindImpression
 }
 
 func (t *traffic) variantOf(i int64) variant {

@@ -138,3 +138,41 @@ func TestAppendHelpers(t *testing.T) {
 		}
 	}
 }
+
+// With impressions in the mix, each is a GET /v1/impression of the
+// campaign with its own id and a device's advertising id.
+func TestTrafficImpressions(t *testing.T) {
+	o, _ := Options{Target: "http://edge.test:8080", Rate: 1000, Duration: 10e9, Conns: 64,
+		Mix: Mix{Click: 10, Impression: 80, Install: 8, Event: 2}}.withDefaults()
+	tr := newTraffic(o, 5, "edge.test:8080", "/base")
+	b := newBuilder(tr)
+	req := new(fasthttp.Request)
+	const n = 10000
+	var counts [numKinds]int
+	ids := map[string]bool{}
+	for i := range int64(n) {
+		k, want := b.build(i, req)
+		counts[k]++
+		if k != kindImpression {
+			continue
+		}
+		if want != 200 || string(req.Header.Method()) != "GET" || !bytes.HasPrefix(req.RequestURI(), []byte("/base/v1/impression?")) {
+			t.Fatalf("slot %d: %s %s want %d", i, req.Header.Method(), req.RequestURI(), want)
+		}
+		q, err := url.ParseQuery(string(req.URI().QueryString()))
+		if err != nil {
+			t.Fatalf("slot %d query: %v", i, err)
+		}
+		id := q.Get("impression_id")
+		if q.Get("c") != "demo" || id == "" || ids[id] || q.Get("gaid")+q.Get("idfa") == "" || q.Get("user_agent") == "" {
+			t.Fatalf("slot %d impression %s", i, req.RequestURI())
+		}
+		ids[id] = true
+	}
+	if f := float64(counts[kindImpression]) / n; f < 0.78 || f > 0.82 {
+		t.Errorf("impression share %.3f, want about 0.8", f)
+	}
+	if f := float64(counts[kindClick]) / n; f < 0.09 || f > 0.11 {
+		t.Errorf("click share %.3f, want about 0.1", f)
+	}
+}
