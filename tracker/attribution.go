@@ -77,42 +77,17 @@ func (t *Tracker) waterfall(w *creditWindow, cv *Conversion, app string) (attrib
 		return attribution{}, nil
 	}
 
-	// The store calls match on every candidate it looks at (clicks of the
-	// same second after the one it returns among them), so the campaign is
-	// judged again on the click it returns, never taken from the last call.
-	var best store.Click
-	var bestCamp *config.Campaign
 	at := w.at
-	oldest := at - int64(maxClickLookback/time.Second)
-	match := func(c *store.Click) bool { return w.credits(c, false) != nil }
-	for _, d := range [...]struct {
-		kind store.DeviceKind
-		id   string
-	}{{store.DeviceGAID, cv.GAID}, {store.DeviceIDFA, cv.IDFA}, {store.DeviceOAID, cv.OAID}} {
-		if d.id == "" {
-			continue
-		}
-		var c store.Click
-		_, ok, err := t.st.LatestByDevice(s2b(app), d.kind, s2b(d.id), at, oldest, match, &c, nil)
-		if err != nil {
-			return a, err
-		}
-		if !ok {
-			continue
-		}
-		// A gaid and an oaid can both match different clicks; the latest
-		// click is the one the waterfall names.
-		if camp := w.credits(&c, false); camp != nil && (bestCamp == nil || c.Time > best.Time) {
-			best, bestCamp = c, camp
-		}
-	}
-	if bestCamp != nil {
-		return attribution{match: store.MatchDeviceID, click: best, campaign: bestCamp}, nil
+	if a, err := t.latestOfDevice(cv, app, false, at, at-int64(maxClickLookback/time.Second), func(c *store.Click) *config.Campaign {
+		return w.credits(c, false)
+	}); err != nil || a.campaign != nil {
+		a.match = store.MatchDeviceID
+		return a, err
 	}
 
 	if ip, p, osv := fingerprintOf(cv); ip.IsValid() && p != store.PlatformUnknown && len(osv) != 0 {
-		match = func(c *store.Click) bool { return w.credits(c, true) != nil }
-		oldest = at - int64(maxFingerprintLookback/time.Second)
+		match := func(c *store.Click) bool { return w.credits(c, true) != nil }
+		oldest := at - int64(maxFingerprintLookback/time.Second)
 		a = attribution{}
 		_, ok, err := t.st.LatestByFingerprint(s2b(app), ip, p, osv, at, oldest, match, &a.click, nil)
 		if err != nil {
@@ -131,8 +106,23 @@ func (t *Tracker) waterfall(w *creditWindow, cv *Conversion, app string) (attrib
 	}
 	// 4. view-through: no click matched; the latest impression of the
 	// device within its campaign's view_through_lookback.
-	oldest = at - int64(maxViewThroughLookback/time.Second)
-	match = func(c *store.Click) bool { return w.creditsView(c) != nil }
+	a, err := t.latestOfDevice(cv, app, true, at, at-int64(maxViewThroughLookback/time.Second), w.creditsView)
+	if err != nil || a.campaign == nil {
+		return attribution{}, err
+	}
+	a.match = store.MatchViewThrough
+	return a, nil
+}
+
+// latestOfDevice finds the latest click (impressions: the latest
+// impression) for app with any of the conversion's advertising ids, made
+// in [oldest, at], that credit takes; a.campaign is nil when there is none.
+//
+// The store calls its match on every candidate it looks at (clicks of the
+// same second after the one it returns among them), so the campaign is
+// judged again on the click it returns, never taken from the last call.
+func (t *Tracker) latestOfDevice(cv *Conversion, app string, impressions bool, at, oldest int64, credit func(*store.Click) *config.Campaign) (a attribution, err error) {
+	match := func(c *store.Click) bool { return credit(c) != nil }
 	for _, d := range [...]struct {
 		kind store.DeviceKind
 		id   string
@@ -140,22 +130,25 @@ func (t *Tracker) waterfall(w *creditWindow, cv *Conversion, app string) (attrib
 		if d.id == "" {
 			continue
 		}
+		kind := d.kind
+		if impressions {
+			kind = kind.View()
+		}
 		var c store.Click
-		_, ok, err := t.st.LatestByDevice(s2b(app), d.kind.View(), s2b(d.id), at, oldest, match, &c, nil)
+		_, ok, err := t.st.LatestByDevice(s2b(app), kind, s2b(d.id), at, oldest, match, &c, nil)
 		if err != nil {
 			return attribution{}, err
 		}
 		if !ok {
 			continue
 		}
-		if camp := w.creditsView(&c); camp != nil && (bestCamp == nil || c.Time > best.Time) {
-			best, bestCamp = c, camp
+		// A gaid and an oaid can both match different clicks; the latest
+		// click is the one the waterfall names.
+		if camp := credit(&c); camp != nil && (a.campaign == nil || c.Time > a.click.Time) {
+			a.click, a.campaign = c, camp
 		}
 	}
-	if bestCamp != nil {
-		return attribution{match: store.MatchViewThrough, click: best, campaign: bestCamp}, nil
-	}
-	return attribution{}, nil
+	return a, nil
 }
 
 // viewThroughOn reports whether any campaign of cfg has view-through

@@ -207,43 +207,23 @@ func noStore(ctx *fasthttp.RequestCtx) {
 // serverClick serves GET /v1/click: a click reported server to server. It
 // answers JSON and never redirects.
 func (t *Tracker) serverClick(ctx *fasthttp.RequestCtx) {
-	if !ctx.IsGet() {
-		jsonError(ctx, fasthttp.StatusMethodNotAllowed, "method: use GET")
-		ctx.Response.Header.SetBytesKV(hdrAllow, valGet)
+	r := t.s2sRequest(ctx)
+	if r == nil {
 		return
 	}
-	cfg := t.cfg.Load()
-	r := t.clickReqs.Get().(*clickRequest)
 	defer t.clickReqs.Put(r)
 	in := &r.in
-	in.Reset()
-	// The User-Agent header of a server-to-server click is the reporting
-	// server's, not the device's: only the user_agent parameter counts.
-	in.Parse(ctx.QueryArgs(), nil)
 	c := &in.Click
-
-	if len(in.Campaign) == 0 {
-		clicksRejected.Inc()
-		jsonError(ctx, fasthttp.StatusBadRequest, "c: missing campaign")
-		return
-	}
-	camp := cfg.Campaigns[string(in.Campaign)]
-	var app *config.App
-	if camp != nil {
-		app = cfg.Apps[camp.App]
-	}
-	if app == nil {
-		clicksRejected.Inc()
-		jsonError(ctx, fasthttp.StatusBadRequest, "c: unknown campaign")
-		return
-	}
-	if c.Flags&store.FlagMacro != 0 {
-		clicksRejected.Inc()
-		jsonError(ctx, fasthttp.StatusBadRequest, "unexpanded macro in a parameter value")
-		return
+	cfg := t.cfg.Load()
+	camp, app, msg := s2sCampaign(cfg, in.Campaign)
+	if msg == "" && c.Flags&store.FlagMacro != 0 {
+		msg = "unexpanded macro in a parameter value"
 	}
 	now := t.now()
-	at, msg := reportedTime(in.ClickTime, now, "click_time")
+	at := now
+	if msg == "" {
+		at, msg = reportedTime(in.ClickTime, now, "click_time")
+	}
 	if msg != "" {
 		clicksRejected.Inc()
 		jsonError(ctx, fasthttp.StatusBadRequest, msg)
@@ -255,21 +235,67 @@ func (t *Tracker) serverClick(ctx *fasthttp.RequestCtx) {
 	in.GenerateClickID(t.ids, now)
 	t.fillClientFields(ctx, cfg, in)
 	stored, err := t.storeClick(c)
-	reason := "stored"
-	switch {
-	case err != nil:
+	if err != nil {
 		jsonError(ctx, fasthttp.StatusInternalServerError, "click not stored")
 		return
-	case !stored:
-		reason = "duplicate"
-	case c.Flags&store.FlagBot != 0:
-		reason = "bot"
-	case c.Flags&(store.FlagOversize|store.FlagBadUTF8|store.FlagInvalidID) != 0:
-		reason = "flagged"
 	}
-	b := r.buf[:0]
-	b = append(b, `{"click_id":`...)
-	b = appendJSONBytes(b, c.ClickID)
+	r.answerStored(ctx, "click_id", c.ClickID, stored, storedReason(c, stored))
+}
+
+// s2sRequest begins a server-to-server report (GET /v1/click, GET
+// /v1/impression): it answers 405 to another method, else parses the query
+// into a pooled request, which the caller puts back. The User-Agent header
+// of such a request is the reporting server's, not the device's: only the
+// user_agent parameter counts.
+func (t *Tracker) s2sRequest(ctx *fasthttp.RequestCtx) *clickRequest {
+	if !ctx.IsGet() {
+		jsonError(ctx, fasthttp.StatusMethodNotAllowed, "method: use GET")
+		ctx.Response.Header.SetBytesKV(hdrAllow, valGet)
+		return nil
+	}
+	r := t.clickReqs.Get().(*clickRequest)
+	r.in.Reset()
+	r.in.Parse(ctx.QueryArgs(), nil)
+	return r
+}
+
+// s2sCampaign finds the campaign a server-to-server report names (c=) and
+// its app; msg says what is wrong otherwise.
+func s2sCampaign(cfg *config.Config, c []byte) (*config.Campaign, *config.App, string) {
+	if len(c) == 0 {
+		return nil, nil, "c: missing campaign"
+	}
+	camp := cfg.Campaigns[string(c)]
+	var app *config.App
+	if camp != nil {
+		app = cfg.Apps[camp.App]
+	}
+	if app == nil {
+		return nil, nil, "c: unknown campaign"
+	}
+	return camp, app, ""
+}
+
+// storedReason is the reason a server-to-server answer gives for c, which
+// the store did or did not keep.
+func storedReason(c *store.Click, stored bool) string {
+	switch {
+	case !stored:
+		return "duplicate"
+	case c.Flags&store.FlagBot != 0:
+		return "bot"
+	case c.Flags&(store.FlagOversize|store.FlagBadUTF8|store.FlagInvalidID) != 0:
+		return "flagged"
+	}
+	return "stored"
+}
+
+// answerStored answers {"<idKey>":id,"stored":…,"reason":…}.
+func (r *clickRequest) answerStored(ctx *fasthttp.RequestCtx, idKey string, id []byte, stored bool, reason string) {
+	b := append(r.buf[:0], `{"`...)
+	b = append(b, idKey...)
+	b = append(b, `":`...)
+	b = appendJSONBytes(b, id)
 	b = append(b, `,"stored":`...)
 	b = strconv.AppendBool(b, stored)
 	b = append(b, `,"reason":"`...)

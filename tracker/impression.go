@@ -43,21 +43,18 @@ func isImpressionPath(path []byte) bool {
 // server-to-server click is refused for, a path naming another app than
 // the campaign's, and a bad vt_lookback.
 func (t *Tracker) impression(ctx *fasthttp.RequestCtx) {
-	if !ctx.IsGet() {
-		jsonError(ctx, fasthttp.StatusMethodNotAllowed, "method: use GET")
-		ctx.Response.Header.SetBytesKV(hdrAllow, valGet)
+	r := t.s2sRequest(ctx)
+	if r == nil {
 		return
 	}
-	cfg := t.cfg.Load()
-	r := t.clickReqs.Get().(*clickRequest)
 	defer t.clickReqs.Put(r)
 	in := &r.in
-	in.Reset()
-	// The User-Agent header is the ad server's: only user_agent counts.
-	in.Parse(ctx.QueryArgs(), nil)
 	c := &in.Click
-
-	camp, app, msg := impressionCampaign(cfg, in.Campaign, ctx.Path())
+	cfg := t.cfg.Load()
+	camp, app, msg := s2sCampaign(cfg, in.Campaign)
+	if seg := ctx.Path()[len(impressionPath):]; msg == "" && len(seg) > 1 && string(seg[1:]) != app.ID {
+		msg = "path: app " + strconv.Quote(string(seg[1:])) + " is not campaign " + camp.ID + "'s app (" + app.ID + ")"
+	}
 	if msg == "" && (c.Flags&store.FlagMacro != 0 || isMacro(in.impressionID)) {
 		msg = "unexpanded macro in a parameter value"
 	}
@@ -93,49 +90,10 @@ func (t *Tracker) impression(ctx *fasthttp.RequestCtx) {
 			jsonError(ctx, fasthttp.StatusInternalServerError, "impression not stored")
 			return
 		}
-		reason = "stored"
-		switch {
-		case !stored:
-			reason = "duplicate"
-		case c.Flags&store.FlagBot != 0:
-			reason = "bot"
-		case c.Flags&(store.FlagOversize|store.FlagBadUTF8|store.FlagInvalidID) != 0:
-			reason = "flagged"
-		}
+		reason = storedReason(c, stored)
 	}
 	countImpression(reason)
-	b := r.buf[:0]
-	b = append(b, `{"impression_id":`...)
-	b = appendJSONBytes(b, id)
-	b = append(b, `,"stored":`...)
-	b = strconv.AppendBool(b, stored)
-	b = append(b, `,"reason":"`...)
-	b = append(b, reason...)
-	b = append(b, "\"}\n"...)
-	r.buf = b
-	ctx.SetContentType("application/json")
-	ctx.SetBody(b)
-}
-
-// impressionCampaign finds the campaign an impression names (c=) and its
-// app, which the path's segment after /v1/impression/, when there is one,
-// must name too. msg says what is wrong otherwise.
-func impressionCampaign(cfg *config.Config, c, path []byte) (*config.Campaign, *config.App, string) {
-	if len(c) == 0 {
-		return nil, nil, "c: missing campaign"
-	}
-	camp := cfg.Campaigns[string(c)]
-	var app *config.App
-	if camp != nil {
-		app = cfg.Apps[camp.App]
-	}
-	if app == nil {
-		return nil, nil, "c: unknown campaign"
-	}
-	if seg := path[len(impressionPath):]; len(seg) > 1 && string(seg[1:]) != app.ID {
-		return nil, nil, "path: app " + strconv.Quote(string(seg[1:])) + " is not campaign " + camp.ID + "'s app (" + app.ID + ")"
-	}
-	return camp, app, ""
+	r.answerStored(ctx, "impression_id", id, stored, reason)
 }
 
 // parseViewLookback reads vt_lookback: a whole number of seconds, or of
