@@ -33,7 +33,7 @@ const (
 	FlagBadUTF8                               // some value had invalid UTF-8, replaced by U+FFFD
 	FlagMacro                                 // some value was an unexpanded macro such as {gaid} or [clickid]
 	FlagGeneratedID                           // the edge made the click_id; none was sent
-	FlagServerToServer                        // recorded through GET /v1/click
+	FlagServerToServer                        // recorded through GET /v1/click (or /v1/impression)
 	// FlagNoFingerprint: its campaign's fingerprint matching was off
 	// (fingerprint_lookback 0) when it was made, so no fingerprint key is
 	// stored for it: a key nothing can match costs a write and disk.

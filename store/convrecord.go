@@ -66,7 +66,8 @@ type Install struct {
 	DeepLink string
 }
 
-// Attributed reports whether the install came from a click.
+// Attributed reports whether the install came from a click (or, view-through,
+// an impression).
 func (in *Install) Attributed() bool { return in.Match != MatchOrganic && in.Match != MatchPending }
 
 // Event is one conversion (install, signup or in-app event) under its

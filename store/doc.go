@@ -29,7 +29,10 @@
 // device a 16-byte form of an advertising id (the UUID's bytes when it is
 // one, a hash otherwise), os the platform's major and minor version. The
 // hashes can collide, so a lookup checks each candidate click's own app and
-// device id.
+// device id. kind is 'g', 'i' or 'o' (gaid, idfa, oaid) for clicks, and the
+// same letter in upper case for impressions (FlagImpression, view-through),
+// which are click records under "imp:" ids with no 'f' key: a click lookup
+// never reads past them.
 //
 // A click's record is keyed by its bucket too, so that a bucket's clicks
 // are one key range. A lookup by click_id therefore tries each live bucket,

@@ -23,7 +23,8 @@ const (
 )
 
 // Device id kinds in 'd' keys: a gaid and an idfa with the same bytes are
-// different devices.
+// different devices. Impressions are indexed under the upper-case letters
+// (DeviceKind.View).
 const (
 	deviceGAID = 'g'
 	deviceIDFA = 'i'
