@@ -30,6 +30,7 @@ replication:
 partners:%s
 campaigns:
   camp1: { app: com.test.app, partner: acme }
+  video: { app: com.test.app, partner: acme, view_through_lookback: 24h }
 `, region, durability, url, peers, testApps, partnerYAML("acme", sinkAddr, "/pb/"+region, "")))
 	return startEdge(t, cfg, public, admin)
 }
@@ -38,7 +39,8 @@ campaigns:
 // attributed by an install that arrives at the other, which posts it; a
 // purchase retried in the other region is a duplicate there;
 // an install that arrives before its click is held, not organic, and posted
-// once the click has come; the metrics say how far replication is.
+// once the click has come; an impression travels too; the metrics say how
+// far replication is.
 func TestReplicationBetweenRegions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process test")
@@ -105,6 +107,15 @@ func TestReplicationBetweenRegions(t *testing.T) {
 	if code != 200 || !strings.Contains(body, `"match":"click_id"`) {
 		t.Fatalf("install in3 after its click arrived: %d %s", code, body)
 	}
+
+	// An impression travels as clicks do, still an impression there.
+	if code, body := do(t, mustReq("GET", "http://"+east.public+"/v1/impression?c=video&impression_id=vt-east-1&gaid=38400000-8cf0-11bd-b23e-10b96e400009")); code != 200 || !strings.Contains(body, `"stored":true`) {
+		t.Fatalf("impression in us-east: %d %s", code, body)
+	}
+	waitFor(t, "the impression replicated to ap-south", 10*time.Second, func() bool {
+		code, body := south.adminGet("/admin/v1/clicks/imp:vt-east-1")
+		return code == 200 && strings.Contains(body, `"impression"`)
+	})
 
 	code, status := south.adminGet("/admin/v1/replication")
 	for _, want := range []string{`"enabled":true`, `"region":"ap-south"`, `"connected":true`, `"peer":"us-east"`, `"stream":"CLICKEDGE_us-east"`} {
