@@ -18,8 +18,8 @@ package tracker
 // click's: pooled input, no allocation.
 
 import (
-	"bytes"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -32,7 +32,7 @@ const impressionPath = "/v1/impression"
 
 // isImpressionPath reports /v1/impression and /v1/impression/<app>.
 func isImpressionPath(path []byte) bool {
-	return bytes.HasPrefix(path, []byte(impressionPath)) &&
+	return strings.HasPrefix(b2s(path), impressionPath) &&
 		(len(path) == len(impressionPath) || path[len(impressionPath)] == '/')
 }
 
@@ -98,6 +98,8 @@ func (t *Tracker) impression(ctx *fasthttp.RequestCtx) {
 
 // parseViewLookback reads vt_lookback: a whole number of seconds, or of
 // s, m, h or d ("90s", "30m", "24h", "1d"), above zero and at most a year.
+// It reads the query's bytes in place: config's duration parser takes a
+// string, which here would allocate on every impression.
 func parseViewLookback(v []byte) (seconds int64, ok bool) {
 	if len(v) == 0 {
 		return 0, false

@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"bytes"
 	"strings"
 
 	"github.com/clickedge/clickedge/config"
@@ -175,7 +176,7 @@ func RedirectAllowed(u []byte, hosts []string) bool {
 		}
 	}
 	host := rest[:end]
-	if i := lastIndexByte(host, ':'); i >= 0 {
+	if i := bytes.LastIndexByte(host, ':'); i >= 0 {
 		for _, c := range host[i+1:] {
 			if c < '0' || c > '9' {
 				return false
@@ -193,47 +194,20 @@ func RedirectAllowed(u []byte, hosts []string) bool {
 	}
 	for _, h := range hosts {
 		if d, wild := strings.CutPrefix(h, "*."); wild {
-			if len(host) > len(d)+1 && host[len(host)-len(d)-1] == '.' && equalFoldASCII(host[len(host)-len(d):], d) {
+			if len(host) > len(d)+1 && host[len(host)-len(d)-1] == '.' && bytes.EqualFold(host[len(host)-len(d):], s2b(d)) {
 				return true
 			}
-		} else if equalFoldASCII(host, h) {
+		} else if bytes.EqualFold(host, s2b(h)) {
 			return true
 		}
 	}
 	return false
 }
 
-// cutSchemePrefix cuts prefix (lower case) from the start of u in any
-// letter case.
+// cutSchemePrefix cuts prefix from the start of u in any letter case.
 func cutSchemePrefix(u []byte, prefix string) ([]byte, bool) {
-	if len(u) < len(prefix) || !equalFoldASCII(u[:len(prefix)], prefix) {
+	if len(u) < len(prefix) || !bytes.EqualFold(u[:len(prefix)], s2b(prefix)) {
 		return u, false
 	}
 	return u[len(prefix):], true
-}
-
-// equalFoldASCII compares b with s, whose letters are lower case, ignoring
-// the case of b's ASCII letters.
-func equalFoldASCII(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != s[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func lastIndexByte(b []byte, c byte) int {
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] == c {
-			return i
-		}
-	}
-	return -1
 }
