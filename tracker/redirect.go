@@ -149,10 +149,10 @@ func redirectMacro(name string, c *store.Click, campaignName string) ([]byte, bo
 // A browser must go where this check thinks it goes, or a listed host
 // could front for another. So anything a browser reads differently from a
 // plain split at the first '/', '?' or '#' is refused: user info ('@', the
-// classic "https://shop.example@evil.example"), backslashes (read as '/'),
-// percent-escapes, brackets and non-ASCII bytes in the host; and anywhere
-// in u, spaces, control bytes and non-ASCII bytes, which also keep the
-// Location header clean. It allocates nothing.
+// classic "https://shop.example@evil.example"), percent-escapes and
+// brackets in the host; and anywhere in u, backslashes (read as '/'),
+// spaces, control bytes and non-ASCII bytes, which also keep the Location
+// header clean. It allocates nothing.
 func RedirectAllowed(u []byte, hosts []string) bool {
 	if len(hosts) == 0 {
 		return false
