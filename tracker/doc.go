@@ -1,6 +1,6 @@
-// Package tracker serves the public listener: it parses tracking-link clicks
-// and server-to-server conversions, applies the attribution rules, and hands
-// records to the store.
+// Package tracker serves the public listener: it parses tracking-link clicks,
+// server-to-server clicks, impressions and conversions, applies the
+// attribution rules, and hands records to the store.
 //
 // The click path allocates nothing once warm:
 //
@@ -13,5 +13,10 @@
 //     link-preview bots and crawlers.
 //   - ClientIP believes a forwarding header only from trusted proxies.
 //   - ClickIDGen makes sortable, region-prefixed click ids.
-//   - AppendLocation builds the 302 target, with the Google Play referrer.
+//   - AppendLocation builds the 302 target, with the Google Play referrer;
+//     AppendAppURL fills an app URL's redirect macros, and RedirectAllowed
+//     judges a link's own redirect= against the app's redirect_hosts.
+//
+// Impressions (GET /v1/impression, impression.go) take the same path, so
+// they too allocate nothing.
 package tracker
