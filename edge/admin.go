@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -53,6 +54,10 @@ func (e *Edge) adminHandler(ctx *fasthttp.RequestCtx) {
 	}
 	if id, ok := pathID(ctx, "/admin/v1/installs/"); ok {
 		e.adminInstall(ctx, id)
+		return
+	}
+	if strings.HasPrefix(path, "/admin/v1/devices/") {
+		e.adminDevice(ctx)
 		return
 	}
 	switch {
@@ -141,8 +146,14 @@ func (e *Edge) adminClick(ctx *fasthttp.RequestCtx, id string) {
 		return
 	}
 	ua, _ := e.st.ClickUserAgent([]byte(id))
+	c.ClickID = []byte(id)
+	writeJSON(ctx, fasthttp.StatusOK, viewOf(&c, ua))
+}
+
+// viewOf is the admin API's view of c, with its user agent ua.
+func viewOf(c *store.Click, ua string) clickView {
 	v := clickView{
-		ClickID: id, Campaign: string(c.Campaign), App: string(c.App),
+		ClickID: string(c.ClickID), Campaign: string(c.Campaign), App: string(c.App),
 		Time: time.UnixMilli(c.Time).UTC().Format(time.RFC3339Nano), Platform: c.Platform.String(),
 		OSVersion: string(c.OSVersion), Flags: []string{}, AffID: string(c.AffID), PubID: string(c.PubID),
 		OfferID: string(c.OfferID), CreativeID: string(c.CreativeID), GAID: string(c.GAID),
@@ -157,7 +168,70 @@ func (e *Edge) adminClick(ctx *fasthttp.RequestCtx, id string) {
 			v.Flags = append(v.Flags, f.name)
 		}
 	}
-	writeJSON(ctx, fasthttp.StatusOK, v)
+	return v
+}
+
+// adminDevice serves GET /admin/v1/devices/{advertising_id}?app=APP&limit=N
+// (an extension): the device's clicks and impressions for the app, newest
+// first, whatever kind of advertising id it is (gaid, idfa, oaid), at most
+// limit of them (default 100, at most 1000). app may be left out when the
+// config has one app. It answers support's first question about an
+// install: what did this device click?
+func (e *Edge) adminDevice(ctx *fasthttp.RequestCtx) {
+	bad := func(msg string) { writeJSON(ctx, fasthttp.StatusBadRequest, map[string]string{"error": msg}) }
+	id, ok := pathID(ctx, "/admin/v1/devices/")
+	if !ok {
+		bad("advertising id: missing")
+		return
+	}
+	cfg := e.cfg.Load()
+	args := ctx.QueryArgs()
+	app := string(args.Peek("app"))
+	if app == "" && len(cfg.Apps) == 1 {
+		for a := range cfg.Apps {
+			app = a
+		}
+	}
+	switch {
+	case app == "":
+		bad("app: missing (the config has " + strconv.Itoa(len(cfg.Apps)) + " apps)")
+		return
+	case cfg.Apps[app] == nil:
+		bad("app: " + strconv.Quote(app) + " is not in the config")
+		return
+	}
+	limit := 100
+	if s := args.Peek("limit"); len(s) > 0 {
+		n, err := strconv.Atoi(string(s))
+		if err != nil || n < 1 || n > 1000 {
+			bad("limit: a whole number from 1 to 1000")
+			return
+		}
+		limit = n
+	}
+	views := []clickView{}
+	for _, k := range []store.DeviceKind{store.DeviceGAID, store.DeviceIDFA, store.DeviceOAID} {
+		for _, kind := range []store.DeviceKind{k, k.View()} {
+			err := e.st.DeviceClicks([]byte(app), kind, []byte(id), func(c *store.Click) {
+				views = append(views, viewOf(c, ""))
+			})
+			if err != nil {
+				writeJSON(ctx, fasthttp.StatusInternalServerError, map[string]string{"error": err.Error()})
+				return
+			}
+		}
+	}
+	// RFC 3339 times in UTC sort as text; newest first, then by id.
+	slices.SortStableFunc(views, func(a, b clickView) int {
+		if c := strings.Compare(b.Time, a.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ClickID, b.ClickID)
+	})
+	if len(views) > limit {
+		views = views[:limit]
+	}
+	writeJSON(ctx, fasthttp.StatusOK, map[string]any{"advertising_id": id, "app": app, "clicks": views})
 }
 
 func (e *Edge) adminInstall(ctx *fasthttp.RequestCtx, id string) {

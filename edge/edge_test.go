@@ -3,11 +3,13 @@ package edge
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -320,5 +322,84 @@ campaigns:
 	}
 	if code, _ := request(t, "POST", admin, "/admin/v1/replication", "Bearer tok"); code != 405 {
 		t.Errorf("POST /admin/v1/replication: %d, want 405", code)
+	}
+}
+
+// GET /admin/v1/devices/{advertising_id}: what support staff look at when
+// an install was not attributed as expected: the device's clicks and
+// impressions for an app, newest first, whichever kind of id it is.
+func TestAdminDeviceHistory(t *testing.T) {
+	dir := t.TempDir()
+	e := startTestEdge(t, `listen: "127.0.0.1:0"
+admin_listen: "127.0.0.1:0"
+admin_token: "tok"
+data_dir: "`+filepath.Join(dir, "data")+`"
+apps:
+  com.example.app: {web: "https://example.com/"}
+  com.other.app: {web: "https://other.example/"}
+campaigns:
+  camp: {app: com.example.app}
+  video: {app: com.example.app, view_through_lookback: 24h}
+  other: {app: com.other.app}
+`)
+	public, admin := "http://"+e.PublicAddr(), "http://"+e.AdminAddr()
+	const gaid = "38400000-8cf0-11bd-b23e-10b96e40000d"
+	for _, path := range []string{
+		"/?c=camp&click_id=first&gaid=" + gaid,
+		"/v1/impression?c=video&impression_id=seen&gaid=" + strings.ToUpper(gaid),
+		"/?c=camp&click_id=second&advertising_id=" + gaid,
+		"/?c=other&click_id=other-app&gaid=" + gaid,
+		"/?c=camp&click_id=someone-else&gaid=38400000-8cf0-11bd-b23e-10b96e40000e",
+	} {
+		if code, body := request(t, "GET", public, path, ""); code != 302 && code != 200 {
+			t.Fatalf("%s: %d %s", path, code, body)
+		}
+		time.Sleep(2 * time.Millisecond) // distinct milliseconds, so the order is the sending order
+	}
+	code, body := request(t, "GET", admin, "/admin/v1/devices/"+gaid+"?app=com.example.app", "Bearer tok")
+	if code != 200 {
+		t.Fatalf("device history: %d %s", code, body)
+	}
+	var got struct {
+		AdvertisingID string `json:"advertising_id"`
+		App           string `json:"app"`
+		Clicks        []struct {
+			ClickID  string   `json:"click_id"`
+			Campaign string   `json:"campaign"`
+			Flags    []string `json:"flags"`
+		} `json:"clicks"`
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatalf("%v: %s", err, body)
+	}
+	var ids []string
+	for _, c := range got.Clicks {
+		ids = append(ids, c.ClickID)
+	}
+	if got.AdvertisingID != gaid || got.App != "com.example.app" || strings.Join(ids, ",") != "second,imp:seen,first" {
+		t.Fatalf("device history: %s, want second, imp:seen, first", body)
+	}
+	if !slices.Contains(got.Clicks[1].Flags, "impression") {
+		t.Errorf("the impression is not flagged so: %s", body)
+	}
+	// limit, and the errors.
+	if code, body := request(t, "GET", admin, "/admin/v1/devices/"+gaid+"?app=com.example.app&limit=1", "Bearer tok"); code != 200 || !strings.Contains(body, `"second"`) || strings.Contains(body, `"first"`) {
+		t.Errorf("limit=1: %d %s", code, body)
+	}
+	for path, want := range map[string]string{
+		"/admin/v1/devices/" + gaid:                                  "app: missing (the config has 2 apps)",
+		"/admin/v1/devices/" + gaid + "?app=nope":                    `app: \"nope\" is not in the config`, // JSON-escaped
+		"/admin/v1/devices/" + gaid + "?app=com.example.app&limit=0": "limit: a whole number from 1 to 1000",
+		"/admin/v1/devices/?app=com.example.app":                     "advertising id: missing",
+	} {
+		if code, body := request(t, "GET", admin, path, "Bearer tok"); code != 400 || !strings.Contains(body, want) {
+			t.Errorf("%s: %d %s, want 400 %q", path, code, body, want)
+		}
+	}
+	if code, _ := request(t, "GET", admin, "/admin/v1/devices/"+gaid+"?app=com.example.app", ""); code != 401 {
+		t.Errorf("without the token: %d, want 401", code)
+	}
+	if code, body := request(t, "GET", admin, "/admin/v1/devices/unknown-device?app=com.example.app", "Bearer tok"); code != 200 || !strings.Contains(body, `"clicks":[]`) {
+		t.Errorf("a device with no clicks: %d %s", code, body)
 	}
 }

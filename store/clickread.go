@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"net/netip"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -165,6 +166,20 @@ func (s *Store) LatestByDevice(app []byte, kind DeviceKind, id []byte, at, oldes
 		return buf, false, fmt.Errorf("store: latest click by device: %w", err)
 	}
 	return buf, ok, nil
+}
+
+// DeviceClicks calls fn for every stored click of app whose advertising id
+// of the given kind is id (with a view kind, every impression), newest
+// bucket first and, within a bucket, newest second first. c is valid only
+// during the call. For support tools: it reads every candidate's record.
+func (s *Store) DeviceClicks(app []byte, kind DeviceKind, id []byte, fn func(c *Click)) error {
+	var c Click
+	// Every candidate is refused, so the scan walks them all.
+	each := func(c *Click) bool { fn(c); return false }
+	if _, _, err := s.LatestByDevice(app, kind, id, math.MaxUint32, 0, each, &c, nil); err != nil {
+		return err
+	}
+	return nil
 }
 
 // LatestByFingerprint finds the newest click for app from ip with the same

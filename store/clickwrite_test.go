@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -391,5 +392,19 @@ func TestImpressionsIndexedApart(t *testing.T) {
 	}
 	if DeviceIDFA.View() == DeviceIDFA || DeviceOAID.View() == DeviceGAID.View() || DeviceGAID.View().View() != DeviceGAID.View() {
 		t.Error("view kinds are not distinct")
+	}
+	// DeviceClicks lists each kind apart too, newest first.
+	mustPut(t, s, testClick("click2", t0.Add(2*time.Minute)))
+	for _, tc := range []struct {
+		kind DeviceKind
+		want string
+	}{{DeviceGAID, "click2,click"}, {DeviceGAID.View(), "imp:view"}, {DeviceIDFA, ""}} {
+		var ids []string
+		if err := s.DeviceClicks(app, tc.kind, gaid, func(c *Click) { ids = append(ids, string(c.ClickID)) }); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(ids, ","); got != tc.want {
+			t.Errorf("DeviceClicks(%c) = %s, want %s", tc.kind, got, tc.want)
+		}
 	}
 }
