@@ -2,6 +2,7 @@ package edge
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -209,11 +210,11 @@ func (e *Edge) adminDevice(ctx *fasthttp.RequestCtx) {
 		}
 		limit = n
 	}
-	views := []clickView{}
+	var found []timedView
 	for _, k := range []store.DeviceKind{store.DeviceGAID, store.DeviceIDFA, store.DeviceOAID} {
 		for _, kind := range []store.DeviceKind{k, k.View()} {
 			err := e.st.DeviceClicks([]byte(app), kind, []byte(id), func(c *store.Click) {
-				views = append(views, viewOf(c, ""))
+				found = append(found, timedView{c.Time, viewOf(c, "")})
 			})
 			if err != nil {
 				writeJSON(ctx, fasthttp.StatusInternalServerError, map[string]string{"error": err.Error()})
@@ -221,17 +222,30 @@ func (e *Edge) adminDevice(ctx *fasthttp.RequestCtx) {
 			}
 		}
 	}
-	// RFC 3339 times in UTC sort as text; newest first, then by id.
-	slices.SortStableFunc(views, func(a, b clickView) int {
-		if c := strings.Compare(b.Time, a.Time); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ClickID, b.ClickID)
-	})
-	if len(views) > limit {
-		views = views[:limit]
+	sortNewestFirst(found)
+	views := make([]clickView, 0, min(len(found), limit))
+	for _, f := range found[:min(len(found), limit)] {
+		views = append(views, f.view)
 	}
 	writeJSON(ctx, fasthttp.StatusOK, map[string]any{"advertising_id": id, "app": app, "clicks": views})
+}
+
+// timedView is a click's view and its time in unix milliseconds.
+type timedView struct {
+	ms   int64
+	view clickView
+}
+
+// sortNewestFirst sorts newest first, then by click id. It compares the
+// times, not their RFC 3339 text, which drops trailing zeros: ".37Z" would
+// sort after ".373Z".
+func sortNewestFirst(v []timedView) {
+	slices.SortStableFunc(v, func(a, b timedView) int {
+		if a.ms != b.ms {
+			return cmp.Compare(b.ms, a.ms)
+		}
+		return strings.Compare(a.view.ClickID, b.view.ClickID)
+	})
 }
 
 func (e *Edge) adminInstall(ctx *fasthttp.RequestCtx, id string) {
