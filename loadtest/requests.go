@@ -98,10 +98,7 @@ func (b *builder) click(i int64, req *fasthttp.Request) int {
 			q = appendQuery(q, "%7Bidfa%7D") // double-encoded by a careless network
 		}
 	default:
-		q = append(q, '&')
-		q = append(q, d.adIDKey()...)
-		q = append(q, '=')
-		q = d.appendAdID(q)
+		q = d.appendAdIDParam(q)
 	}
 	q = append(q, "&ip="...)
 	q = d.appendIP(q)
@@ -130,10 +127,7 @@ func (b *builder) impression(i int64, req *fasthttp.Request) {
 	q = strconv.AppendInt(q, 20000+int64(r.IntN(300)), 10)
 	q = append(q, "&sub1="...)
 	q = append(q, placements[r.IntN(len(placements))]...)
-	q = append(q, '&')
-	q = append(q, d.adIDKey()...)
-	q = append(q, '=')
-	q = d.appendAdID(q)
+	q = d.appendAdIDParam(q)
 	q = append(q, "&ip="...)
 	q = d.appendIP(q)
 	q = append(q, "&user_agent="...)

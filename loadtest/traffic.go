@@ -149,6 +149,14 @@ func (d device) adIDKey() string {
 	return "idfa"
 }
 
+// appendAdIDParam writes "&<gaid or idfa>=<the advertising id>".
+func (d device) appendAdIDParam(dst []byte) []byte {
+	dst = append(dst, '&')
+	dst = append(dst, d.adIDKey()...)
+	dst = append(dst, '=')
+	return d.appendAdID(dst)
+}
+
 // appendAdID writes a version-4 UUID; iOS writes IDFAs in upper case.
 func (d device) appendAdID(dst []byte) []byte {
 	const lower, upper = "0123456789abcdef", "0123456789ABCDEF"

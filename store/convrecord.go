@@ -119,8 +119,9 @@ func (in *Install) encode(dst []byte) []byte {
 	e.str(in.UserAgent)
 	e.str(in.Country)
 	e.str(in.AppVersion)
-	if in.DeepLink != "" {
-		e.b = appendOptional(e.b, optDeepLink, []byte(in.DeepLink))
+	if in.DeepLink != "" { // an optional field (clickcodec.go): tag, then text
+		e.b = append(e.b, optDeepLink)
+		e.str(in.DeepLink)
 	}
 	return e.b
 }

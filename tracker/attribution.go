@@ -67,7 +67,7 @@ func (t *Tracker) waterfall(w *creditWindow, cv *Conversion, app string) (attrib
 			return a, err
 		}
 		if ok && (app == "" || string(a.click.App) == app) {
-			if camp := w.credits(&a.click, false); camp != nil {
+			if camp := w.credits(&a.click, ruleClick); camp != nil {
 				a.match, a.campaign = store.MatchClickID, camp
 				return a, nil
 			}
@@ -78,15 +78,13 @@ func (t *Tracker) waterfall(w *creditWindow, cv *Conversion, app string) (attrib
 	}
 
 	at := w.at
-	if a, err := t.latestOfDevice(cv, app, false, at, at-int64(maxClickLookback/time.Second), func(c *store.Click) *config.Campaign {
-		return w.credits(c, false)
-	}); err != nil || a.campaign != nil {
+	if a, err := t.latestOfDevice(w, cv, app, ruleClick, at-int64(maxClickLookback/time.Second)); err != nil || a.campaign != nil {
 		a.match = store.MatchDeviceID
 		return a, err
 	}
 
 	if ip, p, osv := fingerprintOf(cv); ip.IsValid() && p != store.PlatformUnknown && len(osv) != 0 {
-		match := func(c *store.Click) bool { return w.credits(c, true) != nil }
+		match := func(c *store.Click) bool { return w.credits(c, ruleFingerprint) != nil }
 		oldest := at - int64(maxFingerprintLookback/time.Second)
 		a = attribution{}
 		_, ok, err := t.st.LatestByFingerprint(s2b(app), ip, p, osv, at, oldest, match, &a.click, nil)
@@ -94,7 +92,7 @@ func (t *Tracker) waterfall(w *creditWindow, cv *Conversion, app string) (attrib
 			return attribution{}, err
 		}
 		if ok {
-			if a.campaign = w.credits(&a.click, true); a.campaign != nil {
+			if a.campaign = w.credits(&a.click, ruleFingerprint); a.campaign != nil {
 				a.match = store.MatchFingerprint
 				return a, nil
 			}
@@ -106,7 +104,7 @@ func (t *Tracker) waterfall(w *creditWindow, cv *Conversion, app string) (attrib
 	}
 	// 4. view-through: no click matched; the latest impression of the
 	// device within its campaign's view_through_lookback.
-	a, err := t.latestOfDevice(cv, app, true, at, at-int64(maxViewThroughLookback/time.Second), w.creditsView)
+	a, err := t.latestOfDevice(w, cv, app, ruleView, at-int64(maxViewThroughLookback/time.Second))
 	if err != nil || a.campaign == nil {
 		return attribution{}, err
 	}
@@ -114,15 +112,16 @@ func (t *Tracker) waterfall(w *creditWindow, cv *Conversion, app string) (attrib
 	return a, nil
 }
 
-// latestOfDevice finds the latest click (impressions: the latest
+// latestOfDevice finds the latest click (for ruleView, the latest
 // impression) for app with any of the conversion's advertising ids, made
-// in [oldest, at], that credit takes; a.campaign is nil when there is none.
+// from oldest on, that w credits under rule r; a.campaign is nil when there
+// is none.
 //
 // The store calls its match on every candidate it looks at (clicks of the
 // same second after the one it returns among them), so the campaign is
 // judged again on the click it returns, never taken from the last call.
-func (t *Tracker) latestOfDevice(cv *Conversion, app string, impressions bool, at, oldest int64, credit func(*store.Click) *config.Campaign) (a attribution, err error) {
-	match := func(c *store.Click) bool { return credit(c) != nil }
+func (t *Tracker) latestOfDevice(w *creditWindow, cv *Conversion, app string, r rule, oldest int64) (a attribution, err error) {
+	match := func(c *store.Click) bool { return w.credits(c, r) != nil }
 	for _, d := range [...]struct {
 		kind store.DeviceKind
 		id   string
@@ -131,11 +130,11 @@ func (t *Tracker) latestOfDevice(cv *Conversion, app string, impressions bool, a
 			continue
 		}
 		kind := d.kind
-		if impressions {
+		if r == ruleView {
 			kind = kind.View()
 		}
 		var c store.Click
-		_, ok, err := t.st.LatestByDevice(s2b(app), kind, s2b(d.id), at, oldest, match, &c, nil)
+		_, ok, err := t.st.LatestByDevice(s2b(app), kind, s2b(d.id), w.at, oldest, match, &c, nil)
 		if err != nil {
 			return attribution{}, err
 		}
@@ -144,7 +143,7 @@ func (t *Tracker) latestOfDevice(cv *Conversion, app string, impressions bool, a
 		}
 		// A gaid and an oaid can both match different clicks; the latest
 		// click is the one the waterfall names.
-		if camp := credit(&c); camp != nil && (a.campaign == nil || c.Time > a.click.Time) {
+		if camp := w.credits(&c, r); camp != nil && (a.campaign == nil || c.Time > a.click.Time) {
 			a.click, a.campaign = c, camp
 		}
 	}
@@ -186,31 +185,19 @@ type creditWindow struct {
 	afterBegin bool
 }
 
-// creditsView returns the campaign of impression c when the install may
-// be credited to it (view-through), else nil.
-func (w *creditWindow) creditsView(c *store.Click) *config.Campaign {
-	if c.Flags&store.FlagImpression == 0 || c.Flags&(store.FlagBot|store.FlagInvalidID) != 0 {
-		return nil
-	}
-	camp := w.cfg.Campaigns[string(c.Campaign)]
-	if camp == nil || camp.ViewThroughLookback <= 0 {
-		return nil
-	}
-	sec := c.Time / 1000
-	if sec > w.at || w.at-sec > int64(impressionWindow(camp, c)/time.Second) {
-		return nil
-	}
-	if sec > w.latest {
-		w.afterBegin = true
-		return nil
-	}
-	return camp
-}
+// rule names the window a candidate is judged by.
+type rule uint8
 
-// credits returns the click's campaign when the click may be credited with
-// the install, else nil; fingerprint picks the campaign's window for rule 3.
-func (w *creditWindow) credits(c *store.Click, fingerprint bool) *config.Campaign {
-	camp := clickMatch(w.cfg, c, w.at, fingerprint)
+const (
+	ruleClick       rule = iota // click_id and device id: click_lookback
+	ruleFingerprint             // IP + OS: fingerprint_lookback (0: off)
+	ruleView                    // impressions: view_through_lookback (0: off), shortened by vt_lookback
+)
+
+// credits returns the campaign of c when c may be credited with the
+// install under rule r, else nil.
+func (w *creditWindow) credits(c *store.Click, r rule) *config.Campaign {
+	camp := clickMatch(w.cfg, c, w.at, r)
 	if camp != nil && c.Time/1000 > w.latest {
 		w.afterBegin = true
 		return nil
@@ -218,11 +205,12 @@ func (w *creditWindow) credits(c *store.Click, fingerprint bool) *config.Campaig
 	return camp
 }
 
-// clickMatch returns the click's campaign when the click may be credited
-// with a conversion at unix second at, else nil.
-func clickMatch(cfg *config.Config, c *store.Click, at int64, fingerprint bool) *config.Campaign {
-	if c.Flags&(store.FlagBot|store.FlagInvalidID|store.FlagImpression) != 0 {
-		return nil // an impression is credited by creditsView alone
+// clickMatch returns the campaign of c when c may be credited under rule r
+// with a conversion at unix second at, else nil. Impressions are judged by
+// ruleView alone, and clicks never by it.
+func clickMatch(cfg *config.Config, c *store.Click, at int64, r rule) *config.Campaign {
+	if c.Flags&(store.FlagBot|store.FlagInvalidID) != 0 || (c.Flags&store.FlagImpression != 0) != (r == ruleView) {
+		return nil
 	}
 	// A campaign dropped from the config has no partner to post to and no
 	// window to judge by: its clicks no longer attribute.
@@ -230,15 +218,17 @@ func clickMatch(cfg *config.Config, c *store.Click, at int64, fingerprint bool) 
 	if camp == nil {
 		return nil
 	}
-	window := camp.ClickLookback
-	if fingerprint {
+	var window time.Duration
+	switch r {
+	case ruleClick:
+		window = camp.ClickLookback
+	case ruleFingerprint:
 		window = camp.FingerprintLookback
-		if window <= 0 {
-			return nil
-		}
+	case ruleView:
+		window = impressionWindow(camp, c)
 	}
 	sec := c.Time / 1000
-	if sec > at || at-sec > int64(window/time.Second) {
+	if window <= 0 || sec > at || at-sec > int64(window/time.Second) {
 		return nil
 	}
 	return camp

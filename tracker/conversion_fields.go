@@ -77,20 +77,16 @@ func decodeConvFields(body []byte, sp *convSpans, c *Conversion) error {
 			c.Type = t
 			buf = buf[:a]
 			continue
-		case convFieldEventTime:
+		case convFieldEventTime, convFieldInstallBeginTime:
 			n, msg := convUnixSeconds(v)
 			if msg != "" {
-				return &FieldError{Field: "event_time", Msg: msg}
+				return &FieldError{Field: convFieldNames[f], Msg: msg}
 			}
-			c.EventTime = n
-			buf = buf[:a]
-			continue
-		case convFieldInstallBeginTime:
-			n, msg := convUnixSeconds(v)
-			if msg != "" {
-				return &FieldError{Field: "install_begin_time", Msg: msg}
+			if f == convFieldEventTime {
+				c.EventTime = n
+			} else {
+				c.InstallBeginTime = n
 			}
-			c.InstallBeginTime = n
 			buf = buf[:a]
 			continue
 		case convFieldRevenue:
