@@ -51,7 +51,7 @@ func (cs clientSettings) client(addr string, tls bool) *fasthttp.HostClient {
 			if err != nil {
 				return nil, err
 			}
-			return deadline.Wrap(c), nil
+			return deadline.WrapClient(c), nil
 		},
 		DisablePathNormalizing: true,
 		MaxResponseBodySize:    64 << 10,

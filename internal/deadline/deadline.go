@@ -42,6 +42,26 @@ func (l Listener) Accept() (net.Conn, error) {
 // raw system calls when c is a socket (see rawio.go).
 func Wrap(c net.Conn) *Conn { return &Conn{Conn: c, raw: newRawIO(c)} }
 
+// WrapClient is Wrap for the client end of a request and answer protocol:
+// a write is held and sent by the next read, which saves a system call
+// per request (see rawio.go, "Held writes").
+func WrapClient(c net.Conn) *Conn {
+	w := Wrap(c)
+	if w.raw != nil {
+		w.raw.holdWrites = true
+	}
+	return w
+}
+
+// Close sends a held write, if the socket takes it at once, and closes
+// the connection.
+func (c *Conn) Close() error {
+	if c.raw != nil && c.raw.holdWrites {
+		c.raw.sendHeldNow()
+	}
+	return c.Conn.Close()
+}
+
 // Conn is a net.Conn whose deadlines are armed lazily.
 type Conn struct {
 	net.Conn

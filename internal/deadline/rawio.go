@@ -41,6 +41,14 @@ type rawIO struct {
 	wbuf    []byte
 	wdone   int
 	werr    error
+
+	// Held writes (a client's connection only, see WrapClient): pending is
+	// what Write was given and has not sent; the next Read sends it.
+	holdWrites  bool
+	pending     []byte
+	exchangeFn  func(fd uintptr) bool // rawIO.exchange, bound once
+	exchanged   bool                  // exchange has sent pending this Read
+	sendStalled bool                  // exchange could not send all of it
 }
 
 // newRawIO returns raw I/O for c, or nil when c has no descriptor to reach
@@ -55,7 +63,7 @@ func newRawIO(c net.Conn) *rawIO {
 		return nil
 	}
 	r := &rawIO{rc: rc}
-	r.readFn, r.writeFn = r.read, r.write
+	r.readFn, r.writeFn, r.exchangeFn = r.read, r.write, r.exchange
 	return r
 }
 
@@ -66,8 +74,21 @@ func (r *rawIO) Read(b []byte) (int, error) {
 	r.rmu.Lock()
 	defer r.rmu.Unlock()
 	r.rbuf = b
-	err := r.rc.Read(r.readFn)
-	r.rbuf = nil
+	defer func() { r.rbuf = nil }()
+	fn := r.readFn
+	if r.holdWrites {
+		r.exchanged, r.sendStalled = false, false
+		fn = r.exchangeFn
+	}
+	err := r.rc.Read(fn)
+	if err == nil && r.sendStalled {
+		// The socket took part of the held write: send the rest as any
+		// write is sent (waiting for room, under the write deadline), then
+		// read as any read.
+		if err = r.flushHeld(); err == nil {
+			err = r.rc.Read(r.readFn)
+		}
+	}
 	if err != nil {
 		return 0, err // the poller's: a deadline, or a closed connection
 	}
@@ -104,6 +125,20 @@ func (r *rawIO) Write(b []byte) (int, error) {
 	}
 	r.wmu.Lock()
 	defer r.wmu.Unlock()
+	if r.holdWrites {
+		if len(r.pending) == 0 && len(b) <= maxHeld {
+			r.pending = append(r.pending, b...)
+			return len(b), nil
+		}
+		// Two writes before a read, or a large one: send in order.
+		if err := r.sendPendingLocked(); err != nil {
+			return 0, err
+		}
+	}
+	return r.writeLocked(b)
+}
+
+func (r *rawIO) writeLocked(b []byte) (int, error) {
 	r.wbuf, r.wdone, r.werr = b, 0, nil
 	err := r.rc.Write(r.writeFn)
 	n := r.wdone

@@ -1,0 +1,90 @@
+package deadline
+
+// Held writes.
+//
+// An HTTP client writes a request and then reads its answer, and on a
+// socket the first read after the write nearly always finds nothing yet:
+// one read system call per request that returns EAGAIN before the
+// goroutine parks in the poller. (It cannot simply be skipped: the poller
+// forgets, when a read begins, that the socket became readable before it,
+// so a read that waits without trying first could wait for data that is
+// already there.)
+//
+// A client connection (WrapClient) therefore holds what Write is given and
+// sends it from inside the next Read, after the poller has been reset for
+// that read. Nothing the peer sends in answer can then arrive unseen: the
+// read waits for the socket to become readable without trying it first.
+// One system call fewer per request, the same bytes in the same order.
+//
+// It is for request and answer protocols only, where every write is
+// followed by a read (HTTP/1.1 clients; TLS on top sends its handshake
+// the same way). A server must not hold its answers: a client that
+// pipelines may have sent its next request before the answer is written,
+// and a read that waits without trying would not see it.
+
+// maxHeld is the largest write held; a larger one is sent at once.
+const maxHeld = 16 << 10
+
+// exchange is the poller's read callback on a client connection: on its
+// first call it sends the held write and waits for the answer, on later
+// calls it reads.
+func (r *rawIO) exchange(fd uintptr) bool {
+	if r.exchanged {
+		return r.read(fd)
+	}
+	r.exchanged = true
+	r.wmu.Lock()
+	defer r.wmu.Unlock()
+	if len(r.pending) == 0 {
+		return r.read(fd)
+	}
+	r.wbuf, r.wdone, r.werr = r.pending, 0, nil
+	done := r.write(fd)
+	sent := r.wdone
+	r.wbuf = nil
+	switch {
+	case r.werr != nil:
+		r.pending = r.pending[:0]
+		r.rn, r.rerr = 0, r.werr
+		return true
+	case !done:
+		// The socket is full: Read sends the rest with a waiting write.
+		r.pending = r.pending[:copy(r.pending, r.pending[sent:])]
+		r.sendStalled = true
+		return true
+	}
+	r.pending = r.pending[:0]
+	return false // sent: wait for the answer, which cannot be there yet
+}
+
+// flushHeld sends what is held, waiting for room as a write does.
+func (r *rawIO) flushHeld() error {
+	r.wmu.Lock()
+	defer r.wmu.Unlock()
+	return r.sendPendingLocked()
+}
+
+func (r *rawIO) sendPendingLocked() error {
+	if len(r.pending) == 0 {
+		return nil
+	}
+	_, err := r.writeLocked(r.pending)
+	r.pending = r.pending[:0]
+	return err
+}
+
+// sendHeldNow sends what is held as far as the socket takes it without
+// waiting: the last chance before Close.
+func (r *rawIO) sendHeldNow() {
+	r.wmu.Lock()
+	defer r.wmu.Unlock()
+	if len(r.pending) == 0 {
+		return
+	}
+	r.wbuf, r.wdone, r.werr = r.pending, 0, nil
+	r.rc.Write(func(fd uintptr) bool {
+		r.write(fd)
+		return true // never wait
+	})
+	r.wbuf, r.pending = nil, r.pending[:0]
+}
