@@ -3,7 +3,8 @@
 // request, and each move costs a runtime timer reset. A wrapped socket is
 // also read and written with raw system calls through the poller
 // (rawio.go). Both the public listener's connections and the postback
-// client's use it.
+// client's use it; the client's also hold each request until the read of
+// its answer (held.go).
 package deadline
 
 import (

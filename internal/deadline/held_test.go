@@ -2,19 +2,17 @@ package deadline
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"io"
-	"math/big"
 	"net"
 	"os"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/clickedge/clickedge/internal/testcert"
 )
 
 // clientPair returns the client end of a 127.0.0.1 TCP connection wrapped
@@ -238,7 +236,11 @@ func TestHeldWrites(t *testing.T) {
 // TestHeldWritesTLS: TLS over a client connection (as the postback client
 // dials https partners) handshakes, exchanges and closes.
 func TestHeldWritesTLS(t *testing.T) {
-	cert := selfSigned(t)
+	certFile, keyFile := testcert.Write(t, t.TempDir(), "partner")
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
 	client, server := clientPair(t)
 	srv := tls.Server(server, &tls.Config{Certificates: []tls.Certificate{cert}})
 	done := make(chan error, 1)
@@ -259,7 +261,7 @@ func TestHeldWritesTLS(t *testing.T) {
 	}()
 	pool := x509.NewCertPool()
 	pool.AddCert(cert.Leaf)
-	tc := tls.Client(client, &tls.Config{RootCAs: pool, ServerName: "partner.test"})
+	tc := tls.Client(client, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})
 	tc.SetDeadline(time.Now().Add(5 * time.Second))
 	for _, w := range []string{"ping", "pong", "done"} {
 		if _, err := tc.Write([]byte(w)); err != nil {
@@ -303,28 +305,4 @@ func fill(t *testing.T, c *net.TCPConn) int {
 		t.Fatalf("fill: %d bytes, %v", total, err)
 	}
 	return total
-}
-
-// selfSigned makes a certificate for partner.test.
-func selfSigned(t *testing.T) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		DNSNames:     []string{"partner.test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
 }
