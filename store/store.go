@@ -90,6 +90,8 @@ type Store struct {
 	replWake    chan struct{}
 	replApplied chan struct{}
 
+	stalls *writeStalls // Pebble's write stalls (stats.go)
+
 	stop   chan struct{}
 	wg     sync.WaitGroup
 	closed atomic.Bool
@@ -133,6 +135,7 @@ func Open(o Options) (*Store, error) {
 		// sync-counting) keep its syncs; see walsync_linux.go.
 		fs = walSyncFS(vfs.Default)
 	}
+	stalls := new(writeStalls)
 	po := &pebble.Options{
 		Cache:                       cache,
 		MemTableSize:                memTableSize,
@@ -149,6 +152,7 @@ func Open(o Options) (*Store, error) {
 		LBaseMaxBytes:         64 << 20,
 		FormatMajorVersion:    pebble.FormatNewest,
 		Logger:                pebbleLogger{o.Logger},
+		EventListener:         stalls.listener(o.Logger),
 		FS:                    fs,
 	}
 	po.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionGood })
@@ -168,7 +172,7 @@ func Open(o Options) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", o.Dir, err)
 	}
 	s := &Store{
-		db: db, cache: cache, opts: o, log: o.Logger, now: o.Now,
+		db: db, cache: cache, opts: o, log: o.Logger, now: o.Now, stalls: stalls,
 		sync:        pebble.Sync,
 		bucketWidth: widthFor(o.Retention),
 		stop:        make(chan struct{}),
