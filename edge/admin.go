@@ -62,6 +62,10 @@ func (e *Edge) adminHandler(ctx *fasthttp.RequestCtx) {
 		e.adminDevice(ctx)
 		return
 	}
+	if strings.HasPrefix(path, "/admin/v1/export/") {
+		e.adminExport(ctx, strings.TrimPrefix(path, "/admin/v1/export/"))
+		return
+	}
 	switch {
 	case path == "/admin/v1/postbacks":
 		e.adminPostbacks(ctx)
@@ -259,6 +263,14 @@ func (e *Edge) adminInstall(ctx *fasthttp.RequestCtx, id string) {
 		writeJSON(ctx, fasthttp.StatusInternalServerError, map[string]string{"error": err.Error()})
 		return
 	}
+	v := installFields(in)
+	v["why"] = why(in)
+	writeJSON(ctx, fasthttp.StatusOK, v)
+}
+
+// installFields is an install as the admin API shows it: alone (with why)
+// and in the export.
+func installFields(in *store.Install) map[string]any {
 	v := map[string]any{
 		"install_id": in.InstallID, "event_id": in.EventID, "app": in.App, "platform": in.Platform.String(),
 		"time": time.Unix(in.Time, 0).UTC().Format(time.RFC3339), "attributed": in.Attributed(),
@@ -266,12 +278,12 @@ func (e *Edge) adminInstall(ctx *fasthttp.RequestCtx, id string) {
 		"aff_id": in.AffID, "pub_id": in.PubID, "offer_id": in.OfferID, "creative_id": in.CreativeID,
 		"sub": in.Sub, "gaid": in.GAID, "idfa": in.IDFA, "oaid": in.OAID, "ip": in.IP,
 		"user_agent": in.UserAgent, "country": in.Country, "app_version": in.AppVersion,
-		"deep_link": in.DeepLink, "why": why(in),
+		"deep_link": in.DeepLink,
 	}
 	if in.ClickTime > 0 {
 		v["click_time"] = time.UnixMilli(in.ClickTime).UTC().Format(time.RFC3339Nano)
 	}
-	writeJSON(ctx, fasthttp.StatusOK, v)
+	return v
 }
 
 // why says in words how an install was attributed, for support staff.

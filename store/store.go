@@ -91,6 +91,10 @@ type Store struct {
 	replApplied chan struct{}
 
 	stalls *writeStalls // Pebble's write stalls (stats.go)
+	// exportMu is held shared by each export's scan; Close takes it once
+	// closed is set, so that no scan is reading when the database closes
+	// (scans see closed and stop; see export.go).
+	exportMu sync.RWMutex
 
 	stop   chan struct{}
 	wg     sync.WaitGroup
@@ -230,6 +234,8 @@ func (s *Store) Close() error {
 	s.commit.mu.Lock()
 	s.commit.mu.Unlock() //nolint:staticcheck // an empty critical section is the point
 	s.commit.inflight.Wait()
+	s.exportMu.Lock()
+	s.exportMu.Unlock() //nolint:staticcheck // waits for the exports to see closed
 	close(s.stop)
 	s.wg.Wait()
 	err := s.db.LogData(nil, pebble.Sync)

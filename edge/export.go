@@ -1,0 +1,167 @@
+package edge
+
+import (
+	"bufio"
+	"encoding/json"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/clickedge/clickedge/store"
+	"github.com/clickedge/clickedge/tracker"
+)
+
+// The raw-data export (an extension of CONTRACT §6):
+//
+//	GET /admin/v1/export/installs?from=&to=[&app=][&campaign=][&partner=][&attributed=]
+//	GET /admin/v1/export/events?from=&to=[&campaign=][&type=][&name=][&attributed=]
+//
+// streams, as NDJSON, every install or conversion whose time is in
+// [from, to) (RFC 3339 times or dates, UTC; by default the last 24 hours):
+// what an advertiser reconciles its partners' numbers with, or loads into
+// its own tables. Installs have the fields of GET /admin/v1/installs/{id}
+// but why; events their conversion's and its attribution. The store reads
+// a whole table to find a range (store/export.go), so it is a daily pull,
+// not an API to poll. An export cut short (the edge shutting down, a store
+// error) ends with a line {"error": …}.
+
+// exportFilter is what an export keeps.
+type exportFilter struct {
+	from, to                     int64 // unix seconds
+	app, campaign, partner, name string
+	kind                         tracker.ConversionType // 0: any
+	attributed                   int                    // 1: only attributed, -1: only not, 0: both
+}
+
+func (f *exportFilter) keepInstall(in *store.Install) bool {
+	return (f.app == "" || in.App == f.app) && (f.campaign == "" || in.Campaign == f.campaign) &&
+		(f.partner == "" || in.Partner == f.partner) && f.keepAttributed(in.Attributed())
+}
+
+func (f *exportFilter) keepEvent(ev *store.Event) bool {
+	return (f.campaign == "" || ev.Campaign == f.campaign) && (f.name == "" || ev.Name == f.name) &&
+		(f.kind == 0 || tracker.ConversionType(ev.Kind) == f.kind) && f.keepAttributed(ev.Attributed)
+}
+
+func (f *exportFilter) keepAttributed(a bool) bool {
+	return f.attributed == 0 || a == (f.attributed > 0)
+}
+
+// eventFields is a conversion as the export shows it.
+func eventFields(ev *store.Event) map[string]any {
+	return map[string]any{
+		"event_id": ev.EventID, "install_id": ev.InstallID, "type": tracker.ConversionType(ev.Kind).String(),
+		"name": ev.Name, "time": time.Unix(ev.Time, 0).UTC().Format(time.RFC3339),
+		"revenue": ev.Revenue, "currency": ev.Currency, "attributed": ev.Attributed,
+		"match": ev.Match.String(), "click_id": ev.ClickID, "campaign": ev.Campaign, "postback": ev.Postback,
+	}
+}
+
+func (e *Edge) adminExport(ctx *fasthttp.RequestCtx, what string) {
+	if what != "installs" && what != "events" {
+		writeJSON(ctx, fasthttp.StatusNotFound, map[string]string{"error": "not found: export installs or events"})
+		return
+	}
+	f, msg := parseExportFilter(ctx.QueryArgs(), what == "events", time.Now())
+	if msg != "" {
+		writeJSON(ctx, fasthttp.StatusBadRequest, map[string]string{"error": msg})
+		return
+	}
+	ctx.SetContentType("application/x-ndjson")
+	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+		enc := json.NewEncoder(w)
+		sent := true // false once the client has gone: stop reading
+		var err error
+		if what == "installs" {
+			err = e.st.ExportInstalls(f.from, f.to, func(in *store.Install) bool {
+				if f.keepInstall(in) {
+					sent = enc.Encode(installFields(in)) == nil
+				}
+				return sent
+			})
+		} else {
+			err = e.st.ExportEvents(f.from, f.to, func(ev *store.Event) bool {
+				if f.keepEvent(ev) {
+					sent = enc.Encode(eventFields(ev)) == nil
+				}
+				return sent
+			})
+		}
+		if err != nil {
+			e.log.Error("admin: export cut short", "what", what, "err", err)
+			enc.Encode(map[string]string{"error": err.Error()})
+		}
+	})
+}
+
+// parseExportFilter reads an export's query; msg names the bad parameter.
+func parseExportFilter(args *fasthttp.Args, events bool, now time.Time) (f exportFilter, msg string) {
+	to, from := now, time.Time{}
+	for _, p := range []struct {
+		name string
+		t    *time.Time
+	}{{"from", &from}, {"to", &to}} {
+		s := string(args.Peek(p.name))
+		if s == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			if t, err = time.Parse(time.DateOnly, s); err != nil {
+				return f, p.name + ": want an RFC 3339 time (2026-11-25T10:00:00Z) or a date (2026-11-25, from midnight UTC)"
+			}
+		}
+		*p.t = t
+	}
+	if from.IsZero() {
+		from = to.Add(-24 * time.Hour)
+	}
+	if !from.Before(to) {
+		return f, "from: must be before to (" + to.UTC().Format(time.RFC3339) + ")"
+	}
+	f.from, f.to = from.Unix(), to.Unix()
+	if to.Nanosecond() != 0 {
+		f.to++ // to is exclusive: an install in its second is before it
+	}
+	switch a := string(args.Peek("attributed")); a {
+	case "":
+	case "true":
+		f.attributed = 1
+	case "false":
+		f.attributed = -1
+	default:
+		return f, "attributed: true or false"
+	}
+	f.campaign = string(args.Peek("campaign"))
+	onlyFor := func(name string, forEvents bool, dst *string) string {
+		*dst = string(args.Peek(name))
+		switch {
+		case *dst == "" || forEvents == events:
+			return ""
+		case forEvents:
+			return name + ": a filter of events only"
+		}
+		return name + ": a filter of installs only (an event's campaign is its install's: filter by campaign)"
+	}
+	var kind string
+	for _, p := range []struct {
+		name      string
+		forEvents bool
+		dst       *string
+	}{{"app", false, &f.app}, {"partner", false, &f.partner}, {"name", true, &f.name}, {"type", true, &kind}} {
+		if msg := onlyFor(p.name, p.forEvents, p.dst); msg != "" {
+			return f, msg
+		}
+	}
+	if kind != "" {
+		for _, k := range []tracker.ConversionType{tracker.ConversionInstall, tracker.ConversionSignup, tracker.ConversionEvent} {
+			if k.String() == kind {
+				f.kind = k
+			}
+		}
+		if f.kind == 0 {
+			return f, "type: install, signup or event"
+		}
+	}
+	return f, ""
+}

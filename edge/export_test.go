@@ -1,0 +1,140 @@
+package edge
+
+import (
+	"encoding/json"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestAdminExport: GET /admin/v1/export/installs and /events stream the
+// installs and conversions of a time range as NDJSON, one object a line,
+// filtered by app, campaign, partner, type or event name; bad ranges and
+// filters are 400s that name the parameter, and the token is required.
+func TestAdminExport(t *testing.T) {
+	dir := t.TempDir()
+	e := startTestEdge(t, `listen: "127.0.0.1:0"
+admin_listen: "127.0.0.1:0"
+admin_token: "tok"
+data_dir: "`+filepath.Join(dir, "data")+`"
+apps:
+  com.example.app: {web: "https://example.com/"}
+  com.other.app: {web: "https://other.example/"}
+campaigns:
+  camp: {app: com.example.app}
+  other: {app: com.other.app}
+`)
+	public, admin := "http://"+e.PublicAddr(), "http://"+e.AdminAddr()
+	for _, path := range []string{"/?c=camp&click_id=k1", "/?c=other&click_id=k2"} {
+		if code, body := request(t, "GET", public, path, ""); code != 302 {
+			t.Fatalf("%s: %d %s", path, code, body)
+		}
+	}
+	for _, body := range []string{
+		`{"type":"install","install_id":"i1","click_id":"k1"}`,
+		`{"type":"install","install_id":"i2","click_id":"k2"}`,
+		`{"type":"install","install_id":"i3","app":"com.example.app"}`,
+		`{"type":"event","install_id":"i1","event_id":"p1","event_name":"purchase","revenue":"9.99","currency":"USD"}`,
+		`{"type":"signup","install_id":"i1","event_id":"s1"}`,
+	} {
+		resp, err := http.Post(public+"/v1/conversions", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", body, resp.StatusCode)
+		}
+	}
+
+	type line map[string]any
+	export := func(path string) []line {
+		t.Helper()
+		code, body := request(t, "GET", admin, path, "Bearer tok")
+		if code != 200 {
+			t.Fatalf("%s: %d %s", path, code, body)
+		}
+		var lines []line
+		for _, l := range strings.Split(strings.TrimSuffix(body, "\n"), "\n") {
+			if l == "" {
+				continue
+			}
+			var v line
+			if err := json.Unmarshal([]byte(l), &v); err != nil {
+				t.Fatalf("%s: line %q: %v", path, l, err)
+			}
+			lines = append(lines, v)
+		}
+		return lines
+	}
+	ids := func(lines []line, key string) []string {
+		var out []string
+		for _, l := range lines {
+			out = append(out, l[key].(string))
+		}
+		slices.Sort(out)
+		return out
+	}
+
+	// The default range is the last 24 hours.
+	installs := export("/admin/v1/export/installs")
+	if got := ids(installs, "install_id"); !slices.Equal(got, []string{"i1", "i2", "i3"}) {
+		t.Fatalf("installs: %v", got)
+	}
+	for _, l := range installs {
+		if l["install_id"] == "i1" && (l["match"] != "click_id" || l["campaign"] != "camp" || l["click_id"] != "k1" || l["app"] != "com.example.app") {
+			t.Errorf("install i1: %v", l)
+		}
+	}
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{"?app=com.example.app", []string{"i1", "i3"}},
+		{"?campaign=other", []string{"i2"}},
+		{"?attributed=false", []string{"i3"}},
+		{"?from=" + time.Now().Add(time.Hour).UTC().Format(time.RFC3339) + "&to=" + time.Now().Add(2*time.Hour).UTC().Format(time.RFC3339), nil},
+		{"?to=2020-01-01", nil},
+		{"?from=2020-01-01&to=" + time.Now().Add(time.Hour).UTC().Format(time.RFC3339), []string{"i1", "i2", "i3"}},
+	} {
+		if got := ids(export("/admin/v1/export/installs"+tc.query), "install_id"); !slices.Equal(got, tc.want) {
+			t.Errorf("installs%s: %v, want %v", tc.query, got, tc.want)
+		}
+	}
+
+	events := export("/admin/v1/export/events")
+	if got := ids(events, "type"); !slices.Equal(got, []string{"event", "install", "install", "install", "signup"}) {
+		t.Errorf("events' types: %v", got)
+	}
+	purchases := export("/admin/v1/export/events?type=event&name=purchase")
+	if len(purchases) != 1 || purchases[0]["event_id"] != "p1" || purchases[0]["revenue"] != "9.99" ||
+		purchases[0]["currency"] != "USD" || purchases[0]["campaign"] != "camp" || purchases[0]["attributed"] != true {
+		t.Errorf("purchases: %v", purchases)
+	}
+	if got := ids(export("/admin/v1/export/events?campaign=camp"), "event_id"); len(got) != 3 {
+		t.Errorf("events of campaign camp: %v, want i1's install, signup and purchase", got)
+	}
+
+	for path, wantErr := range map[string]string{
+		"/admin/v1/export/installs?from=yesterday":                   "from:",
+		"/admin/v1/export/installs?to=2026-13-01":                    "to:",
+		"/admin/v1/export/installs?from=2026-01-02&to=2026-01-01":    "from:",
+		"/admin/v1/export/installs?attributed=maybe":                 "attributed:",
+		"/admin/v1/export/events?type=purchase":                      "type:",
+		"/admin/v1/export/clicks":                                    "not found",
+		"/admin/v1/export/installs?app=com.example.app&name=x":       "name:",
+		"/admin/v1/export/events?app=com.example.app":                "app:",
+		"/admin/v1/export/installs?partner=x&type=install&campaign=": "type:",
+	} {
+		code, body := request(t, "GET", admin, path, "Bearer tok")
+		if (code != 400 && code != 404) || !strings.Contains(body, wantErr) {
+			t.Errorf("%s: %d %s, want an error naming %q", path, code, body, wantErr)
+		}
+	}
+	if code, _ := request(t, "GET", admin, "/admin/v1/export/installs", ""); code != 401 {
+		t.Errorf("export without the token: %d, want 401", code)
+	}
+}
