@@ -12,8 +12,9 @@ import (
 // numbers, or loading them into its own tables). Installs and events are
 // keyed by their ids, not by time, so an export reads the whole table from
 // one snapshot and keeps what falls in the range: a daily pull, not an API
-// to poll. It reads through the block cache like any other read, at the
-// edge's priority; Close stops it (errClosed) rather than wait for it.
+// to poll. It reads through the block cache like any other read (Pebble has
+// no way to read around it), so it pushes out blocks attribution was
+// using. Close stops it (errClosed) rather than wait for it.
 
 // exportCheckEvery is how many records an export reads between looks at
 // whether the store is closing.
