@@ -39,7 +39,8 @@ bench-edge: build
 FUZZ_TARGETS := ./tracker:FuzzClickParse ./tracker:FuzzUserAgent ./tracker:FuzzAppendSanitized \
 	./tracker:FuzzParseConversionJSON ./tracker:FuzzParseConversionForm ./tracker:FuzzParseDecimal \
 	./tracker:FuzzClickIDFromReferrer ./tracker:FuzzHeldCodec ./tracker:FuzzAnonymizedIP ./tracker:FuzzAppendAppURL ./tracker:FuzzRedirectAllowed ./dispatch:FuzzRender ./dispatch:FuzzJobCodec \
-	./store:FuzzClickCodec ./store:FuzzInstallRecord ./store:FuzzReplicationRecord ./store:FuzzArchiveSegment ./config:FuzzParse ./config:FuzzParseSize
+	./store:FuzzClickCodec ./store:FuzzInstallRecord ./store:FuzzReplicationRecord ./store:FuzzArchiveSegment ./config:FuzzParse ./config:FuzzParseSize \
+	./edge:FuzzParseExportFilter
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

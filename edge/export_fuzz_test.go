@@ -1,0 +1,38 @@
+package edge
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// FuzzParseExportFilter: any query either is refused with a message that
+// names a parameter, or gives a range that is not empty.
+func FuzzParseExportFilter(f *testing.F) {
+	for _, q := range []string{
+		"", "from=2026-11-25&to=2026-11-26", "from=2026-11-25T10:00:00Z", "to=2026-11-25T10:00:00.5+05:30",
+		"attributed=true&campaign=c", "type=event&name=purchase", "app=a&partner=p", "from=yesterday",
+		"from=2026-11-26&to=2026-11-25", "to=0001-01-01", "type=install&attributed=false",
+	} {
+		f.Add(q, true)
+		f.Add(q, false)
+	}
+	now := time.Date(2026, 11, 26, 12, 0, 0, 500, time.UTC)
+	f.Fuzz(func(t *testing.T, query string, events bool) {
+		var args fasthttp.Args
+		args.Parse(query)
+		flt, msg := parseExportFilter(&args, events, now)
+		if msg != "" {
+			name, _, ok := strings.Cut(msg, ":")
+			if !ok || !strings.Contains("from to attributed app partner name type", name) {
+				t.Fatalf("%q: message %q names no parameter", query, msg)
+			}
+			return
+		}
+		if flt.from >= flt.to {
+			t.Fatalf("%q: empty range [%d, %d)", query, flt.from, flt.to)
+		}
+	})
+}
