@@ -39,8 +39,9 @@ package tracker_test
 //	                             stored something; tracker/held.go); prints
 //	                             how many were read
 //	install ID, event ID         the stored install or event
-//	metric NAME                  how far counter NAME (one of attrMetrics)
-//	                             moved since the script began
+//	metric SERIES                how far a series of /metrics (a counter,
+//	                             a histogram's bucket or count, written as
+//	                             exposed) moved since the script began
 //
 // A value in double quotes is Go-unquoted first ("a\xffb"). A ua,
 // user_agent or header-ua value that names an entry of attrUserAgents
@@ -193,14 +194,28 @@ type attrEnv struct {
 	gen     map[string]string // generated id -> <genN>
 	ungen   map[string]string // <genN> -> generated id
 	peerSeq uint64            // the "eu" stream's last sequence applied
-	// metricBase is each counter of attrMetrics as the script began: the
-	// metric command prints how far it moved since.
-	metricBase map[string]uint64
+	// metricBase is every series of /metrics as the script began: the
+	// metric command prints how far one moved since (metrics are
+	// process-wide).
+	metricBase map[string]float64
 }
 
-// attrMetrics are the counters the metric command reads. Counters are
-// process-wide, so a script sees how much it moved one, not its value.
-var attrMetrics = []string{"clickedge_installs_click_after_begin_total"}
+// exposedMetrics reads every series /metrics shows, by name and labels.
+func exposedMetrics() map[string]float64 {
+	var b bytes.Buffer
+	metrics.WritePrometheus(&b, false)
+	m := map[string]float64{}
+	for _, line := range strings.Split(b.String(), "\n") {
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 || line[0] == '#' {
+			continue
+		}
+		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
+			m[line[:i]] = v
+		}
+	}
+	return m
+}
 
 // attrPeerInstall is the replication record a peer region publishes for
 // in, made by a scratch store.
@@ -259,10 +274,7 @@ func attrOpenEnv(t testing.TB, dir string, dur store.Durability, cfg *config.Con
 	}
 	tr := tracker.New(tracker.Options{Store: st, Config: cfg, Now: clock.Now, Logger: discard})
 	e := &attrEnv{t: t, clock: clock, st: st, tr: tr, gen: map[string]string{}, ungen: map[string]string{},
-		metricBase: map[string]uint64{}}
-	for _, name := range attrMetrics {
-		e.metricBase[name] = metrics.GetOrCreateCounter(name).Get()
-	}
+		metricBase: exposedMetrics()}
 	return e
 }
 
@@ -451,11 +463,11 @@ func (e *attrEnv) run(c *attrCmd) string {
 	case "impression":
 		return e.impression(args)
 	case "metric":
-		base, ok := e.metricBase[args]
+		now, ok := exposedMetrics()[args]
 		if !ok {
-			return "error: metric " + args + " is not in attrMetrics"
+			return "error: /metrics has no series " + args
 		}
-		return strconv.FormatUint(metrics.GetOrCreateCounter(args).Get()-base, 10)
+		return strconv.FormatFloat(now-e.metricBase[args], 'g', -1, 64)
 	case "peer-install":
 		f := strings.Fields(args)
 		if len(f) != 3 {

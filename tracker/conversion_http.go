@@ -326,8 +326,8 @@ func (t *Tracker) decide(tx *store.ConvTx, cfg *config.Config, cv *Conversion, n
 				in = pendingInstall(in)
 			}
 		}
-		if afterBegin && in.Match != store.MatchPending {
-			installsClickAfterBegin.Inc() // decided: counted once
+		if in.Match != store.MatchPending {
+			countDecided(in, afterBegin) // decided: counted once
 		}
 		tx.PutInstall(in)
 	case ConversionSignup:

@@ -224,9 +224,7 @@ func (t *Tracker) decideHeld(tx *store.ConvTx, cfg *config.Config, cv *Conversio
 				return nil, err == nil, err
 			}
 		}
-		if afterBegin {
-			installsClickAfterBegin.Inc() // decided: counted once
-		}
+		countDecided(fresh, afterBegin) // decided: counted once
 		tx.PutInstall(fresh)
 		in = fresh
 	}

@@ -2,6 +2,7 @@ package tracker
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/VictoriaMetrics/metrics"
 
@@ -46,6 +47,41 @@ var (
 	installsClickAfterBegin = metrics.NewCounter(`clickedge_installs_click_after_begin_total`)
 	conversionsRejected     = metrics.NewCounter(`clickedge_conversions_rejected_total`)
 )
+
+// ctitBuckets are the upper bounds, in seconds, of click-to-install time:
+// 10 s, 1 min, 5 min, 30 min, 1 h, 3 h, 6 h, 12 h, 1 d, 3 d, 7 d, 30 d.
+var ctitBuckets = []float64{10, 60, 300, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 3 * 86400, 7 * 86400, 30 * 86400}
+
+// ctitKey names one click-to-install histogram.
+type ctitKey struct {
+	partner string
+	match   store.MatchType
+}
+
+// ctitHistograms are made at a partner and match's first install (the
+// partners are the config's, a handful), then found without allocating.
+var ctitHistograms sync.Map // ctitKey → *metrics.PrometheusHistogram
+
+// countDecided counts an install once it is decided: its click-to-install
+// time, when it was attributed (clickedge_install_ctit_seconds, where
+// click injection shows as a crowd of installs seconds after their click
+// and click flooding as a tail of days), and whether install_begin_time
+// refused a later click.
+func countDecided(in *store.Install, clickAfterBegin bool) {
+	if clickAfterBegin {
+		installsClickAfterBegin.Inc()
+	}
+	if !in.Attributed() || in.ClickTime <= 0 {
+		return
+	}
+	k := ctitKey{in.Partner, in.Match}
+	h, ok := ctitHistograms.Load(k)
+	if !ok {
+		h, _ = ctitHistograms.LoadOrStore(k, metrics.GetOrCreatePrometheusHistogramExt(
+			fmt.Sprintf(`clickedge_install_ctit_seconds{partner=%q,match=%q}`, in.Partner, in.Match.String()), ctitBuckets))
+	}
+	h.(*metrics.PrometheusHistogram).Update(max(float64(in.Time)-float64(in.ClickTime)/1000, 0))
+}
 
 var conversionCounters = func() (m [4][8]*metrics.Counter) {
 	types := [...]string{"", "install", "signup", "event"}
