@@ -282,6 +282,8 @@ func installFields(in *store.Install) map[string]any {
 	}
 	if in.ClickTime > 0 {
 		v["click_time"] = time.UnixMilli(in.ClickTime).UTC().Format(time.RFC3339Nano)
+		// Click-to-install time, whole seconds (as attribution compares).
+		v["ctit_seconds"] = max(in.Time-in.ClickTime/1000, 0)
 	}
 	return v
 }

@@ -85,7 +85,8 @@ campaigns:
 		t.Fatalf("installs: %v", got)
 	}
 	for _, l := range installs {
-		if l["install_id"] == "i1" && (l["match"] != "click_id" || l["campaign"] != "camp" || l["click_id"] != "k1" || l["app"] != "com.example.app") {
+		if ctit, ok := l["ctit_seconds"].(float64); l["install_id"] == "i1" && (l["match"] != "click_id" || l["campaign"] != "camp" ||
+			l["click_id"] != "k1" || l["app"] != "com.example.app" || !ok || ctit < 0 || ctit > 60) {
 			t.Errorf("install i1: %v", l)
 		}
 	}
