@@ -45,7 +45,7 @@ func Wrap(c net.Conn) *Conn { return &Conn{Conn: c, raw: newRawIO(c)} }
 
 // WrapClient is Wrap for the client end of a request and answer protocol:
 // a write is held and sent by the next read, which saves a system call
-// per request (see rawio.go, "Held writes").
+// per request (held.go).
 func WrapClient(c net.Conn) *Conn {
 	w := Wrap(c)
 	if w.raw != nil {
