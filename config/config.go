@@ -26,6 +26,11 @@ type Config struct {
 	// event records, the event_id dedup keys, older than this are deleted.
 	EventRetention time.Duration
 	CacheSize      int64 // the store's block cache, bytes (extension key cache_size); default 64 MiB
+	// ShutdownGrace (extension key shutdown_grace, default 0): how long
+	// SIGTERM drains before the edge stops: /healthz answers 503, so that
+	// a load balancer stops sending, while every request is still served
+	// (with Connection: close). Read when the signal comes.
+	ShutdownGrace time.Duration
 
 	TrustedProxies []netip.Prefix // a bare IP in the YAML becomes a /32 or /128
 	ClientIPHeader string
@@ -142,6 +147,7 @@ const (
 	minClickLookback       = 24 * time.Hour
 	maxClickLookback       = 30 * 24 * time.Hour
 	maxFingerprintLookback = 7 * 24 * time.Hour
+	maxShutdownGrace       = 10 * time.Minute
 	maxViewThroughLookback = 7 * 24 * time.Hour
 	// maxDeepLink is the longest campaign deep_link: the longest value a
 	// click stores (store.MaxValueLen).

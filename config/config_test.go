@@ -170,6 +170,7 @@ trusted_proxies: ["10.0.0.0/8", "192.0.2.7", "2001:db8::/32", "2001:db8::1", "::
 allow_private_targets: true
 anonymize_ip: true
 event_retention: 90d
+shutdown_grace: 15s
 region: eu-west-1
 partners:
   p:
@@ -186,6 +187,9 @@ apps:
 campaigns:
   c1: {app: com.x, deep_link: "exampleapp://product/42?ref=spring sale", view_through_lookback: 24h}
 `, env())
+	if c.ShutdownGrace != 15*time.Second {
+		t.Errorf("shutdown_grace: %v", c.ShutdownGrace)
+	}
 	if vt := c.Campaigns["c1"].ViewThroughLookback; vt != 24*time.Hour {
 		t.Errorf("view_through_lookback: %v", vt)
 	}

@@ -57,6 +57,7 @@ func (d *decoder) top(n *yaml.Node, c *Config) error {
 		"click_retention":       d.dur(&c.ClickRetention),
 		"event_retention":       d.dur(&c.EventRetention),
 		"cache_size":            d.size(&c.CacheSize),
+		"shutdown_grace":        d.dur(&c.ShutdownGrace),
 		"trusted_proxies":       d.prefixes(&c.TrustedProxies),
 		"client_ip_header":      d.str(&c.ClientIPHeader),
 		"country_header":        d.str(&c.CountryHeader),

@@ -46,6 +46,8 @@ func TestErrors(t *testing.T) {
 		{"string for list", `trusted_proxies: "10.0.0.0/8"`, `trusted_proxies: expected a list, got a string`},
 		{"bad bool", `allow_private_targets: maybe`, `allow_private_targets: "maybe" is not true or false`},
 		{"bad anonymize_ip", `anonymize_ip: yes please`, `anonymize_ip: "yes please" is not true or false`},
+		{"negative shutdown_grace", `shutdown_grace: -1s`, `shutdown_grace: "-1s" is not a duration (e.g. "90s", "24h", "7d")`},
+		{"long shutdown_grace", `shutdown_grace: 1h`, `shutdown_grace: "1h" is outside 0..10m`},
 		{"short event_retention", `event_retention: 12h`, `event_retention: "12h" is neither 0 (keep events) nor at least 1d`},
 		{"bad event_retention", `event_retention: forever`, `event_retention: "forever" is not a duration (e.g. "90s", "24h", "7d")`},
 		{"bad int", "partners:\n  acme: {install: \"https://x.example/\", max_conns: 6.5}", `partners.acme.max_conns: "6.5" is not an integer`},

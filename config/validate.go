@@ -105,6 +105,9 @@ func (c *Config) validateTop(v *validator) {
 	if c.ClickRetention < minClickRetention {
 		v.fail("click_retention", "%s is less than %s", v.qdur("click_retention", c.ClickRetention), formatDuration(minClickRetention))
 	}
+	if c.ShutdownGrace < 0 || c.ShutdownGrace > maxShutdownGrace {
+		v.fail("shutdown_grace", "%s is outside 0..%s", v.qdur("shutdown_grace", c.ShutdownGrace), formatDuration(maxShutdownGrace))
+	}
 	if c.CacheSize < minCacheSize || c.CacheSize > maxCacheSize {
 		v.fail("cache_size", "%s is outside 1MiB..1TiB", v.quote("cache_size", strconv.FormatInt(c.CacheSize, 10)))
 	}

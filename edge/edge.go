@@ -240,6 +240,15 @@ func (e *Edge) loadCert(cfg *config.Config) error {
 	return nil
 }
 
+// Drain starts the edge's last seconds: both listeners' /healthz answer
+// 503 and every answer closes its connection, while requests are served as
+// always (tracker.SetDraining). It returns how long the config in force
+// says to drain (shutdown_grace) before Shutdown.
+func (e *Edge) Drain() time.Duration {
+	e.tr.SetDraining(true)
+	return e.cfg.Load().ShutdownGrace
+}
+
 // Shutdown stops accepting, lets requests in flight finish, stops the
 // dispatcher (recording attempts in flight) and closes the store.
 func (e *Edge) Shutdown(ctx context.Context) error {

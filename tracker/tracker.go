@@ -27,6 +27,8 @@ type Tracker struct {
 	// from the clock reading that starts its latency measurement.
 	wallClock bool
 	notify    func(queued int) // wakes the postback dispatcher after a commit
+	// draining is set when the edge is about to stop (SetDraining).
+	draining atomic.Bool
 
 	clickReqs sync.Pool
 }
@@ -73,13 +75,42 @@ func (t *Tracker) SetConfig(c *config.Config) { t.cfg.Store(c) }
 // Config returns the configuration in force.
 func (t *Tracker) Config() *config.Config { return t.cfg.Load() }
 
+// SetDraining puts the public listener in (or out of) draining, the
+// edge's last seconds before it stops: /healthz answers 503, so that a
+// load balancer stops sending requests here, while every request is still
+// served, each answer with Connection: close, so that keep-alive clients
+// (a CDN's connection pool) open their next connection elsewhere.
+func (t *Tracker) SetDraining(on bool) { t.draining.Store(on) }
+
+// Draining reports whether SetDraining put the tracker in draining.
+func (t *Tracker) Draining() bool { return t.draining.Load() }
+
 // Handler routes the public listener.
 func (t *Tracker) Handler(ctx *fasthttp.RequestCtx) {
+	t.route(ctx)
+	if t.draining.Load() {
+		// After the handler: ctx.Error resets the response headers.
+		ctx.SetConnectionClose()
+	}
+}
+
+// WriteHealth answers a /healthz: 200 "ok", or 503 "draining" while the
+// edge is about to stop.
+func WriteHealth(ctx *fasthttp.RequestCtx, draining bool) {
+	ctx.SetContentType("text/plain; charset=utf-8")
+	if draining {
+		ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+		ctx.SetBodyString("draining\n")
+		return
+	}
+	ctx.SetBodyString("ok\n")
+}
+
+func (t *Tracker) route(ctx *fasthttp.RequestCtx) {
 	path := ctx.Path()
 	switch string(path) {
 	case "/healthz":
-		ctx.SetContentType("text/plain; charset=utf-8")
-		ctx.SetBodyString("ok\n")
+		WriteHealth(ctx, t.draining.Load())
 		return
 	case "/v1/click":
 		t.serverClick(ctx)

@@ -194,8 +194,7 @@ func serve(args []string, stderr io.Writer) int {
 			return shutdown(e, log, 1)
 		case s := <-sigs:
 			if s != syscall.SIGHUP {
-				log.Info("draining", "signal", s.String())
-				return shutdown(e, log, 0)
+				return drain(e, log, s, sigs)
 			}
 			next, err := f.load()
 			if err != nil {
@@ -209,8 +208,40 @@ func serve(args []string, stderr io.Writer) int {
 	}
 }
 
-// shutdown drains the edge within 25 s, leaving room inside the usual 30 s
-// a supervisor waits after SIGTERM.
+// drain answers a SIGTERM or SIGINT: with shutdown_grace, the edge first
+// drains for that long (a load balancer sees /healthz fail and stops
+// sending; the requests that still come are served), unless a second
+// signal cuts it short; then it stops.
+func drain(e *edge.Edge, log *slog.Logger, s os.Signal, sigs <-chan os.Signal) int {
+	grace := e.Drain()
+	log.Info("draining", "signal", s.String(), "shutdown_grace", grace.String())
+	if grace > 0 {
+		timer := time.NewTimer(grace)
+		defer timer.Stop()
+	wait:
+		for {
+			select {
+			case <-timer.C:
+				break wait
+			case err := <-e.Errors():
+				log.Error("listener stopped", "err", err)
+				return shutdown(e, log, 1)
+			case s := <-sigs:
+				if s == syscall.SIGHUP {
+					log.Info("config reload ignored: the edge is draining")
+					continue
+				}
+				log.Info("second signal: stopping now", "signal", s.String())
+				break wait
+			}
+		}
+	}
+	return shutdown(e, log, 0)
+}
+
+// shutdown stops the edge within 25 s (requests in flight finish),
+// leaving room inside the usual 30 s a supervisor waits after SIGTERM
+// (plus shutdown_grace, when one is set).
 func shutdown(e *edge.Edge, log *slog.Logger, code int) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
