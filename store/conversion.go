@@ -28,12 +28,18 @@ type ConvTx struct {
 	Writer
 	done       bool
 	replicated int // replication records queued in the batch
+	// closed: the store was closed when the transaction began (a request
+	// that outlived the listener's drain). Its reads and Commit fail with
+	// errClosed rather than reach the closed database, where Pebble panics.
+	closed bool
 }
 
 // BeginConversions starts a transaction. The caller must Commit or Abort.
+// Close waits for a transaction under way (it takes the decision lock once
+// closed is set), so one begun before Close commits in full.
 func (s *Store) BeginConversions() *ConvTx {
 	s.convMu.Lock()
-	return &ConvTx{s: s, Writer: Writer{b: s.db.NewIndexedBatch(), s: s}}
+	return &ConvTx{s: s, Writer: Writer{b: s.db.NewIndexedBatch(), s: s}, closed: s.closed.Load()}
 }
 
 // Abort discards the transaction's writes.
@@ -56,6 +62,9 @@ func (tx *ConvTx) Commit() error {
 	s := tx.s
 	var err error
 	switch {
+	case tx.closed:
+		s.convMu.Unlock()
+		err = errClosed
 	case tx.b.Empty():
 		s.convMu.Unlock()
 	case s.opts.Durability == Sync:
@@ -81,6 +90,9 @@ func (tx *ConvTx) Commit() error {
 // would do, but skips the bloom filters of the last level, and a new
 // conversion's dedup checks are misses; see scratch.go.
 func (tx *ConvTx) get(key []byte) ([]byte, bool, error) {
+	if tx.closed {
+		return nil, false, errClosed
+	}
 	sc := getScratch()
 	defer putScratch(sc)
 	it, err := tx.b.NewIter(&sc.iterOpts)

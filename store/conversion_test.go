@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"runtime"
 	"sync"
 	"testing"
 )
@@ -189,4 +190,43 @@ func TestGetInstallCorrupt(t *testing.T) {
 	if _, err := s.ClickUserAgent([]byte("bad")); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("ClickUserAgent(corrupt) err = %v", err)
 	}
+}
+
+// A conversion that reaches a closed store (a request that outlived the
+// listener's drain timeout) fails with errClosed; it used to panic inside
+// Pebble. One in flight when Close is called finishes first.
+func TestConversionsAfterClose(t *testing.T) {
+	s, err := Open(Options{Dir: t.TempDir(), Durability: Async})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inFlight := s.BeginConversions()
+	closed := make(chan error)
+	go func() { closed <- s.Close() }()
+	for !s.closed.Load() {
+		runtime.Gosched()
+	}
+	inFlight.PutInstall(&Install{InstallID: "before"})
+	if err := inFlight.Commit(); err != nil {
+		t.Fatalf("a transaction begun before Close: %v", err)
+	}
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+
+	tx := s.BeginConversions()
+	if _, _, err := tx.Install("before"); !errors.Is(err, errClosed) {
+		t.Errorf("Install after Close: %v, want errClosed", err)
+	}
+	if _, _, err := tx.Event("e"); !errors.Is(err, errClosed) {
+		t.Errorf("Event after Close: %v, want errClosed", err)
+	}
+	if _, _, err := tx.Signup("before"); !errors.Is(err, errClosed) {
+		t.Errorf("Signup after Close: %v, want errClosed", err)
+	}
+	tx.PutInstall(&Install{InstallID: "after"})
+	if err := tx.Commit(); !errors.Is(err, errClosed) {
+		t.Errorf("Commit after Close: %v, want errClosed", err)
+	}
+	s.BeginConversions().Abort() // the lock was released
 }

@@ -234,6 +234,9 @@ func (s *Store) Close() error {
 	s.commit.mu.Lock()
 	s.commit.mu.Unlock() //nolint:staticcheck // an empty critical section is the point
 	s.commit.inflight.Wait()
+	// A conversion transaction under way finishes; later ones see closed.
+	s.convMu.Lock()
+	s.convMu.Unlock() //nolint:staticcheck // waits for the transaction under way
 	s.exportMu.Lock()
 	s.exportMu.Unlock() //nolint:staticcheck // waits for the exports to see closed
 	close(s.stop)

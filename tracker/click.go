@@ -109,7 +109,9 @@ func (t *Tracker) storeClick(c *store.Click) (stored bool, err error) {
 	switch {
 	case err != nil:
 		clicksError.Inc()
-		t.log.Error("click not stored", "click_id", string(c.ClickID), "err", err)
+		if n, ok := t.storeFailed.click.Allow(); ok {
+			t.log.Error("click not stored", "click_id", string(c.ClickID), "err", err, "suppressed", n)
+		}
 	case !stored:
 		clicksDuplicate.Inc()
 	case c.Flags&store.FlagBot != 0:

@@ -93,12 +93,13 @@ func (t *Tracker) conversion(ctx *fasthttp.RequestCtx) {
 	res, err := t.decide(tx, cfg, &cv, now)
 	if err != nil {
 		tx.Abort()
-		t.log.Error("conversion not stored", "install_id", cv.InstallID, "err", err)
-		jsonError(ctx, fasthttp.StatusInternalServerError, "conversion not stored")
-		return
+	} else {
+		err = tx.Commit()
 	}
-	if err := tx.Commit(); err != nil {
-		t.log.Error("conversion not stored", "install_id", cv.InstallID, "err", err)
+	if err != nil {
+		if n, ok := t.storeFailed.conversion.Allow(); ok {
+			t.log.Error("conversion not stored", "install_id", cv.InstallID, "err", err, "suppressed", n)
+		}
 		jsonError(ctx, fasthttp.StatusInternalServerError, "conversion not stored")
 		return
 	}
@@ -161,7 +162,9 @@ func (t *Tracker) conversionBatch(ctx *fasthttp.RequestCtx) {
 		tx.Abort()
 	}
 	if failed != nil {
-		t.log.Error("conversion batch not stored", "lines", lines, "err", failed)
+		if n, ok := t.storeFailed.batch.Allow(); ok {
+			t.log.Error("conversion batch not stored", "lines", lines, "err", failed, "suppressed", n)
+		}
 		jsonError(ctx, fasthttp.StatusInternalServerError, "conversions not stored")
 		return
 	}

@@ -86,7 +86,9 @@ func (t *Tracker) impression(ctx *fasthttp.RequestCtx) {
 		var err error
 		if stored, err = t.st.PutClick(c); err != nil {
 			impressionsError.Inc()
-			t.log.Error("impression not stored", "impression_id", string(id), "err", err)
+			if n, ok := t.storeFailed.impression.Allow(); ok {
+				t.log.Error("impression not stored", "impression_id", string(id), "err", err, "suppressed", n)
+			}
 			jsonError(ctx, fasthttp.StatusInternalServerError, "impression not stored")
 			return
 		}

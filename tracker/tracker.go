@@ -10,6 +10,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/clickedge/clickedge/config"
+	"github.com/clickedge/clickedge/internal/logthrottle"
 	"github.com/clickedge/clickedge/store"
 )
 
@@ -29,8 +30,28 @@ type Tracker struct {
 	notify    func(queued int) // wakes the postback dispatcher after a commit
 	// draining is set when the edge is about to stop (SetDraining).
 	draining atomic.Bool
+	// storeFailed throttles the per-request "not stored" errors: a failing
+	// disk would otherwise log one line per request (logthrottle).
+	storeFailed storeFailureLogs
 
 	clickReqs sync.Pool
+}
+
+// storeFailureLogs throttle, one per request kind, the error logged when
+// the store refuses a request's write. Every failure is still counted in
+// the metrics.
+type storeFailureLogs struct{ click, impression, conversion, batch *logthrottle.Throttle }
+
+// storeFailureLogEvery is how often, at most, each kind is logged.
+const storeFailureLogEvery = 5 * time.Second
+
+func newStoreFailureLogs() storeFailureLogs {
+	return storeFailureLogs{
+		click:      logthrottle.New(storeFailureLogEvery),
+		impression: logthrottle.New(storeFailureLogEvery),
+		conversion: logthrottle.New(storeFailureLogEvery),
+		batch:      logthrottle.New(storeFailureLogEvery),
+	}
 }
 
 // Options configure New.
@@ -48,11 +69,12 @@ type Options struct {
 // New returns a Tracker over an open store.
 func New(o Options) *Tracker {
 	t := &Tracker{
-		st:     o.Store,
-		ids:    NewClickIDGen(o.Config.Region),
-		log:    o.Logger,
-		now:    o.Now,
-		notify: o.Notify,
+		st:          o.Store,
+		ids:         NewClickIDGen(o.Config.Region),
+		log:         o.Logger,
+		now:         o.Now,
+		notify:      o.Notify,
+		storeFailed: newStoreFailureLogs(),
 	}
 	if t.log == nil {
 		t.log = slog.Default()
