@@ -36,7 +36,11 @@ type Config struct {
 	ClientIPHeader string
 	CountryHeader  string
 
-	AdminToken          string
+	AdminToken string
+	// ConversionTokens (extension key conversion_tokens, default none):
+	// when set, POST /v1/conversions and /v1/conversions/batch need one of
+	// them as a bearer token. Several, so that a token can be rotated.
+	ConversionTokens    []string
 	AllowPrivateTargets bool
 	// AnonymizeIP (extension key anonymize_ip, default false): every IP
 	// address is cut to its network (IPv4 /24, IPv6 /48) before it is

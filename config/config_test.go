@@ -171,6 +171,7 @@ allow_private_targets: true
 anonymize_ip: true
 event_retention: 90d
 shutdown_grace: 15s
+conversion_tokens: ["${TOKEN}", "old-token"]
 region: eu-west-1
 partners:
   p:
@@ -186,7 +187,10 @@ apps:
   com.x: {web: "https://x.example/", redirect_hosts: [Shop.Example, "*.promo.example"]}
 campaigns:
   c1: {app: com.x, deep_link: "exampleapp://product/42?ref=spring sale", view_through_lookback: 24h}
-`, env())
+`, env("TOKEN", "from-env"))
+	if !reflect.DeepEqual(c.ConversionTokens, []string{"from-env", "old-token"}) {
+		t.Errorf("conversion_tokens: %q", c.ConversionTokens)
+	}
 	if c.ShutdownGrace != 15*time.Second {
 		t.Errorf("shutdown_grace: %v", c.ShutdownGrace)
 	}

@@ -62,6 +62,7 @@ func (d *decoder) top(n *yaml.Node, c *Config) error {
 		"client_ip_header":      d.str(&c.ClientIPHeader),
 		"country_header":        d.str(&c.CountryHeader),
 		"admin_token":           d.str(&c.AdminToken),
+		"conversion_tokens":     d.strs(&c.ConversionTokens),
 		"allow_private_targets": d.boolean(&c.AllowPrivateTargets),
 		"anonymize_ip":          d.boolean(&c.AnonymizeIP),
 		"apps": func(n *yaml.Node, path string) error {

@@ -46,6 +46,8 @@ func TestErrors(t *testing.T) {
 		{"string for list", `trusted_proxies: "10.0.0.0/8"`, `trusted_proxies: expected a list, got a string`},
 		{"bad bool", `allow_private_targets: maybe`, `allow_private_targets: "maybe" is not true or false`},
 		{"bad anonymize_ip", `anonymize_ip: yes please`, `anonymize_ip: "yes please" is not true or false`},
+		{"empty conversion token", `conversion_tokens: [""]`, `conversion_tokens[0]: must not be empty`},
+		{"conversion token with a space", `conversion_tokens: ["abc def"]`, `conversion_tokens[0]: must be printable ASCII without spaces (it is sent as a bearer token)`},
 		{"negative shutdown_grace", `shutdown_grace: -1s`, `shutdown_grace: "-1s" is not a duration (e.g. "90s", "24h", "7d")`},
 		{"long shutdown_grace", `shutdown_grace: 1h`, `shutdown_grace: "1h" is outside 0..10m`},
 		{"short event_retention", `event_retention: 12h`, `event_retention: "12h" is neither 0 (keep events) nor at least 1d`},

@@ -116,6 +116,14 @@ func (c *Config) validateTop(v *validator) {
 			v.fail(index("trusted_proxies", i), "%s is not a valid prefix", quote(p.String()))
 		}
 	}
+	for i, tok := range c.ConversionTokens {
+		switch {
+		case tok == "":
+			v.fail(index("conversion_tokens", i), "must not be empty")
+		case strings.IndexFunc(tok, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0:
+			v.fail(index("conversion_tokens", i), "must be printable ASCII without spaces (it is sent as a bearer token)")
+		}
+	}
 	headerName(v, "client_ip_header", c.ClientIPHeader)
 	headerName(v, "country_header", c.CountryHeader)
 }

@@ -1,9 +1,7 @@
 package edge
 
 import (
-	"bytes"
 	"cmp"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"net/url"
@@ -86,8 +84,7 @@ func (e *Edge) adminHandler(ctx *fasthttp.RequestCtx) {
 // authorized reports whether the request carries the bearer token. The
 // scheme's name is matched in any case (RFC 9110 §11.1).
 func authorized(ctx *fasthttp.RequestCtx, token string) bool {
-	scheme, got, ok := bytes.Cut(ctx.Request.Header.Peek("Authorization"), []byte(" "))
-	return ok && bytes.EqualFold(scheme, []byte("Bearer")) && subtle.ConstantTimeCompare(got, []byte(token)) == 1
+	return tracker.BearerOK(ctx.Request.Header.Peek(fasthttp.HeaderAuthorization), token)
 }
 
 // pathID returns the id that follows prefix in the request's path as it was

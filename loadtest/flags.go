@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +36,7 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.IntVar(&o.Conns, "conns", 0, "at most `C` connections and requests in flight (default max(64, rate/100))")
 	fs.StringVar(&o.JSONPath, "json", "", "write the result as JSON to `FILE`")
 	fs.Int64Var(&o.Seed, "seed", 0, "seed for the generated traffic; the same seed sends the same requests (0: from the clock)")
+	fs.StringVar(&o.ConversionToken, "conversion-token", os.Getenv("CLICKEDGE_CONVERSION_TOKEN"), "bearer `token` sent with every conversion, for an edge with conversion_tokens (default $CLICKEDGE_CONVERSION_TOKEN)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
@@ -48,6 +50,9 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 	}
 	if fs.NArg() > 0 {
 		return fail(fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	if strings.IndexFunc(o.ConversionToken, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 {
+		return fail(errors.New("-conversion-token: printable ASCII without spaces"))
 	}
 	if o.Target == "" {
 		return fail(errors.New("-target is required, e.g. -target http://127.0.0.1:8080"))

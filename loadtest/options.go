@@ -36,6 +36,9 @@ type Options struct {
 	BotShare, MalformedShare float64
 	// Timeout bounds each request; 0 means DefaultTimeout.
 	Timeout time.Duration
+	// ConversionToken, when set, is sent as a bearer token with every
+	// conversion, for an edge with conversion_tokens.
+	ConversionToken string
 }
 
 // Mix is the relative weight of each request kind; weights need not sum to

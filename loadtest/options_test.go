@@ -80,6 +80,8 @@ func TestParseFlags(t *testing.T) {
 			o.Timeout == DefaultTimeout
 	})
 	ok(with("-rate", "25000"), func(o Options) bool { return o.Conns == 250 })
+	ok(with("-conversion-token", "tok-123"), func(o Options) bool { return o.ConversionToken == "tok-123" })
+	bad(with("-conversion-token", "tok 123"), "-conversion-token")
 	ok(with("-rate", "0.5", "-duration", "90"), func(o Options) bool { return o.Rate == 0.5 && o.Duration == 90*time.Second })
 	ok(with("-duration", "1h"), func(o Options) bool { return o.Duration == time.Hour })
 	ok(with("-campaign", "OgWmhiSXhG", "-mix", "click=1", "-conns", "8", "-json", "/tmp/x.json", "-seed", "7"), func(o Options) bool {

@@ -202,6 +202,9 @@ func (b *builder) post(req *fasthttp.Request) {
 	req.SetRequestURI(b.t.prefix + "/v1/conversions")
 	req.Header.SetContentType("application/json")
 	req.Header.SetUserAgent(clientAgent)
+	if b.t.auth != nil {
+		req.Header.SetBytesV(fasthttp.HeaderAuthorization, b.t.auth)
+	}
 	req.SetBody(b.body)
 }
 

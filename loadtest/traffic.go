@@ -59,6 +59,7 @@ type traffic struct {
 	botCut          uint64 // variant: u below botCut is a bot,
 	malformedCut    uint64 // below malformedCut a malformed link
 	gap             int64  // slots skipped when looking back
+	auth            []byte // Authorization of a conversion; nil: none
 }
 
 func newTraffic(o Options, seed int64, host, prefix string) *traffic {
@@ -72,6 +73,9 @@ func newTraffic(o Options, seed int64, host, prefix string) *traffic {
 		eventCut:   o.Mix.Click + o.Mix.Install + o.Mix.Event,
 		total:      o.Mix.total(),
 		gap:        int64(o.Conns),
+	}
+	if o.ConversionToken != "" {
+		t.auth = []byte("Bearer " + o.ConversionToken)
 	}
 	t.tag = "lt" + strconv.FormatUint(splitmix(uint64(seed))%(36*36*36*36*36*36), 36)
 	t.unknownCampaign = "no-such-campaign-" + t.tag

@@ -176,3 +176,29 @@ func TestTrafficImpressions(t *testing.T) {
 		t.Errorf("click share %.3f, want about 0.1", f)
 	}
 }
+
+// With a conversion token (-conversion-token), every conversion carries it
+// as a bearer token, for an edge with conversion_tokens set; clicks and
+// impressions never do.
+func TestTrafficConversionToken(t *testing.T) {
+	o, _ := Options{Target: "http://edge.test:8080", Rate: 1000, Duration: 10e9, Conns: 64, ConversionToken: "tok-123"}.withDefaults()
+	b := newBuilder(newTraffic(o, 5, "edge.test:8080", ""))
+	req := new(fasthttp.Request)
+	conversions := 0
+	for i := range int64(2000) {
+		b.build(i, req)
+		auth := string(req.Header.Peek("Authorization"))
+		switch {
+		case string(req.Header.Method()) == "POST":
+			conversions++
+			if auth != "Bearer tok-123" {
+				t.Fatalf("conversion %d: Authorization %q", i, auth)
+			}
+		case auth != "":
+			t.Fatalf("%s %s carries Authorization %q", req.Header.Method(), req.URI().Path(), auth)
+		}
+	}
+	if conversions == 0 {
+		t.Fatal("no conversion built")
+	}
+}

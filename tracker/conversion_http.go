@@ -65,6 +65,9 @@ func (t *Tracker) conversion(ctx *fasthttp.RequestCtx) {
 		methodNotAllowed(ctx)
 		return
 	}
+	if !t.conversionAllowed(ctx) {
+		return
+	}
 	body, err := readBody(ctx, MaxConversionBody)
 	if err != nil {
 		conversionsRejected.Inc()
@@ -120,6 +123,9 @@ func (t *Tracker) conversionBatch(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
 	if !ctx.IsPost() {
 		methodNotAllowed(ctx)
+		return
+	}
+	if !t.conversionAllowed(ctx) {
 		return
 	}
 	body, err := readBody(ctx, MaxBatchBody)

@@ -46,6 +46,9 @@ var (
 	// download began would otherwise have been credited to (install_begin_time).
 	installsClickAfterBegin = metrics.NewCounter(`clickedge_installs_click_after_begin_total`)
 	conversionsRejected     = metrics.NewCounter(`clickedge_conversions_rejected_total`)
+	// conversionsUnauthorized counts requests refused for want of one of
+	// conversion_tokens.
+	conversionsUnauthorized = metrics.NewCounter(`clickedge_conversions_unauthorized_total`)
 )
 
 // ctitBuckets are the upper bounds, in seconds, of click-to-install time:
