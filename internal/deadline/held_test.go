@@ -157,7 +157,13 @@ func TestHeldWrites(t *testing.T) {
 		done := make(chan error, 1)
 		go func() {
 			time.Sleep(100 * time.Millisecond)
-			if got := readN(t, server, filler); bytes.Count(got, []byte("f")) != filler {
+			server.SetReadDeadline(time.Now().Add(5 * time.Second))
+			got := make([]byte, filler)
+			if _, err := io.ReadFull(server, got); err != nil {
+				done <- err
+				return
+			}
+			if bytes.Count(got, []byte("f")) != filler {
 				done <- errors.New("the filler came back changed")
 				return
 			}
@@ -169,7 +175,7 @@ func TestHeldWrites(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
-		if client.raw.sendStalled != true {
+		if !client.raw.sendStalled {
 			t.Error("the held write went out whole: the case was not tested")
 		}
 	})
