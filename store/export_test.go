@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -92,6 +93,7 @@ func TestExportStopsAtClose(t *testing.T) {
 		if n++; n == 1 {
 			go func() { closed <- s.Close() }()
 			for !s.closed.Load() {
+				runtime.Gosched()
 			}
 		}
 		return true
