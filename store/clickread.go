@@ -49,6 +49,9 @@ func (k DeviceKind) click() DeviceKind {
 // the returned buffer (buf reused), which the caller keeps while it uses c;
 // c.ClickID is id itself. The user agent is not read; see ClickUserAgent.
 func (s *Store) GetClick(id []byte, c *Click, buf []byte) ([]byte, bool, error) {
+	if err := s.shut("get click"); err != nil {
+		return buf, false, err
+	}
 	buf, _, ok, err := s.findClick(id, c, buf)
 	if err != nil {
 		return buf, false, fmt.Errorf("store: get click %q: %w", id, err)
@@ -109,6 +112,9 @@ func readClick(it *pebble.Iterator, c *Click, buf []byte) ([]byte, error) {
 // ClickUserAgent returns the user agent of the click stored under id, which
 // clicks keep interned per retention bucket.
 func (s *Store) ClickUserAgent(id []byte) (string, error) {
+	if err := s.shut("click user agent"); err != nil {
+		return "", err
+	}
 	var c Click
 	var bs [16]bucket
 	for _, b := range s.allBuckets(bs[:0]) {
@@ -151,6 +157,9 @@ type Match func(c *Click) bool
 // A UUID matches in any letter case; any other id matches exactly. c's
 // fields point into the returned buffer.
 func (s *Store) LatestByDevice(app []byte, kind DeviceKind, id []byte, at, oldest int64, match Match, c *Click, buf []byte) ([]byte, bool, error) {
+	if err := s.shut("latest click by device"); err != nil {
+		return buf, false, err
+	}
 	if len(id) == 0 {
 		return buf, false, nil
 	}
@@ -173,6 +182,9 @@ func (s *Store) LatestByDevice(app []byte, kind DeviceKind, id []byte, at, oldes
 // bucket first and, within a bucket, newest second first. c is valid only
 // during the call. For support tools: it reads every candidate's record.
 func (s *Store) DeviceClicks(app []byte, kind DeviceKind, id []byte, fn func(c *Click)) error {
+	if err := s.shut("device clicks"); err != nil {
+		return err
+	}
 	var c Click
 	// Every candidate is refused, so the scan walks them all.
 	each := func(c *Click) bool { fn(c); return false }
@@ -186,6 +198,9 @@ func (s *Store) DeviceClicks(app []byte, kind DeviceKind, id []byte, fn func(c *
 // platform and OS major.minor, made in [oldest, at], that match accepts. An
 // IPv4 address and its IPv4-mapped IPv6 form are the same address.
 func (s *Store) LatestByFingerprint(app []byte, ip netip.Addr, p Platform, osVersion []byte, at, oldest int64, match Match, c *Click, buf []byte) ([]byte, bool, error) {
+	if err := s.shut("latest click by fingerprint"); err != nil {
+		return buf, false, err
+	}
 	if !ip.IsValid() || p == PlatformUnknown {
 		return buf, false, nil // never indexed
 	}

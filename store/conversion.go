@@ -193,6 +193,9 @@ func (tx *ConvTx) putSignup(installID, eventID string, replicate bool) {
 
 // GetInstall reads a committed install (admin lookups).
 func (s *Store) GetInstall(id string) (*Install, error) {
+	if err := s.shut("get install"); err != nil {
+		return nil, err
+	}
 	v, closer, err := s.db.Get(textKey(tableInstall, id))
 	if err == pebble.ErrNotFound {
 		return nil, ErrNotFound
@@ -210,6 +213,9 @@ func (s *Store) GetInstall(id string) (*Install, error) {
 
 // GetEvent reads a committed conversion by event_id.
 func (s *Store) GetEvent(id string) (*Event, error) {
+	if err := s.shut("get event"); err != nil {
+		return nil, err
+	}
 	v, closer, err := s.db.Get(textKey(tableEvent, id))
 	if err == pebble.ErrNotFound {
 		return nil, ErrNotFound

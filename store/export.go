@@ -58,8 +58,8 @@ func (s *Store) ExportEvents(from, to int64, fn func(ev *Event) bool) error {
 func (s *Store) exportTable(table byte, fn func(v []byte) (bool, error)) (err error) {
 	s.exportMu.RLock()
 	defer s.exportMu.RUnlock()
-	if s.closed.Load() {
-		return fmt.Errorf("store: export: %w", errClosed)
+	if err := s.shut("export"); err != nil {
+		return err
 	}
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{table}, UpperBound: []byte{table + 1}})
 	if err != nil {

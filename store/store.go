@@ -264,6 +264,9 @@ func (s *Store) DB() *pebble.DB { return s.db }
 // copy holds every write made before the call. A store opened on dir is a
 // restore.
 func (s *Store) Checkpoint(dir string) error {
+	if err := s.shut("checkpoint"); err != nil {
+		return err
+	}
 	if err := s.db.Checkpoint(dir, pebble.WithFlushedWAL()); err != nil {
 		return fmt.Errorf("store: checkpoint to %s: %w", dir, err)
 	}
@@ -450,6 +453,18 @@ func (s *Store) Compact() error {
 	}
 	if err := s.db.Compact(context.Background(), []byte{0}, []byte{0xff}, true); err != nil {
 		return fmt.Errorf("store: compact: %w", err)
+	}
+	return nil
+}
+
+// shut returns errClosed once Close has begun. Every call a request
+// handler or the admin API makes checks it first: a request can outlive
+// the listeners' drain timeout, and Pebble panics when used after Close.
+// (Close waits for the work it knows of, clicks in a commit group,
+// conversion transactions and exports, before it closes Pebble.)
+func (s *Store) shut(op string) error {
+	if s.closed.Load() {
+		return fmt.Errorf("store: %s: %w", op, errClosed)
 	}
 	return nil
 }
