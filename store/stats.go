@@ -15,9 +15,9 @@ import (
 // back while flushes and compactions catch up. The admin listener's
 // /metrics reports it.
 type Stats struct {
-	DiskBytes     uint64 // sstables, WAL and the other files Pebble keeps
-	WALBytes      uint64 // written since the last flush: what a restart replays
-	MemTableBytes uint64 // allocated, the one filling and those flushing
+	DiskBytes     uint64        // sstables, WAL and the other files Pebble keeps
+	WALBytes      uint64        // written since the last flush: what a restart replays
+	MemTableBytes uint64        // allocated, the one filling and those flushing
 	Levels        [7]LevelStats // Pebble's levels, L0 to L6
 	L0Sublevels   int32
 	// ReadAmplification is how many sorted runs a read may have to look
