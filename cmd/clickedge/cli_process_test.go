@@ -23,8 +23,16 @@ func TestCheckConfig(t *testing.T) {
 	dir := t.TempDir()
 	good := writeConfig(t, dir, "127.0.0.1:0", "127.0.0.1:0", testApps+"campaigns:\n  camp1: { app: com.test.app }\n")
 	out, err := exec.Command(binPath, "check-config", "-config", good).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "ok") {
+	if err != nil || !strings.Contains(string(out), "ok") || strings.Contains(string(out), "note:") {
 		t.Fatalf("check-config on a good file: %v\n%s", err, out)
+	}
+	// A valid config that is probably not what was meant passes, with a
+	// note per finding.
+	open := writeConfig(t, t.TempDir(), ":0", "127.0.0.1:0", testApps+"country_header: CF-IPCountry\n")
+	out, err = exec.Command(binPath, "check-config", "-config", open).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "ok") ||
+		!strings.Contains(string(out), "\nnote: conversion_tokens is not set") || !strings.Contains(string(out), "\nnote: country_header") {
+		t.Fatalf("check-config on a file with findings: %v\n%s", err, out)
 	}
 	for _, tc := range []struct{ name, yaml, want string }{
 		{"unknown key", "listen: \":8080\"\nlisen: x\n", "lisen: unknown key"},

@@ -187,6 +187,9 @@ func serve(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "clickedge:", err)
 		return 1
 	}
+	for _, n := range config.Notes(cfg) {
+		log.Info("config note: " + n)
+	}
 	for {
 		select {
 		case err := <-e.Errors():
@@ -277,5 +280,8 @@ func checkConfig(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "%s: ok (%d apps, %d partners, %d campaigns)\n", *path, len(cfg.Apps), len(cfg.Partners), len(cfg.Campaigns))
+	for _, n := range config.Notes(cfg) {
+		fmt.Fprintln(stdout, "note:", n)
+	}
 	return 0
 }

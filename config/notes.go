@@ -1,0 +1,48 @@
+package config
+
+import (
+	"net"
+	"net/netip"
+)
+
+// Notes are findings about a valid config that is probably not what its
+// author meant: clickedge check-config prints them, serve logs them at
+// start. Each names the keys involved and what to do.
+func Notes(c *Config) []string {
+	var notes []string
+	if !loopback(c.Listen) && len(c.ConversionTokens) == 0 {
+		notes = append(notes, "conversion_tokens is not set: anyone who can reach "+c.Listen+
+			" can post conversions, and have partners paid for installs (set conversion_tokens for your backend's conversions)")
+	}
+	if len(c.TrustedProxies) == 0 {
+		// A header set by hand says the edge is meant to sit behind a
+		// proxy; the default client_ip_header alone says nothing.
+		for _, h := range []struct{ key, value, unset string }{
+			{"client_ip_header", c.ClientIPHeader, defaultClientIPHeader},
+			{"country_header", c.CountryHeader, ""},
+		} {
+			if h.value != h.unset {
+				notes = append(notes, h.key+" ("+h.value+") is read only from trusted_proxies, and none is set: it is never read "+
+					"(behind a CDN, list its addresses in trusted_proxies)")
+			}
+		}
+	}
+	if c.AdminToken == "" {
+		notes = append(notes, "admin_token is not set: the admin API is off (404); /metrics and /healthz still answer")
+	}
+	return notes
+}
+
+// loopback reports whether a listen address accepts only this machine's
+// connections.
+func loopback(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
