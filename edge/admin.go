@@ -70,6 +70,8 @@ func (e *Edge) adminHandler(ctx *fasthttp.RequestCtx) {
 		e.adminRedrive(ctx)
 	case path == "/admin/v1/checkpoint":
 		e.adminCheckpoint(ctx)
+	case path == "/admin/v1/report":
+		e.adminReport(ctx)
 	case path == "/admin/v1/replication":
 		e.adminReplication(ctx)
 	case strings.HasPrefix(path, "/debug/pprof/"):

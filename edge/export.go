@@ -96,32 +96,8 @@ func (e *Edge) adminExport(ctx *fasthttp.RequestCtx, what string) {
 
 // parseExportFilter reads an export's query; msg names the bad parameter.
 func parseExportFilter(args *fasthttp.Args, events bool, now time.Time) (f exportFilter, msg string) {
-	to, from := now, time.Time{}
-	for _, p := range []struct {
-		name string
-		t    *time.Time
-	}{{"from", &from}, {"to", &to}} {
-		s := string(args.Peek(p.name))
-		if s == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			if t, err = time.Parse(time.DateOnly, s); err != nil {
-				return f, p.name + ": want an RFC 3339 time (2026-11-25T10:00:00Z) or a date (2026-11-25, from midnight UTC)"
-			}
-		}
-		*p.t = t
-	}
-	if from.IsZero() {
-		from = to.Add(-24 * time.Hour)
-	}
-	if !from.Before(to) {
-		return f, "from: must be before to (" + to.UTC().Format(time.RFC3339) + ")"
-	}
-	f.from, f.to = from.Unix(), to.Unix()
-	if to.Nanosecond() != 0 {
-		f.to++ // to is exclusive: an install in its second is before it
+	if f.from, f.to, msg = parseRange(args, now); msg != "" {
+		return f, msg
 	}
 	switch a := string(args.Peek("attributed")); a {
 	case "":
@@ -164,4 +140,37 @@ func parseExportFilter(args *fasthttp.Args, events bool, now time.Time) (f expor
 		}
 	}
 	return f, ""
+}
+
+// parseRange reads from and to (RFC 3339 times or dates, UTC), by default
+// the last 24 hours, as unix seconds [from, to).
+func parseRange(args *fasthttp.Args, now time.Time) (from, to int64, msg string) {
+	toT, fromT := now, time.Time{}
+	for _, p := range []struct {
+		name string
+		t    *time.Time
+	}{{"from", &fromT}, {"to", &toT}} {
+		s := string(args.Peek(p.name))
+		if s == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			if t, err = time.Parse(time.DateOnly, s); err != nil {
+				return 0, 0, p.name + ": want an RFC 3339 time (2026-11-25T10:00:00Z) or a date (2026-11-25, from midnight UTC)"
+			}
+		}
+		*p.t = t
+	}
+	if fromT.IsZero() {
+		fromT = toT.Add(-24 * time.Hour)
+	}
+	if !fromT.Before(toT) {
+		return 0, 0, "from: must be before to (" + toT.UTC().Format(time.RFC3339) + ")"
+	}
+	from, to = fromT.Unix(), toT.Unix()
+	if toT.Nanosecond() != 0 {
+		to++ // to is exclusive: a record in its second is before it
+	}
+	return from, to, ""
 }
