@@ -29,6 +29,7 @@ func (e *Edge) adminHandler(ctx *fasthttp.RequestCtx) {
 	case path == "/metrics":
 		ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
 		metrics.WritePrometheus(ctx, true)
+		writeBuildInfo(ctx, e.cfg.Load().Region)
 		writeStoreMetrics(ctx, e.st.Stats())
 		return
 	case e.demo != nil && (path == "/_demo/postback" || path == "/_demo/postbacks"):

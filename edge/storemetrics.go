@@ -3,6 +3,7 @@ package edge
 import (
 	"fmt"
 	"io"
+	"runtime"
 
 	"github.com/VictoriaMetrics/metrics"
 
@@ -38,4 +39,12 @@ func writeStoreMetrics(w io.Writer, st store.Stats) {
 	metrics.WriteCounterUint64(w, "clickedge_store_block_cache_misses_total", uint64(max(st.BlockCacheMisses, 0)))
 	metrics.WriteCounterUint64(w, "clickedge_store_write_stalls_total", st.WriteStalls)
 	metrics.WriteCounterFloat64(w, "clickedge_store_write_stall_seconds_total", st.WriteStallTime.Seconds())
+}
+
+// writeBuildInfo writes clickedge_build_info, always 1, whose labels say
+// which version, built with which Go, serves which region: what a
+// dashboard joins on to show a rollout, region by region.
+func writeBuildInfo(w io.Writer, region string) {
+	metrics.WriteGaugeUint64(w, fmt.Sprintf(`clickedge_build_info{version=%q,go_version=%q,region=%q}`,
+		Version, runtime.Version(), region), 1)
 }

@@ -2,12 +2,14 @@ package edge
 
 import (
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 )
 
-// TestStoreMetrics: /metrics reports the store (its size, the LSM's shape,
+// TestStoreMetrics: /metrics reports the edge's build (version, Go,
+// region) and the store (its size, the LSM's shape,
 // background work, the block cache, write stalls) beside the request
 // metrics, and the whole exposition stays valid: one TYPE line per family.
 func TestStoreMetrics(t *testing.T) {
@@ -69,6 +71,7 @@ campaigns:
 		{"clickedge_store_block_cache_misses_total", "counter", false},
 		{"clickedge_store_write_stalls_total", "counter", false},
 		{"clickedge_store_write_stall_seconds_total", "counter", false},
+		{`clickedge_build_info{version="` + Version + `",go_version="` + runtime.Version() + `",region="` + e.cfg.Load().Region + `"}`, "gauge", true},
 	} {
 		v, ok := values[m.series]
 		family, _, _ := strings.Cut(m.series, "{")
