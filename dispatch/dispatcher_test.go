@@ -1079,3 +1079,39 @@ func TestRedrivePartner(t *testing.T) {
 		t.Fatalf("Redrive(all) = %d, %v; want %d", k, err, n-n/3)
 	}
 }
+
+// A partner's server that closes keep-alive connections left idle (Node's
+// and Apache's do after 5 s, nginx's after 75) leaves the client one it
+// will reuse: the next postback's first try finds it closed before any
+// answer. That try is made again at once on a new connection, whatever the
+// method (fasthttp retries only idempotent ones), rather than recorded as
+// a failure and retried a backoff later. Postbacks are at least once, and
+// partners dedupe by {event_id}.
+func TestStaleKeepAliveRetriedAtOnce(t *testing.T) {
+	for _, method := range []string{"GET", "POST"} {
+		t.Run(method, func(t *testing.T) {
+			st := openStore(t, store.Async)
+			// The server closes a connection left idle this long.
+			snk := newSink(t, func(srv *fasthttp.Server) { srv.IdleTimeout = 50 * time.Millisecond })
+			clk := newClock()
+			extra := "    max_conns: 1\n"
+			if method == "POST" {
+				extra += "    method: POST\n    body: '{\"click_id\":\"{click_id}\"}'\n"
+			}
+			cfg := parseConfig(t, true, strings.Replace(partnerYAML("p", snk.addr, extra), "    max_conns: 8\n", "", 1))
+			d := start(t, st, cfg, clk)
+			first := newJob(st, "p", "install", clk.Now())
+			enqueue(t, st, first)
+			d.Notify(1)
+			waitCount(t, st, store.StatusDelivered, 1)
+			time.Sleep(300 * time.Millisecond) // the server closes the idle connection
+			second := newJob(st, "p", "install", clk.Now())
+			enqueue(t, st, second)
+			d.Notify(1)
+			waitCount(t, st, store.StatusDelivered, 2)
+			if a := viewOf(t, list(t, d, store.StatusDelivered), second.ID).Attempts; len(a) != 1 || a[0].StatusCode != 200 {
+				t.Errorf("attempts after an idle close: %+v; want one, delivered", a)
+			}
+		})
+	}
+}

@@ -74,7 +74,8 @@ type sink struct {
 	handle atomic.Pointer[func(ctx *fasthttp.RequestCtx, r *sinkReq)]
 }
 
-func newSink(t testing.TB) *sink {
+// newSink starts a sink; opts adjust its server before it serves.
+func newSink(t testing.TB, opts ...func(*fasthttp.Server)) *sink {
 	t.Helper()
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
@@ -86,6 +87,9 @@ func newSink(t testing.TB) *sink {
 		DisableHeaderNamesNormalizing: true,
 		ReadTimeout:                   10 * time.Second,
 		Logger:                        discardLogger{},
+	}
+	for _, o := range opts {
+		o(s.srv)
 	}
 	go s.srv.Serve(ln)
 	t.Cleanup(func() { s.srv.Shutdown() })
