@@ -1115,3 +1115,29 @@ func TestStaleKeepAliveRetriedAtOnce(t *testing.T) {
 		})
 	}
 }
+
+// A partner that accepts a postback with a large page (some answer every
+// request with their site's HTML) has accepted it: its status decides, and
+// the body past the client's limit is not read. Judged by the body's size,
+// the postback was retried, and posted again, until max_age.
+func TestLargeAnswerJudgedByStatus(t *testing.T) {
+	st := openStore(t, store.Async)
+	snk := newSink(t)
+	page := strings.Repeat("<p>welcome</p>", 20000) // 280 KB
+	snk.setHandler(func(ctx *fasthttp.RequestCtx, _ *sinkReq) {
+		ctx.SetContentType("text/html")
+		ctx.SetBodyString(page)
+	})
+	clk := newClock()
+	d := start(t, st, parseConfig(t, true, partnerYAML("p", snk.addr, "")), clk)
+	j := newJob(st, "p", "install", clk.Now())
+	enqueue(t, st, j)
+	d.Notify(1)
+	waitCount(t, st, store.StatusDelivered, 1)
+	if a := viewOf(t, list(t, d, store.StatusDelivered), j.ID).Attempts; len(a) != 1 || a[0].StatusCode != 200 {
+		t.Errorf("attempts %+v; want one, 200", a)
+	}
+	if n := snk.count(j.EventID); n != 1 {
+		t.Errorf("the partner got the postback %d times, want once", n)
+	}
+}
