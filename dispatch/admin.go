@@ -81,10 +81,11 @@ func (d *Dispatcher) List(st store.Status, limit int, partner string) ([]View, e
 // admin API and logs: partners put API keys in their postback URLs.
 var secretParams = []string{"token", "key", "secret", "password", "passwd", "auth", "signature", "sig", "apikey", "api_key", "access_token"}
 
-// maskURL masks the partner's signing secret and the values of query
-// parameters whose names say they are credentials.
+// maskURL masks the partner's signing secret, the password of the URL's
+// userinfo (fasthttp sends it as Basic credentials), and the values of
+// query parameters whose names say they are credentials.
 func maskURL(raw, secret string) string {
-	raw = MaskURL(raw, secret)
+	raw = maskUserinfo(MaskURL(raw, secret))
 	q := strings.IndexByte(raw, '?')
 	if q < 0 {
 		return raw
@@ -108,6 +109,29 @@ func maskURL(raw, secret string) string {
 		}
 	}
 	return raw[:q+1] + strings.Join(parts, "&")
+}
+
+// maskUserinfo replaces the password of raw's userinfo, if it has one,
+// with "****".
+func maskUserinfo(raw string) string {
+	_, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return raw
+	}
+	start := len(raw) - len(rest)
+	authority := rest
+	if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+		authority = rest[:end]
+	}
+	at := strings.LastIndexByte(authority, '@')
+	if at < 0 {
+		return raw
+	}
+	colon := strings.IndexByte(authority[:at], ':')
+	if colon < 0 {
+		return raw
+	}
+	return raw[:start+colon+1] + "****" + raw[start+at:]
 }
 
 // Redrive moves every failed postback of partner ("": of every partner)

@@ -25,3 +25,20 @@ func TestMaskURL(t *testing.T) {
 	// Letters keep their case: only the hex of escapes is case-folded.
 	f("https://pb.example/i?t=ABC&u=abc", []string{"ABC"}, "https://pb.example/i?t=****&u=abc")
 }
+
+// maskURL, what the admin listing and the logs show, also masks the
+// password of a URL's userinfo: fasthttp sends it as Basic credentials.
+func TestMaskURLUserinfo(t *testing.T) {
+	for _, tc := range []struct{ raw, want string }{
+		{"http://acme:hunter2pw@pb.example/i?c=1", "http://acme:****@pb.example/i?c=1"},
+		{"https://acme:p%40ss@pb.example:8443/i", "https://acme:****@pb.example:8443/i"},
+		{"http://acme@pb.example/i", "http://acme@pb.example/i"},           // no password
+		{"http://pb.example/i?next=a:b@c", "http://pb.example/i?next=a:b@c"}, // not the authority
+		{"http://pb.example/a:b@c", "http://pb.example/a:b@c"},
+		{"http://u:p@pb.example", "http://u:****@pb.example"},
+	} {
+		if got := maskURL(tc.raw, ""); got != tc.want {
+			t.Errorf("maskURL(%q) = %q, want %q", tc.raw, got, tc.want)
+		}
+	}
+}
