@@ -32,7 +32,7 @@ func TestMaskURLUserinfo(t *testing.T) {
 	for _, tc := range []struct{ raw, want string }{
 		{"http://acme:hunter2pw@pb.example/i?c=1", "http://acme:****@pb.example/i?c=1"},
 		{"https://acme:p%40ss@pb.example:8443/i", "https://acme:****@pb.example:8443/i"},
-		{"http://acme@pb.example/i", "http://acme@pb.example/i"},           // no password
+		{"http://acme@pb.example/i", "http://acme@pb.example/i"},             // no password
 		{"http://pb.example/i?next=a:b@c", "http://pb.example/i?next=a:b@c"}, // not the authority
 		{"http://pb.example/a:b@c", "http://pb.example/a:b@c"},
 		{"http://u:p@pb.example", "http://u:****@pb.example"},
