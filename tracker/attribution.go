@@ -61,7 +61,10 @@ func (t *Tracker) attributeInstall(cfg *config.Config, cv *Conversion, app strin
 
 func (t *Tracker) waterfall(w *creditWindow, cv *Conversion, app string) (attribution, error) {
 	var a attribution
-	if id := cv.AttributionClickID(); id != "" {
+	for _, id := range cv.AttributionClickIDs() {
+		if id == "" {
+			break
+		}
 		_, ok, err := t.st.GetClick([]byte(id), &a.click, nil)
 		if err != nil {
 			return a, err
@@ -73,6 +76,7 @@ func (t *Tracker) waterfall(w *creditWindow, cv *Conversion, app string) (attrib
 			}
 		}
 	}
+	a = attribution{}
 	if app == "" {
 		return attribution{}, nil
 	}
@@ -126,7 +130,7 @@ func (t *Tracker) latestOfDevice(w *creditWindow, cv *Conversion, app string, r 
 		kind store.DeviceKind
 		id   string
 	}{{store.DeviceGAID, cv.GAID}, {store.DeviceIDFA, cv.IDFA}, {store.DeviceOAID, cv.OAID}} {
-		if d.id == "" {
+		if d.id == "" || cv.deviceIDCut(d.kind) {
 			continue
 		}
 		kind := d.kind

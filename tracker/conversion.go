@@ -1,6 +1,10 @@
 package tracker
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/clickedge/clickedge/store"
+)
 
 // This file holds the conversion types shared by the JSON and form parsers
 // (conversion_json.go, conversion_form.go), the field decoding they share
@@ -96,15 +100,51 @@ type Conversion struct {
 	Revenue          Decimal
 	HasRevenue       bool
 	Currency         string // upper-cased; "" when there is no revenue
+
+	// cut marks the identifying fields Tidy cut (cutClickID, …): a cut id
+	// names no click, as its first bytes may be another click's whole id.
+	cut uint8
 }
 
-// AttributionClickID is the click_id to attribute by: the one sent, else the
-// one in the Play install referrer, else "".
-func (c *Conversion) AttributionClickID() string {
-	if c.ClickID != "" {
-		return c.ClickID
+// The fields of Conversion.cut.
+const (
+	cutClickID = 1 << iota
+	cutReferrer
+	cutGAID
+	cutIDFA
+	cutOAID
+)
+
+// AttributionClickIDs are the click_ids to attribute by, in order: the one
+// sent, then the Play install referrer's when it differs (the field wins;
+// the referrer is tried when the field names no click that may be
+// credited: an unexpanded macro, an id not stored). A cut id is none;
+// both may be "".
+func (c *Conversion) AttributionClickIDs() (ids [2]string) {
+	n := 0
+	if c.ClickID != "" && c.cut&cutClickID == 0 {
+		ids[n] = c.ClickID
+		n++
 	}
-	return ClickIDFromReferrer(c.InstallReferrer)
+	if c.cut&cutReferrer == 0 {
+		if r := ClickIDFromReferrer(c.InstallReferrer); r != "" && r != ids[0] {
+			ids[n] = r
+		}
+	}
+	return ids
+}
+
+// deviceIDCut reports whether Tidy cut the device id of kind.
+func (c *Conversion) deviceIDCut(kind store.DeviceKind) bool {
+	switch kind {
+	case store.DeviceGAID:
+		return c.cut&cutGAID != 0
+	case store.DeviceIDFA:
+		return c.cut&cutIDFA != 0
+	case store.DeviceOAID:
+		return c.cut&cutOAID != 0
+	}
+	return false
 }
 
 // FieldError is a client error that names the offending field by its JSON

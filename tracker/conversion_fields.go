@@ -99,7 +99,10 @@ func decodeConvFields(body []byte, sp *convSpans, c *Conversion) error {
 		case convFieldCurrency:
 			convUpperASCII(v)
 		case convFieldGAID, convFieldIDFA, convFieldOAID:
-			if convZeroAdID(v) {
+			// Neither an all-zero id nor an unexpanded macro names a
+			// device: matched, either would join every such install to
+			// one click.
+			if convZeroAdID(v) || isMacro(v) {
 				buf = buf[:a]
 				continue
 			}

@@ -260,12 +260,12 @@ func TestParseConversionJSONLargeValues(t *testing.T) {
 	if c.UserAgent != ua || c.InstallReferrer != ref || c.ClickID != "é" {
 		t.Fatalf("got %+v", c)
 	}
-	if got := c.AttributionClickID(); got != "é" {
-		t.Fatalf("AttributionClickID %q", got)
+	if got := c.AttributionClickIDs(); got != [2]string{"é", "abc"} {
+		t.Fatalf("AttributionClickIDs %q", got)
 	}
 	c.ClickID = ""
-	if got := c.AttributionClickID(); got != "abc" {
-		t.Fatalf("AttributionClickID from referrer %q", got)
+	if got := c.AttributionClickIDs(); got != [2]string{"abc", ""} {
+		t.Fatalf("AttributionClickIDs from the referrer alone %q", got)
 	}
 }
 

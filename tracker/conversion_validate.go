@@ -19,11 +19,19 @@ import (
 // Validate, which refuses them: a cut identifier could merge two
 // conversions, and a long amount or code is no amount or code.
 func (c *Conversion) Tidy() {
-	for _, p := range [...]*string{
-		&c.ClickID, &c.InstallReferrer, &c.App, &c.GAID, &c.IDFA, &c.OAID,
-		&c.IP, &c.UserAgent, &c.Country, &c.AppVersion,
+	c.cut = 0
+	for _, f := range [...]struct {
+		p   *string
+		cut uint8 // the identifying ones: a cut one names no click
+	}{
+		{&c.ClickID, cutClickID}, {&c.InstallReferrer, cutReferrer}, {&c.App, 0},
+		{&c.GAID, cutGAID}, {&c.IDFA, cutIDFA}, {&c.OAID, cutOAID},
+		{&c.IP, 0}, {&c.UserAgent, 0}, {&c.Country, 0}, {&c.AppVersion, 0},
 	} {
-		*p = cutString(*p, MaxConvFieldLen)
+		if len(*f.p) > MaxConvFieldLen {
+			*f.p = cutString(*f.p, MaxConvFieldLen)
+			c.cut |= f.cut
+		}
 	}
 	if p := c.Platform; p != "" && !convEqualFold(p, "android") && !convEqualFold(p, "ios") {
 		c.Platform = ""

@@ -68,13 +68,24 @@ func (t *Tracker) mayArriveLater(cv *Conversion, in *store.Install) (bool, error
 	if in.Match == store.MatchOrganic || in.Match == store.MatchViewThrough {
 		return true, nil // a click, which outranks an impression, may be on its way
 	}
-	id := cv.AttributionClickID()
-	if id == "" || in.Match == store.MatchClickID {
+	// A click named by the conversion that is not stored here may be on
+	// its way, unless the install was credited to the first one named
+	// (the referrer's is tried only when the field's is not credited).
+	ids := cv.AttributionClickIDs()
+	if in.Match == store.MatchClickID && in.ClickID == ids[0] {
 		return false, nil
 	}
-	var c store.Click
-	_, stored, err := t.st.GetClick([]byte(id), &c, nil)
-	return !stored, err
+	for _, id := range ids {
+		if id == "" || (in.Match == store.MatchClickID && in.ClickID == id) {
+			break
+		}
+		var c store.Click
+		_, stored, err := t.st.GetClick([]byte(id), &c, nil)
+		if err != nil || !stored {
+			return !stored, err
+		}
+	}
+	return false, nil
 }
 
 // pendingInstall is the record of in while it is held: no click yet.
