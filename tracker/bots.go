@@ -45,6 +45,8 @@ var botTokens = [...]botToken{
 	{token: "bingbot"},               // Bing search
 	{token: "yandexbot"},             // Yandex search
 	{token: "baiduspider"},           // Baidu search
+	{token: "yahoo! slurp"},          // Yahoo search: its contact URL has no '+'
+	{token: "yahoo link preview"},    // Yahoo Mail previews
 
 	// Headless browsers and crawler frameworks: what preview services and
 	// scrapers run. Plain HTTP libraries (curl, Go, Python, Java clients)

@@ -39,6 +39,7 @@ func (t *Tracker) click(ctx *fasthttp.RequestCtx) {
 		// After Error, which resets the response; RFC 9110 §15.5.6
 		// requires it of a 405.
 		ctx.Response.Header.SetBytesKV(hdrAllow, valGetHead)
+		noStore(ctx)
 		return
 	}
 	cfg := t.cfg.Load()
@@ -324,10 +325,13 @@ func reportedTime(raw []byte, now time.Time, field string) (time.Time, string) {
 	if n >= 1e11 { // later than the year 5138 in seconds: it is milliseconds
 		t = time.UnixMilli(n)
 	}
-	switch {
-	case now.Sub(t) > 24*time.Hour:
+	// In whole seconds, as attribution compares times: a click_time sent
+	// in seconds exactly 24 h back is not older than 24 h because the
+	// clock is half a second further on.
+	switch age := now.Unix() - t.Unix(); {
+	case age > 24*3600:
 		return now, field + ": more than 24 h ago"
-	case t.Sub(now) > time.Hour:
+	case -age > 3600:
 		return now, field + ": more than 1 h ahead"
 	}
 	return t, ""

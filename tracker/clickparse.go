@@ -163,6 +163,9 @@ func lookupParam(name []byte) (f field, alias bool) {
 // generated click id.
 const reserveAfterParse = 128 + len(ImpressionIDPrefix)
 
+// maxOSVersionLen bounds the OS versions ParseUserAgent returns ("NNN.NNN").
+const maxOSVersionLen = 7
+
 // Parse reads every parameter and alias of CONTRACT §3, and the deep link
 // (an extension: deep_link, deep_link_value, af_dp), from args, fasthttp's
 // query args (decoded once by fasthttp), into in.Click. headerUA is the
@@ -234,6 +237,17 @@ func (in *ClickInput) Parse(args *fasthttp.Args, headerUA []byte) {
 		c.UserAgent = in.keep(ua)
 		// Read the stored copy so OSVersion points into the arena too.
 		c.Platform, c.OSVersion = ParseUserAgent(c.UserAgent)
+		if c.Platform == store.PlatformUnknown && !fromHeader && len(headerUA) > 0 {
+			// A user_agent parameter that names no platform (one left as a
+			// macro: af_ua={declared_user_agent}, corpus tl017) must not
+			// send a phone to the web URL: the platform, which picks the
+			// store and the Play referrer that carries the click_id, is the
+			// browser's own, and so is the OS version fingerprinting
+			// compares. The stored user agent stays the parameter's.
+			if p, osv := ParseUserAgent(headerUA); p != store.PlatformUnknown {
+				c.Platform, c.OSVersion = p, in.keep(osv)
+			}
+		}
 	}
 	if IsBot(ua) || !fromHeader && IsBot(headerUA) {
 		c.Flags |= store.FlagBot
@@ -344,7 +358,7 @@ func (in *ClickInput) GenerateClickID(g *ClickIDGen, now time.Time) {
 // a grown arena leaves the old one to them), but growing mid-parse would
 // allocate on every large click.
 func (in *ClickInput) reserve(chosen *[numFields][]byte, ua []byte) {
-	need := reserveAfterParse + storedLen(ua)
+	need := reserveAfterParse + storedLen(ua) + maxOSVersionLen // the header's OS version, when ua names no platform
 	for f := fieldClickID; f < numFields; f++ {
 		if f != fieldUserAgent {
 			need += storedLen(chosen[f])

@@ -158,7 +158,9 @@ func hasBraceMacro(v []byte) bool {
 }
 
 // hasEncodedBraceMacro finds "%7Bname%7D" in any case anywhere in v. The name
-// may itself hold escapes ("%7Bcampaign%20name%7D", "%7B%7Bx%7D%7D").
+// may itself hold escapes ("%7Bcampaign%20name%7D", "%7B%7Bx%7D%7D"), of
+// bytes a name may hold: encoded JSON ("%7B%22id%22%3A42%7D", a deep
+// link's state) is no macro, as "{"id":42}" is none.
 func hasEncodedBraceMacro(v []byte) bool {
 	for i := 0; i+3 <= len(v); i++ {
 		k := bytes.IndexByte(v[i:], '%')
@@ -176,12 +178,40 @@ func hasEncodedBraceMacro(v []byte) bool {
 				}
 				break
 			}
-			if c := v[j]; !isBraceNameByte(c) && c != '%' && c != '+' {
+			if c := v[j]; c == '%' {
+				d, ok := unescapedByte(v[j:])
+				if !ok || (d != '{' && !isBraceNameByte(d)) {
+					break
+				}
+				j += 2
+			} else if !isBraceNameByte(c) && c != '+' {
 				break
 			}
 		}
 	}
 	return false
+}
+
+// unescapedByte decodes the "%XX" escape b starts with.
+func unescapedByte(b []byte) (byte, bool) {
+	if len(b) < 3 {
+		return 0, false
+	}
+	hi, ok1 := hexDigit(b[1])
+	lo, ok2 := hexDigit(b[2])
+	return hi<<4 | lo, ok1 && ok2
+}
+
+func hexDigit(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // isEscape reports whether b starts with "%7" followed by upper (or its

@@ -136,6 +136,9 @@ func (t *Tracker) route(ctx *fasthttp.RequestCtx) {
 		return
 	case "/v1/click":
 		t.serverClick(ctx)
+		// Every answer, as a tracking link's: a CDN in front must keep
+		// none (a cached answer would give later clicks this one's id).
+		noStore(ctx)
 		return
 	case "/v1/conversions":
 		t.conversion(ctx)
@@ -146,6 +149,7 @@ func (t *Tracker) route(ctx *fasthttp.RequestCtx) {
 	}
 	if isImpressionPath(path) {
 		t.impression(ctx)
+		noStore(ctx)
 		return
 	}
 	t.click(ctx)
