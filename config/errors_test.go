@@ -46,6 +46,8 @@ func TestErrors(t *testing.T) {
 		{"string for list", `trusted_proxies: "10.0.0.0/8"`, `trusted_proxies: expected a list, got a string`},
 		{"bad bool", `allow_private_targets: maybe`, `allow_private_targets: "maybe" is not true or false`},
 		{"bad anonymize_ip", `anonymize_ip: yes please`, `anonymize_ip: "yes please" is not true or false`},
+		{"admin token with a trailing newline", "admin_token: |\n  s3cret\n", `admin_token: must not hold control characters or begin or end with a space (it is sent as a bearer token)`},
+		{"admin token with a trailing space", `admin_token: "s3cret "`, `admin_token: must not hold control characters or begin or end with a space (it is sent as a bearer token)`},
 		{"empty conversion token", `conversion_tokens: [""]`, `conversion_tokens[0]: must not be empty`},
 		{"conversion token with a space", `conversion_tokens: ["abc def"]`, `conversion_tokens[0]: must be printable ASCII without spaces (it is sent as a bearer token)`},
 		{"negative shutdown_grace", `shutdown_grace: -1s`, `shutdown_grace: "-1s" is not a duration (e.g. "90s", "24h", "7d")`},

@@ -3,6 +3,8 @@ package config
 import (
 	"net"
 	"net/netip"
+	"slices"
+	"time"
 )
 
 // Notes are findings about a valid config that is probably not what its
@@ -27,6 +29,10 @@ func Notes(c *Config) []string {
 			}
 		}
 	}
+	if name, key, window := longestWindow(c); window > c.ClickRetention {
+		notes = append(notes, "click_retention ("+formatDuration(c.ClickRetention)+") is shorter than campaigns."+name+"'s "+key+
+			" ("+formatDuration(window)+"): its clicks are deleted while they may still be credited")
+	}
 	if c.AdminToken == "" {
 		notes = append(notes, "admin_token is not set: the admin API is off (404); /metrics and /healthz still answer")
 	}
@@ -45,4 +51,26 @@ func loopback(listen string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.IsLoopback()
+}
+
+// longestWindow finds the longest attribution window of any campaign: the
+// campaign, the key and its value (the first campaign by name on a tie).
+func longestWindow(c *Config) (campaign, key string, window time.Duration) {
+	names := make([]string, 0, len(c.Campaigns))
+	for n := range c.Campaigns {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		cp := c.Campaigns[n]
+		for _, w := range []struct {
+			key string
+			d   time.Duration
+		}{{"click_lookback", cp.ClickLookback}, {"fingerprint_lookback", cp.FingerprintLookback}, {"view_through_lookback", cp.ViewThroughLookback}} {
+			if w.d > window {
+				campaign, key, window = n, w.key, w.d
+			}
+		}
+	}
+	return campaign, key, window
 }

@@ -40,6 +40,13 @@ trusted_proxies: ["10.0.0.0/8"]
 		{"no admin token", `listen: "127.0.0.1:8080"
 conversion_tokens: [abc]
 `, []string{"admin_token"}},
+		{"click_retention shorter than a campaign's windows", `listen: "127.0.0.1:8080"
+admin_token: t
+conversion_tokens: [abc]
+click_retention: 2h
+campaigns:
+  camp: {app: a, click_lookback: 30d}
+`, []string{"click_retention (2h) is shorter than campaigns.camp's click_lookback (30d)"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := mustParse(t, tc.yaml+apps, env())

@@ -116,6 +116,11 @@ func (c *Config) validateTop(v *validator) {
 			v.fail(index("trusted_proxies", i), "%s is not a valid prefix", quote(p.String()))
 		}
 	}
+	if t := c.AdminToken; t != "" && (strings.IndexFunc(t, unicode.IsControl) >= 0 || strings.TrimSpace(t) != t) {
+		// A token read from a file with its newline, or a YAML block
+		// scalar, could never be presented: every admin request a 401.
+		v.fail("admin_token", "must not hold control characters or begin or end with a space (it is sent as a bearer token)")
+	}
 	for i, tok := range c.ConversionTokens {
 		switch {
 		case tok == "":

@@ -185,14 +185,28 @@ func (e *Edge) Reload(cfg *config.Config) error {
 			return err
 		}
 	}
+	keys := restartOnlyChanges(e.started, cfg)
+	keepStartOnly(cfg, e.started)
 	e.cfg.Store(cfg)
 	e.tr.SetConfig(cfg)
 	e.disp.SetConfig(cfg)
 	e.log.Info("config reloaded", "config", cfg.Source, "campaigns", len(cfg.Campaigns), "partners", len(cfg.Partners))
-	if keys := restartOnlyChanges(e.started, cfg); len(keys) > 0 {
+	if len(keys) > 0 {
 		e.log.Warn("config reloaded, but these keys take effect only at restart", "keys", strings.Join(keys, " "))
 	}
 	return nil
+}
+
+// keepStartOnly gives next the running values of the keys read only at
+// start (restartOnlyChanges' list), so that every reader of the config in
+// force sees what runs: the tracker would otherwise hold conversions for a
+// replication block added by a reload, with no replicator to bring their
+// clicks, or end the holds of one removed while its replicator still runs.
+func keepStartOnly(next, started *config.Config) {
+	next.Listen, next.AdminListen, next.DataDir = started.Listen, started.AdminListen, started.DataDir
+	next.Durability, next.SyncInterval = started.Durability, started.SyncInterval
+	next.ClickRetention, next.EventRetention, next.CacheSize = started.ClickRetention, started.EventRetention, started.CacheSize
+	next.Region, next.Replication = started.Region, started.Replication
 }
 
 // restartOnlyChanges lists the keys read only at start whose value in next
