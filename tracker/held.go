@@ -254,11 +254,15 @@ func (t *Tracker) decideHeld(tx *store.ConvTx, cfg *config.Config, cv *Conversio
 // A held conversion's payload: version(1) type(1) since(varint, unix ms)
 // event_time(varint), then its revenue as text ("" for none) and each
 // string field of heldStrings, each as a uvarint length and its bytes;
-// then, when set, install_begin_time as heldBeginTime(1) and a varint (a
-// field added later: a payload from before it ends after the strings).
+// then, when set, install_begin_time as heldBeginTime(1) and a varint, and
+// which identifying fields Tidy cut as heldCut(2) and a byte (fields added
+// later: a payload from before them ends after the strings).
 
-// heldBeginTime tags the optional install_begin_time of a held payload.
-const heldBeginTime = 1
+// Tags of a held payload's optional trailing fields, in the order written.
+const (
+	heldBeginTime = 1 // install_begin_time
+	heldCut       = 2 // Conversion.cut: a cut id matches no click
+)
 
 func heldStrings(cv *Conversion) [15]*string {
 	return [...]*string{&cv.InstallID, &cv.EventName, &cv.EventID, &cv.ClickID, &cv.InstallReferrer,
@@ -282,6 +286,9 @@ func appendHeld(dst []byte, cv *Conversion, since time.Time) []byte {
 	}
 	if cv.InstallBeginTime != 0 {
 		dst = binary.AppendVarint(append(dst, heldBeginTime), cv.InstallBeginTime)
+	}
+	if cv.cut != 0 {
+		dst = append(dst, heldCut, cv.cut)
 	}
 	return dst
 }
@@ -322,15 +329,19 @@ func decodeHeld(b []byte, cv *Conversion) (since time.Time, err error) {
 			return since, errHeldCorrupt
 		}
 	}
-	cv.InstallBeginTime = 0
-	if len(b) != 0 {
-		if b[0] != heldBeginTime {
-			return since, errHeldCorrupt
-		}
+	cv.InstallBeginTime, cv.cut = 0, 0
+	if len(b) != 0 && b[0] == heldBeginTime {
 		if cv.InstallBeginTime, n = binary.Varint(b[1:]); n <= 0 || cv.InstallBeginTime == 0 {
 			return since, errHeldCorrupt
 		}
 		b = b[1+n:]
+	}
+	if len(b) != 0 && b[0] == heldCut {
+		if len(b) < 2 || b[1] == 0 {
+			return since, errHeldCorrupt
+		}
+		cv.cut = b[1]
+		b = b[2:]
 	}
 	if len(b) != 0 {
 		return since, errHeldCorrupt
