@@ -221,6 +221,51 @@ func appendReplPosKey(dst []byte, peer string) []byte {
 	return append(append(dst, tableReplPos), peer...)
 }
 
+// appendReplStreamKey appends the key of the identity of the peer's stream
+// whose sequences the position counts: the position's key, a 0 byte (no
+// region name holds one) and "stream".
+func appendReplStreamKey(dst []byte, peer string) []byte {
+	return append(append(appendReplPosKey(dst, peer), 0), "stream"...)
+}
+
+// ReplicationStream returns the identity (its creation time, unix ns) of
+// the peer's stream that ReplicationPosition counts in; 0: not known (a
+// store from before it was kept).
+//
+// A stream deleted and made again starts its sequences over. The follower
+// notices from its sequences alone only while the new stream is behind the
+// position; once it has grown past it, only the identity tells them apart.
+func (s *Store) ReplicationStream(peer string) (int64, error) {
+	v, closer, err := s.db.Get(appendReplStreamKey(nil, peer))
+	if err != nil {
+		if err == pebble.ErrNotFound {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("store: replication stream of %s: %w", peer, err)
+	}
+	defer closer.Close()
+	if len(v) != 8 {
+		return 0, fmt.Errorf("store: replication stream of %s: %w", peer, ErrCorrupt)
+	}
+	return int64(binary.BigEndian.Uint64(v)), nil
+}
+
+// SetReplicationStream records the identity of the peer's stream applied
+// from now on. With startOver (the stream was made again) the position
+// goes back to 0 in the same batch, so that a crash cannot leave the new
+// identity with the old stream's position.
+func (s *Store) SetReplicationStream(peer string, created int64, startOver bool) error {
+	return s.Update(func(w *Writer) error {
+		var v [8]byte
+		binary.BigEndian.PutUint64(v[:], uint64(created))
+		w.b.Set(appendReplStreamKey(nil, peer), v[:], nil)
+		if startOver {
+			w.b.Delete(appendReplPosKey(nil, peer), nil)
+		}
+		return nil
+	})
+}
+
 // ReplicationPosition returns the sequence of peer's stream applied last
 // (0: none yet).
 func (s *Store) ReplicationPosition(peer string) (uint64, error) {

@@ -401,8 +401,9 @@ var errNotConnected = errors.New("not connected to NATS")
 // has not started over (a variable for tests).
 var streamCheckEvery = 5 * time.Second
 
-// checkStream reports an error when stream no longer reaches pos.
-func (r *Replicator) checkStream(stream jetstream.Stream, pos uint64) error {
+// checkStream reports an error when stream no longer reaches pos, or is
+// no longer the stream followed, created at created (made again since).
+func (r *Replicator) checkStream(stream jetstream.Stream, pos uint64, created int64) error {
 	ctx, cancel := r.ctx(10 * time.Second)
 	defer cancel()
 	info, err := stream.Info(ctx)
@@ -412,6 +413,13 @@ func (r *Replicator) checkStream(stream jetstream.Stream, pos uint64) error {
 	if info.State.LastSeq < pos {
 		return fmt.Errorf("stream %s ends at %d, before the position applied here (%d): it was made again",
 			info.Config.Name, info.State.LastSeq, pos)
+	}
+	if info.Created.UnixNano() != created {
+		// Made again and already past pos: only its creation time tells.
+		// (Info refreshes the stream's cached info: the followed stream's
+		// creation time is passed in.)
+		return fmt.Errorf("stream %s was made again (created %s, not %s)",
+			info.Config.Name, info.Created.UTC().Format(time.RFC3339Nano), time.Unix(0, created).UTC().Format(time.RFC3339Nano))
 	}
 	return nil
 }
@@ -514,6 +522,27 @@ func (r *Replicator) followOnce(peer string, lag *metrics.Gauge, state *peerStat
 	if err != nil {
 		return fmt.Errorf("stream %s: %w", StreamName(peer), err)
 	}
+	created := stream.CachedInfo().Created.UnixNano()
+	known, err := r.o.Store.ReplicationStream(peer)
+	if err != nil {
+		return err
+	}
+	if known != created {
+		// known == 0: a store from before identities were kept, whose
+		// position counts in this stream (the checks below still catch a
+		// stream that is behind it).
+		startOver := known != 0
+		if startOver {
+			r.log.Warn("replication: a peer's stream was made again since it was last applied here; applying it from its start",
+				"peer", peer, "stream", StreamName(peer), "applied", pos)
+		}
+		if err := r.o.Store.SetReplicationStream(peer, created, startOver); err != nil {
+			return err
+		}
+		if startOver {
+			pos, cfg.DeliverPolicy, cfg.OptStartSeq = 0, jetstream.DeliverAllPolicy, 0
+		}
+	}
 	switch state := stream.CachedInfo().State; {
 	case pos > state.LastSeq:
 		// The stream was deleted and made again: its sequences start over.
@@ -555,7 +584,7 @@ func (r *Replicator) followOnce(peer string, lag *metrics.Gauge, state *peerStat
 			// An ordered consumer outlives its stream: deleted and made
 			// again, the stream starts its sequences over below the
 			// consumer's cursor, and nothing would be delivered again.
-			if err := r.checkStream(stream, pos); err != nil {
+			if err := r.checkStream(stream, pos, created); err != nil {
 				return err
 			}
 			continue
