@@ -169,8 +169,14 @@ func parseRange(args *fasthttp.Args, now time.Time) (from, to int64, msg string)
 		return 0, 0, "from: must be before to (" + toT.UTC().Format(time.RFC3339) + ")"
 	}
 	from, to = fromT.Unix(), toT.Unix()
+	// Records have whole seconds: a bound inside a second is rounded up,
+	// from (inclusive) and to (exclusive) alike, so that two ranges that
+	// meet there share no record.
+	if fromT.Nanosecond() != 0 {
+		from++
+	}
 	if toT.Nanosecond() != 0 {
-		to++ // to is exclusive: a record in its second is before it
+		to++
 	}
 	return from, to, ""
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
 
 // TestAdminExport: GET /admin/v1/export/installs and /events stream the
@@ -137,5 +139,27 @@ campaigns:
 	}
 	if code, _ := request(t, "GET", admin, "/admin/v1/export/installs", ""); code != 401 {
 		t.Errorf("export without the token: %d, want 401", code)
+	}
+}
+
+// Two ranges that meet inside a second share no record: a bound with a
+// fraction is rounded up, from and to alike (records have whole seconds).
+func TestRangesMeetingInsideASecond(t *testing.T) {
+	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	parse := func(q string) (int64, int64) {
+		var a fasthttp.Args
+		a.Parse(q)
+		from, to, msg := parseRange(&a, now)
+		if msg != "" {
+			t.Fatalf("%s: %s", q, msg)
+		}
+		return from, to
+	}
+	rec := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC).Unix()
+	from1, to1 := parse("from=2026-11-25T09:00:00Z&to=2026-11-25T10:00:00.5Z")
+	from2, to2 := parse("from=2026-11-25T10:00:00.5Z&to=2026-11-25T11:00:00Z")
+	in1, in2 := rec >= from1 && rec < to1, rec >= from2 && rec < to2
+	if in1 == in2 {
+		t.Errorf("a record at 10:00:00 in [09:00, 10:00:00.5): %v, in [10:00:00.5, 11:00): %v; want exactly one", in1, in2)
 	}
 }
