@@ -140,6 +140,12 @@ func (c *Conn) expiredEarly(d *lazyDeadline, read bool, err error) bool {
 func (c *Conn) Read(b []byte) (int, error) {
 	for {
 		n, err := c.readOnce(b)
+		if err == errHeldStalled {
+			if err := c.flushHeld(); err != nil {
+				return 0, err
+			}
+			continue
+		}
 		if err != nil && c.expiredEarly(&c.read, true, err) {
 			if n > 0 {
 				return n, nil
@@ -147,6 +153,18 @@ func (c *Conn) Read(b []byte) (int, error) {
 			continue
 		}
 		return n, err
+	}
+}
+
+// flushHeld sends the rest of a held write the socket took only part of,
+// as Write sends: an early expiry of the write deadline is retried, and
+// what was not sent stays held for the retry.
+func (c *Conn) flushHeld() error {
+	for {
+		err := c.raw.flushHeld()
+		if err == nil || !c.expiredEarly(&c.write, false, err) {
+			return err
+		}
 	}
 }
 

@@ -1,5 +1,7 @@
 package deadline
 
+import "errors"
+
 // Held writes.
 //
 // An HTTP client writes a request and then reads its answer, and on a
@@ -51,11 +53,16 @@ func (r *rawIO) exchange(fd uintptr) bool {
 		// The socket is full: Read sends the rest with a waiting write.
 		r.pending = r.pending[:copy(r.pending, r.pending[sent:])]
 		r.sendStalled = true
+		r.stalls++
 		return true
 	}
 	r.pending = r.pending[:0]
 	return false // sent: wait for the answer, which cannot be there yet
 }
+
+// errHeldStalled is rawIO.Read's answer when the socket took only part of
+// the held write: Conn.Read sends the rest (flushHeld) and reads again.
+var errHeldStalled = errors.New("deadline: held write stalled")
 
 // flushHeld sends what is held, waiting for room as a write does.
 func (r *rawIO) flushHeld() error {
@@ -64,19 +71,27 @@ func (r *rawIO) flushHeld() error {
 	return r.sendPendingLocked()
 }
 
+// sendPendingLocked sends what is held; what a failed write did not send
+// stays held, to be sent by the next try (after an early expiry of the
+// write deadline, say) or the next Read.
 func (r *rawIO) sendPendingLocked() error {
 	if len(r.pending) == 0 {
 		return nil
 	}
-	_, err := r.writeLocked(r.pending)
-	r.pending = r.pending[:0]
+	n, err := r.writeLocked(r.pending)
+	r.pending = r.pending[:copy(r.pending, r.pending[n:])]
 	return err
 }
 
 // sendHeldNow sends what is held as far as the socket takes it without
 // waiting: the last chance before Close.
 func (r *rawIO) sendHeldNow() {
-	r.wmu.Lock()
+	// A Write waiting for room holds the lock, and Close must not wait
+	// for it (Close is what unblocks it); that Write sent what was held
+	// before its own bytes.
+	if !r.wmu.TryLock() {
+		return
+	}
 	defer r.wmu.Unlock()
 	if len(r.pending) == 0 {
 		return

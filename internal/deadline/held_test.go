@@ -175,7 +175,7 @@ func TestHeldWrites(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
-		if !client.raw.sendStalled {
+		if client.raw.stalls == 0 {
 			t.Error("the held write went out whole: the case was not tested")
 		}
 	})

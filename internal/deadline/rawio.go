@@ -49,6 +49,7 @@ type rawIO struct {
 	exchangeFn  func(fd uintptr) bool // rawIO.exchange, bound once
 	exchanged   bool                  // exchange has sent pending this Read
 	sendStalled bool                  // exchange could not send all of it
+	stalls      int                   // how often it could not (for tests)
 }
 
 // newRawIO returns raw I/O for c, or nil when c has no descriptor to reach
@@ -82,12 +83,11 @@ func (r *rawIO) Read(b []byte) (int, error) {
 	}
 	err := r.rc.Read(fn)
 	if err == nil && r.sendStalled {
-		// The socket took part of the held write: send the rest as any
-		// write is sent (waiting for room, under the write deadline), then
-		// read as any read.
-		if err = r.flushHeld(); err == nil {
-			err = r.rc.Read(r.readFn)
-		}
+		// The socket took only part of the held write: Conn.Read sends the
+		// rest as a write is sent (waiting for room, under the write
+		// deadline, an early expiry of which it knows how to tell), then
+		// reads again.
+		return 0, errHeldStalled
 	}
 	if err != nil {
 		return 0, err // the poller's: a deadline, or a closed connection
