@@ -42,7 +42,7 @@ type clientSettings struct {
 // request, and each move would reset a runtime timer).
 func (cs clientSettings) client(addr string, tls bool) *fasthttp.HostClient {
 	dial := cs.dial
-	return &fasthttp.HostClient{
+	hc := &fasthttp.HostClient{
 		Addr:                addr,
 		IsTLS:               tls,
 		Name:                cs.name,
@@ -58,26 +58,36 @@ func (cs clientSettings) client(addr string, tls bool) *fasthttp.HostClient {
 		},
 		DisablePathNormalizing: true,
 		MaxResponseBodySize:    64 << 10,
-		RetryIfErr:             retryStaleConn,
 	}
+	hc.RetryIfErr = func(_ *fasthttp.Request, attempts int, err error) (resetTimeout, retry bool) {
+		if !staleConn(err) {
+			return false, false
+		}
+		// The pool's other idle connections are most likely stale too
+		// (left idle as long): closed, the retry dials a fresh one.
+		hc.CloseIdleConnections()
+		return false, attempts == 1
+	}
+	return hc
 }
 
-// retryStaleConn is the clients' RetryIfErr. A partner's server closes
-// keep-alive connections left idle (Node's and Apache's after 5 s, nginx's
-// after 75), and the client finds out only when it reuses one: the request
+// staleConn reports the errors of a reused keep-alive connection that the
+// partner's server had closed (Node's and Apache's close one left idle 5 s,
+// nginx's 75): the client finds out only when it reuses it, and the request
 // fails before any answer, with an end of file, a reset or a broken pipe.
-// Such a try is made again at once, once, on a fresh connection, whatever
-// the method: fasthttp's own rule retries only idempotent requests, which
-// left a POST partner's postback failed and retried a backoff later.
+// The clients' RetryIfErr then closes the pool's idle connections and
+// makes the try again at once, once, on a fresh one, whatever the method:
+// fasthttp's own rule retries only idempotent requests, which left a POST
+// partner's postback failed and retried a backoff later.
 // Postbacks are delivered at least once and partners dedupe by
 // {event_id}, so a request the partner did see before the reset costs a
 // duplicate, as a dispatcher retry would. Every other failure (a timeout,
 // a refused connection, any answer) is the dispatcher's to retry, with
 // backoff and the breaker: fasthttp would also have retried a GET up to
 // five times at once.
-func retryStaleConn(_ *fasthttp.Request, attempts int, err error) (resetTimeout, retry bool) {
-	return false, attempts == 1 && (errors.Is(err, io.EOF) || errors.Is(err, fasthttp.ErrConnectionClosed) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE))
+func staleConn(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, fasthttp.ErrConnectionClosed) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // hostMaps are keyed by host (with its port, if the URI has one).
