@@ -12,8 +12,8 @@ import (
 // TestStaleRetryReachesAFreshConn: a partner's server has closed every
 // keep-alive connection left idle (two of them, from two postbacks that
 // overlapped). The next postback must be retried "at once on a fresh
-// connection" (README) and delivered; fasthttp retries on the next idle
-// connection in the pool, which the server has closed too.
+// connection" (README) and delivered. fasthttp's retry took the pool's
+// next idle connection, which the server had closed too.
 func TestStaleRetryReachesAFreshConn(t *testing.T) {
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {

@@ -121,7 +121,7 @@ func Start(cfg *config.Config, log *slog.Logger) (*Edge, error) {
 		Handler:         e.adminHandler,
 		Name:            "clickedge-admin",
 		ReadTimeout:     30 * time.Second,
-		WriteTimeout:    30 * time.Second,
+		WriteTimeout:    adminWriteTimeout,
 		CloseOnShutdown: true,
 		Logger:          fasthttpLogger{log, &e.cfg},
 	}

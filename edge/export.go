@@ -68,31 +68,48 @@ func (e *Edge) adminExport(ctx *fasthttp.RequestCtx, what string) {
 		return
 	}
 	ctx.SetContentType("application/x-ndjson")
+	conn := ctx.Conn()
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		enc := json.NewEncoder(w)
 		sent := true // false once the client has gone: stop reading
+		// The admin listener's write timeout bounds one answer; an export
+		// may stream for longer (a large store, a slow client). Each line
+		// pushes the write deadline exportWriteTimeout on: the lines wait
+		// in megabytes of socket and pipe buffers, so it is measured
+		// against how long the client takes to drain those, not one line.
+		send := func(v any) bool {
+			conn.SetWriteDeadline(time.Now().Add(exportWriteTimeout))
+			sent = enc.Encode(v) == nil
+			return sent
+		}
 		var err error
 		if what == "installs" {
 			err = e.st.ExportInstalls(f.from, f.to, func(in *store.Install) bool {
-				if f.keepInstall(in) {
-					sent = enc.Encode(installFields(in)) == nil
-				}
-				return sent
+				return !f.keepInstall(in) || send(installFields(in))
 			})
 		} else {
 			err = e.st.ExportEvents(f.from, f.to, func(ev *store.Event) bool {
-				if f.keepEvent(ev) {
-					sent = enc.Encode(eventFields(ev)) == nil
-				}
-				return sent
+				return !f.keepEvent(ev) || send(eventFields(ev))
 			})
 		}
-		if err != nil {
+		switch {
+		case err != nil:
 			e.log.Error("admin: export cut short", "what", what, "err", err)
-			enc.Encode(map[string]string{"error": err.Error()})
+			send(map[string]string{"error": err.Error()})
+		case !sent:
+			e.log.Warn("admin: export stopped: the client stopped reading", "what", what)
 		}
 	})
 }
+
+// adminWriteTimeout bounds the admin listener's writes of one answer
+// (a variable for tests). exportWriteTimeout is how long an export's client
+// may take to drain the buffered lines (at least 4 MB of socket buffers in
+// 10 minutes: 7 KB/s) before it is cut off.
+var (
+	adminWriteTimeout  = 30 * time.Second
+	exportWriteTimeout = 10 * time.Minute
+)
 
 // parseExportFilter reads an export's query; msg names the bad parameter.
 func parseExportFilter(args *fasthttp.Args, events bool, now time.Time) (f exportFilter, msg string) {

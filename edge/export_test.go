@@ -1,11 +1,16 @@
 package edge
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -161,5 +166,74 @@ func TestRangesMeetingInsideASecond(t *testing.T) {
 	in1, in2 := rec >= from1 && rec < to1, rec >= from2 && rec < to2
 	if in1 == in2 {
 		t.Errorf("a record at 10:00:00 in [09:00, 10:00:00.5): %v, in [10:00:00.5, 11:00): %v; want exactly one", in1, in2)
+	}
+}
+
+// An export that streams for longer than the admin listener's write
+// timeout (a large store, a slow client) is not cut off: each line pushes
+// the deadline exportWriteTimeout on. Here the listener's timeout is 300 ms,
+// the export (about 6 MB) is more than the socket buffers hold, and the
+// client, with a small receive buffer, reads slowly for 2 s, then at full
+// speed: the edge's writes keep waiting for room past the first 300 ms. (It was one deadline for the
+// whole answer: the client got part of the stream and no error line.)
+func TestExportOutlivesWriteTimeout(t *testing.T) {
+	t.Cleanup(func(d time.Duration) func() { return func() { adminWriteTimeout = d } }(adminWriteTimeout))
+	adminWriteTimeout = 300 * time.Millisecond
+	e := startTestEdge(t, `listen: "127.0.0.1:0"
+admin_listen: "127.0.0.1:0"
+admin_token: "tok"
+durability: async
+data_dir: "`+filepath.Join(t.TempDir(), "data")+`"
+apps:
+  com.example.app: {web: "https://example.com/"}
+`)
+	const n = 8000
+	var batch strings.Builder
+	for i := range n {
+		fmt.Fprintf(&batch, `{"type":"install","install_id":"install-%06d","app":"com.example.app","user_agent":"%s"}`+"\n", i, strings.Repeat("x", 400))
+	}
+	resp, err := http.Post("http://"+e.PublicAddr()+"/v1/conversions/batch", "application/x-ndjson", strings.NewReader(batch.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("batch: %d", resp.StatusCode)
+	}
+
+	slow := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+			return c.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		}}
+		return d.DialContext(ctx, network, addr)
+	}}
+	req, _ := http.NewRequest("GET", "http://"+e.AdminAddr()+"/admin/v1/export/installs", nil)
+	req.Header.Set("Authorization", "Bearer tok")
+	resp, err = (&http.Client{Transport: slow}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got strings.Builder
+	buf := make([]byte, 4096)
+	start := time.Now()
+	var rerr error
+	for {
+		m, err := resp.Body.Read(buf)
+		got.Write(buf[:m])
+		if err != nil {
+			if err != io.EOF {
+				rerr = err
+			}
+			break
+		}
+		if time.Since(start) < 2*time.Second {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	lines := strings.Count(got.String(), "\n")
+	if rerr != nil || lines != n || strings.Contains(got.String(), `{"error"`) {
+		t.Errorf("export read over %v: %d of %d lines, read error %v", time.Since(start).Round(time.Millisecond), lines, n, rerr)
 	}
 }
