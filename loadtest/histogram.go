@@ -8,12 +8,14 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// The histogram's range: 1 µs to 1 min at 3 significant digits (values are
-// kept to within 0.1%). Slower requests are clamped to a minute, which is
-// already six times the default request timeout.
+// The histogram's range: 1 µs to 2 h at 3 significant digits (values are
+// kept to within 0.1%). Latency counts from a request's intended start, so
+// a stalled server can put it far past the request timeout: up to the
+// longest run (MaxDuration) and a timeout, which 2 h covers; anything
+// slower is clamped.
 const (
 	histLowestUS  = 1
-	histHighestUS = int64(time.Minute / time.Microsecond)
+	histHighestUS = int64(2 * time.Hour / time.Microsecond)
 	histDigits    = 3
 )
 
@@ -30,8 +32,9 @@ type Percentiles struct {
 // enough: Record holds it for tens of nanoseconds, and a histogram per worker
 // would cost ~140 KB each, which adds up at thousands of connections.
 type Histogram struct {
-	mu sync.Mutex
-	h  *hdrhistogram.Histogram
+	mu    sync.Mutex
+	h     *hdrhistogram.Histogram
+	maxUS int64 // the largest sample exactly (the histogram keeps its bucket)
 }
 
 // NewHistogram returns an empty histogram covering 1 µs to 1 min.
@@ -46,6 +49,7 @@ func (h *Histogram) Record(d time.Duration) {
 	us = min(max(us, 0), histHighestUS)
 	h.mu.Lock()
 	_ = h.h.RecordValue(us) // cannot fail: us is within range
+	h.maxUS = max(h.maxUS, us)
 	h.mu.Unlock()
 }
 
@@ -56,10 +60,11 @@ func (h *Histogram) Merge(o *Histogram) {
 		return
 	}
 	o.mu.Lock()
-	c := o.h.Clone()
+	c, omax := o.h.Clone(), o.maxUS
 	o.mu.Unlock()
 	h.mu.Lock()
 	h.h.Merge(c) // same geometry, so nothing is dropped
+	h.maxUS = max(h.maxUS, omax)
 	h.mu.Unlock()
 }
 
@@ -78,13 +83,42 @@ func (h *Histogram) Percentiles() Percentiles {
 	if h.h.TotalCount() == 0 {
 		return Percentiles{}
 	}
+	v := h.valuesAt(50, 90, 99, 99.9)
 	return Percentiles{
-		P50:  usToMS(h.h.ValueAtQuantile(50)),
-		P90:  usToMS(h.h.ValueAtQuantile(90)),
-		P99:  usToMS(h.h.ValueAtQuantile(99)),
-		P999: usToMS(h.h.ValueAtQuantile(99.9)),
-		Max:  usToMS(h.h.Max()),
+		P50:  usToMS(v[0]),
+		P90:  usToMS(v[1]),
+		P99:  usToMS(v[2]),
+		P999: usToMS(v[3]),
+		Max:  usToMS(h.maxUS),
 	}
+}
+
+// valuesAt returns the samples at percentiles ps (increasing), by nearest
+// rank: the p-th percentile of n samples is the ceil(p/100·n)-th smallest,
+// so that at most (100-p)% of them lie above it (p99.9 of 600 samples is
+// the largest; hdrhistogram's own rounds the rank half up, one too low).
+// A sample is its bucket's highest value, but never above the exact max.
+// h.mu is held.
+func (h *Histogram) valuesAt(ps ...float64) []int64 {
+	n := h.h.TotalCount()
+	out := make([]int64, len(ps))
+	ranks := make([]int64, len(ps))
+	for i, p := range ps {
+		ranks[i] = min(max(int64(math.Ceil(p/100*float64(n))), 1), n)
+		out[i] = h.maxUS
+	}
+	i, seen := 0, int64(0)
+	for _, b := range h.h.Distribution() {
+		seen += b.Count
+		for i < len(ps) && seen >= ranks[i] {
+			out[i] = min(b.To, h.maxUS)
+			i++
+		}
+		if i == len(ps) {
+			break
+		}
+	}
+	return out
 }
 
 // ValueAt returns the latency in milliseconds at percentile p (0..100); the
@@ -95,7 +129,7 @@ func (h *Histogram) ValueAt(p float64) float64 {
 	if h.h.TotalCount() == 0 || math.IsNaN(p) {
 		return 0
 	}
-	return usToMS(h.h.ValueAtQuantile(p))
+	return usToMS(h.valuesAt(min(max(p, 0), 100))[0])
 }
 
 // Min returns the smallest latency recorded, in milliseconds.

@@ -152,8 +152,11 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Mix == (Mix{}) {
 		o.Mix = DefaultMix
 	}
-	if o.Mix.Click < 0 || o.Mix.Install < 0 || o.Mix.Event < 0 {
+	if o.Mix.Click < 0 || o.Mix.Install < 0 || o.Mix.Event < 0 || o.Mix.Impression < 0 {
 		return o, fmt.Errorf("mix %v: negative weight", o.Mix)
+	}
+	if o.Mix.total() <= 0 {
+		return o, fmt.Errorf("mix %v: no request kind has weight", o.Mix)
 	}
 	if o.Conns < 0 {
 		return o, fmt.Errorf("conns %d: must be positive", o.Conns)

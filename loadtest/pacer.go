@@ -168,12 +168,25 @@ func (e *engine) noteEnd(d time.Duration) {
 	}
 }
 
-// elapsed is the run's length: start to the last completion.
+// elapsed is the time from the start to the last completion.
 func (e *engine) elapsed() time.Duration {
 	if d := time.Duration(e.lastEnd.Load()); d > 0 {
 		return d
 	}
 	return time.Since(e.start)
+}
+
+// duration is the run's length for its achieved rate: n requests sent on
+// schedule fill n intervals of 1/rate (the last one too, or a perfect
+// server would be reported faster than asked: 4 requests at 2/s answered
+// within 1.5 s), or longer when the answers come later. A stopped run
+// lasted as long as it ran.
+func (e *engine) duration(stopped bool) time.Duration {
+	el := e.elapsed()
+	if stopped || e.sched.rate <= 0 {
+		return el
+	}
+	return max(el, time.Duration(float64(e.sched.n)/e.sched.rate*float64(time.Second)))
 }
 
 // snapshot is what the progress line shows.

@@ -78,7 +78,7 @@ func (e *engine) result(o Options, stopped bool) *Result {
 		Seed:          o.Seed,
 		Conns:         o.Conns,
 		RequestedRate: o.Rate,
-		DurationS:     e.elapsed().Seconds(),
+		DurationS:     e.duration(stopped).Seconds(),
 		Scheduled:     e.sched.n,
 		Requests:      e.completed.Load(),
 		Stopped:       stopped,
