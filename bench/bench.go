@@ -375,11 +375,12 @@ type sink struct {
 	ln       net.Listener
 	addr     string
 	mu       sync.Mutex
-	sentAt   map[string]time.Time
-	hist     *loadtest.Histogram
-	got      int64
+	sentAt   map[string]time.Time     // conversions sent, their postback not yet received
+	latency  map[string]time.Duration // postbacks received, by event_id
+	got      int64                    // len(latency)
 	expected int64
 	done     chan struct{}
+	closed   bool // done is closed
 }
 
 func startSink(addr string, expected int64) (*sink, error) {
@@ -388,7 +389,7 @@ func startSink(addr string, expected int64) (*sink, error) {
 		return nil, fmt.Errorf("bench: sink listen %s: %w", addr, err)
 	}
 	s := &sink{ln: ln, addr: ln.Addr().String(), sentAt: make(map[string]time.Time, expected),
-		hist: loadtest.NewHistogram(), expected: expected, done: make(chan struct{})}
+		latency: make(map[string]time.Duration, expected), expected: expected, done: make(chan struct{})}
 	s.srv = &fasthttp.Server{Handler: s.handle, Name: "clickedge-bench-sink"}
 	go s.srv.Serve(ln)
 	return s, nil
@@ -400,11 +401,19 @@ func (s *sink) sent(id string, at time.Time) {
 	s.mu.Unlock()
 }
 
+// forget drops a conversion that was not accepted, and its postback if it
+// came all the same (an edge that posted, then failed to answer): only
+// accepted conversions' postbacks are measured and expected.
 func (s *sink) forget(id string) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	delete(s.sentAt, id)
+	if _, came := s.latency[id]; came {
+		delete(s.latency, id)
+		s.got--
+	}
 	s.expected--
-	s.mu.Unlock()
+	s.checkDone()
 }
 
 func (s *sink) handle(ctx *fasthttp.RequestCtx) {
@@ -413,14 +422,20 @@ func (s *sink) handle(ctx *fasthttp.RequestCtx) {
 	s.mu.Lock()
 	if at, ok := s.sentAt[id]; ok {
 		delete(s.sentAt, id)
-		s.hist.Record(now.Sub(at))
+		s.latency[id] = now.Sub(at)
 		s.got++
-		if s.got == s.expected {
-			close(s.done)
-		}
+		s.checkDone()
 	}
 	s.mu.Unlock()
 	ctx.SetStatusCode(fasthttp.StatusOK)
+}
+
+// checkDone closes done once every expected postback came; s.mu is held.
+func (s *sink) checkDone() {
+	if !s.closed && s.got >= s.expected {
+		s.closed = true
+		close(s.done)
+	}
 }
 
 // wait waits for every expected postback, or the timeout after the last
@@ -438,7 +453,11 @@ func (s *sink) wait(ctx context.Context, timeout time.Duration) (*loadtest.Histo
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.hist, s.expected - s.got
+	hist := loadtest.NewHistogram()
+	for _, d := range s.latency {
+		hist.Record(d)
+	}
+	return hist, s.expected - s.got
 }
 
 func (s *sink) close() { s.srv.Shutdown() }
