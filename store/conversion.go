@@ -49,6 +49,7 @@ func (tx *ConvTx) Abort() {
 	}
 	tx.done = true
 	tx.s.convMu.Unlock()
+	tx.release()
 	tx.b.Close()
 }
 
@@ -60,6 +61,8 @@ func (tx *ConvTx) Commit() error {
 	}
 	tx.done = true
 	s := tx.s
+	tx.flushSegment() // an archive segment the transaction built, as Update does
+	defer tx.release()
 	var err error
 	switch {
 	case tx.closed:

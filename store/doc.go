@@ -19,6 +19,9 @@
 //	'q' queue(1) status(1) at(8) id(8)              -> outbox payload, by status and time
 //	'q' queue(1) status(1) at(8) id(8) 's'          -> archive segment: the entries a batch archived at one time
 //	'r' peer                                        -> sequence(8): the peer region's stream applied up to here
+//	'r' peer 0 "stream"                             -> created(8): that stream's identity (unix ns)
+//	'x' day(4) event_id                             -> "": the events recorded on a day (event_retention)
+//	'n'                                             -> id(8): the highest id handed out (idfloor.go)
 //
 // The outbox's queues: 'p' postbacks (drained by dispatch), 'r' replication
 // records (store/replication), 'h' held conversions (the tracker).

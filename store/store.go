@@ -82,6 +82,7 @@ type Store struct {
 	uaSeen   [4096]atomic.Uint64
 
 	idSeq    atomic.Uint64
+	idSaved  atomic.Uint64 // idSeq as of the last saved id floor (idfloor.go)
 	unsynced atomic.Bool
 
 	// The replicate outbox (replicate.go): records waiting, and the signal
@@ -208,7 +209,11 @@ func Open(o Options) (*Store, error) {
 	if o.Durability == Sync {
 		s.commit.timer = newGroupTimer()
 	}
-	s.idSeq.Store(uint64(s.now().UnixMilli()) << idSeqBits)
+	if err := s.loadIDFloor(); err != nil {
+		db.Close()
+		cache.Unref()
+		return nil, fmt.Errorf("store: open %s: %w", o.Dir, err)
+	}
 	if len(s.buckets) > 0 {
 		s.wg.Add(1)
 		go s.fillIDFilters(slices.Clone(s.buckets))
@@ -217,8 +222,9 @@ func Open(o Options) (*Store, error) {
 		s.wg.Add(1)
 		go s.syncLoop()
 	}
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.retentionLoop()
+	go s.idFloorLoop()
 	return s, nil
 }
 
@@ -241,7 +247,10 @@ func (s *Store) Close() error {
 	s.exportMu.Unlock() //nolint:staticcheck // waits for the exports to see closed
 	close(s.stop)
 	s.wg.Wait()
-	err := s.db.LogData(nil, pebble.Sync)
+	err := s.saveIDFloor()
+	if lerr := s.db.LogData(nil, pebble.Sync); err == nil {
+		err = lerr
+	}
 	if cerr := s.db.Close(); err == nil {
 		err = cerr
 	}
@@ -426,8 +435,8 @@ const idSeqBits = 20
 
 // NewID returns a unique id that sorts in time order: milliseconds since
 // the epoch in the high bits, a counter in the low ones. It never repeats
-// within a process and, since the counter restarts from the clock, across
-// restarts unless more than a million ids a millisecond are taken.
+// within a process, nor across restarts, the clock stepped back included:
+// Open starts past the highest id an earlier run saved (idfloor.go).
 func (s *Store) NewID() uint64 {
 	now := uint64(s.now().UnixMilli()) << idSeqBits
 	for {

@@ -1,0 +1,85 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// The id floor.
+//
+// NewID's ids start from the clock at Open. A clock that stepped back
+// across a restart (an NTP step at boot, a restored VM) would have handed
+// out ids an earlier run used, and outbox keys are built from them
+// (postback jobs, replication records, held conversions, archive segments):
+// a key Set twice replaces a record never published, and once the second
+// is SingleDeleted the first comes back. So the highest id handed out is
+// kept on disk, saved every idFloorEvery and at Close, and Open starts past
+// it, by idFloorMargin after a crash (the ids of the last interval were
+// not saved), which the saves keep ahead of.
+
+// tableIDFloor keys the id floor: a single key.
+const tableIDFloor = 'n'
+
+var idFloorKey = []byte{tableIDFloor}
+
+const (
+	idFloorEvery = time.Second
+	// idFloorMargin, in ids: two intervals of a million ids a millisecond.
+	idFloorMargin = uint64(2*idFloorEvery/time.Millisecond) << idSeqBits
+)
+
+// loadIDFloor starts NewID past the floor saved by an earlier run.
+func (s *Store) loadIDFloor() error {
+	start := uint64(s.now().UnixMilli()) << idSeqBits
+	v, closer, err := s.db.Get(idFloorKey)
+	switch {
+	case err == pebble.ErrNotFound:
+	case err != nil:
+		return fmt.Errorf("id floor: %w", err)
+	default:
+		defer closer.Close()
+		if len(v) != 8 {
+			return fmt.Errorf("id floor: %w", ErrCorrupt)
+		}
+		start = max(start, binary.BigEndian.Uint64(v)+idFloorMargin)
+	}
+	s.idSeq.Store(start)
+	s.idSaved.Store(start)
+	return nil
+}
+
+// saveIDFloor writes the highest id handed out, when it moved since the
+// last save.
+func (s *Store) saveIDFloor() error {
+	cur := s.idSeq.Load()
+	if cur == s.idSaved.Load() {
+		return nil
+	}
+	var v [8]byte
+	binary.BigEndian.PutUint64(v[:], cur)
+	if err := s.db.Set(idFloorKey, v[:], pebble.Sync); err != nil {
+		return fmt.Errorf("store: save id floor: %w", err)
+	}
+	s.idSaved.Store(cur)
+	return nil
+}
+
+// idFloorLoop saves the floor every idFloorEvery until Close.
+func (s *Store) idFloorLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(idFloorEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if err := s.saveIDFloor(); err != nil {
+				s.log.Error(err.Error())
+			}
+		}
+	}
+}
