@@ -144,6 +144,17 @@ func (d *Dispatcher) Redrive(partner string) (int, error) {
 	defer d.redriveMu.Unlock()
 	nowMs := d.now().UnixMilli()
 	total := 0
+	// The scans end past the failed entries there are now: the latest
+	// failure's time, or now, if later. A postback this redrive moved,
+	// tried and failed again since is then not moved (and sent) a second
+	// time by a later batch.
+	end := nowMs
+	if err := d.st.OutboxScan(store.QueuePostback, store.StatusFailed, 0, math.MaxInt64, true, 1, func(e store.OutboxEntry) bool {
+		end = max(end, e.At)
+		return false
+	}); err != nil {
+		return 0, fmt.Errorf("dispatch: redrive: %w", err)
+	}
 	// Where the next scan resumes: every failed entry before (at, id) was
 	// looked at and either moved or left failed on purpose.
 	var at int64
@@ -155,7 +166,7 @@ func (d *Dispatcher) Redrive(partner string) (int, error) {
 		}
 		var batch []entry
 		full := false
-		err := d.st.OutboxScanFrom(store.QueuePostback, store.StatusFailed, at, id, math.MaxInt64, 0, func(e store.OutboxEntry) bool {
+		err := d.st.OutboxScanFrom(store.QueuePostback, store.StatusFailed, at, id, end+1, 0, func(e store.OutboxEntry) bool {
 			at, id = e.At, e.ID+1
 			var j Job
 			if DecodeJob(e.Payload, &j) != nil || partner != "" && j.Partner != partner {

@@ -542,6 +542,15 @@ func (d *Dispatcher) visit(ps *passState, e store.OutboxEntry) {
 		return
 	}
 	switch {
+	case s == nil && d.partners.Load().byName[j.Partner] != nil:
+		// A reload added the partner since this pass synced its senders:
+		// the next pass, which will have one, takes it.
+		d.mu.Lock()
+		delete(d.inFlight, e.ID)
+		d.mu.Unlock()
+		putJob(j)
+		d.carry = min2(d.carry, p)
+		return
 	case s == nil:
 		// The partner left the config: nothing can render this.
 		d.emit(result{id: j.ID, job: j, dueAt: e.At, outcome: fail, tried: true,
