@@ -111,6 +111,17 @@ type bucket struct {
 
 func (b bucket) end() int64 { return int64(b.start) + int64(b.width) }
 
+// DirError is Open's error when the data directory itself cannot be used
+// (missing, not writable, locked by another process): what a command line
+// blames on the flag that named the directory.
+type DirError struct {
+	Dir string
+	Err error
+}
+
+func (e *DirError) Error() string { return "store: open " + e.Dir + ": " + e.Err.Error() }
+func (e *DirError) Unwrap() error { return e.Err }
+
 // Open opens (creating if needed) the database in o.Dir and starts its
 // background work: the WAL syncer in Async mode and the retention sweeper.
 func Open(o Options) (*Store, error) {
@@ -172,9 +183,9 @@ func Open(o Options) (*Store, error) {
 		cache.Unref()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			// Pebble's flock of <dir>/LOCK: say what it means.
-			return nil, fmt.Errorf("store: open %s: in use by another process (its LOCK file is held): %w", o.Dir, err)
+			err = fmt.Errorf("in use by another process (its LOCK file is held): %w", err)
 		}
-		return nil, fmt.Errorf("store: open %s: %w", o.Dir, err)
+		return nil, &DirError{Dir: o.Dir, Err: err}
 	}
 	s := &Store{
 		db: db, cache: cache, opts: o, log: o.Logger, now: o.Now, stalls: stalls,

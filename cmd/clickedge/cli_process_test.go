@@ -251,6 +251,10 @@ func TestServeFlagErrorsNameTheFlag(t *testing.T) {
 		{[]string{"-config", cfg, "-admin-listen", "127.0.0.1:http"}, `clickedge: -admin-listen: "127.0.0.1:http" has a bad port (want 0..65535)`},
 		{[]string{"-config", cfg, "-admin-listen", public}, fmt.Sprintf(`clickedge: -admin-listen: %q is the same address as listen`, public)},
 		{[]string{"-config", cfg, "-listen", admin}, fmt.Sprintf(`clickedge: -listen: %q is the same address as admin_listen`, admin)},
+		// An empty -data (an unset $VAR) is not the file's data_dir; a
+		// directory that cannot be opened is the flag's fault too.
+		{[]string{"-config", cfg, "-data", ""}, `clickedge: -data: must not be empty`},
+		{[]string{"-config", cfg, "-data", "/proc/no-such-dir"}, `clickedge: -data: store: open /proc/no-such-dir: error opening database at "/proc/no-such-dir": mkdir /proc/no-such-dir: no such file or directory`},
 	} {
 		args := append([]string{"serve"}, tc.args...)
 		code, out := runBin(t, args...)

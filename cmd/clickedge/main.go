@@ -25,6 +25,7 @@ import (
 	"github.com/clickedge/clickedge/config"
 	"github.com/clickedge/clickedge/edge"
 	"github.com/clickedge/clickedge/loadtest"
+	"github.com/clickedge/clickedge/store"
 )
 
 const usage = `usage: clickedge <command> [flags]
@@ -83,6 +84,7 @@ func unexpected(stderr io.Writer, cmd, arg string) int {
 // serveFlags are the flags that override the config file.
 type serveFlags struct {
 	config, listen, adminListen, data string
+	dataSet                           bool // -data was given, even empty
 }
 
 func (f *serveFlags) load() (*config.Config, error) {
@@ -99,7 +101,11 @@ func (f *serveFlags) load() (*config.Config, error) {
 	if f.adminListen != "" {
 		cfg.AdminListen = f.adminListen
 	}
-	if f.data != "" {
+	if f.dataSet {
+		if f.data == "" {
+			// Given, but empty (an unset $VAR): not the file's value.
+			return nil, errors.New("clickedge: -data: must not be empty")
+		}
 		cfg.DataDir = f.data
 	}
 	if err := cfg.Validate(); err != nil {
@@ -162,6 +168,7 @@ func serve(args []string, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	fs.Visit(func(fl *flag.Flag) { f.dataSet = f.dataSet || fl.Name == "data" })
 	if fs.NArg() > 0 {
 		return unexpected(stderr, "serve", fs.Arg(0))
 	}
@@ -184,6 +191,10 @@ func serve(args []string, stderr io.Writer) int {
 	defer signal.Stop(sigs)
 	e, err := edge.Start(cfg, log)
 	if err != nil {
+		if de := (*store.DirError)(nil); f.dataSet && errors.As(err, &de) {
+			fmt.Fprintln(stderr, "clickedge: -data:", err)
+			return 1
+		}
 		fmt.Fprintln(stderr, "clickedge:", err)
 		return 1
 	}
