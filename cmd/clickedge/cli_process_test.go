@@ -191,7 +191,8 @@ func TestServeDataDirInUse(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("%v: exit %d, want 1\n%s", args, code, out)
 	}
-	oneLine(t, args, out, fmt.Sprintf("clickedge: store: open %s: in use by another process (its LOCK file is held): resource temporarily unavailable", data))
+	// -data named the directory, so the line names -data.
+	oneLine(t, args, out, fmt.Sprintf("clickedge: -data: store: open %s: in use by another process (its LOCK file is held): resource temporarily unavailable", data))
 }
 
 // -log-format json makes every log line one JSON object (for log
