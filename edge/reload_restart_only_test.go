@@ -109,3 +109,35 @@ func TestReloadRemovingReplicationKeepsHolds(t *testing.T) {
 		t.Errorf("1s after a reload that only removed (restart-only) replication, held install h1 decided as %v; its 10m pending_window was cut short", in.Match)
 	}
 }
+
+// keepStartOnly keeps every key restartOnlyChanges names (the two lists
+// must not drift): a reload changing them all leaves none changed in the
+// config in force but turning TLS on, which the listener decides.
+func TestKeepStartOnlyCoversRestartOnlyKeys(t *testing.T) {
+	parse := func(yaml string) *config.Config {
+		cfg, err := config.Parse("test.yaml", []byte(yaml), func(string) (string, bool) { return "", false })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	started := parse("listen: 127.0.0.1:1\nadmin_listen: 127.0.0.1:2\ndata_dir: /a\n")
+	next := parse(`listen: 127.0.0.1:3
+admin_listen: 127.0.0.1:4
+data_dir: /b
+durability: async
+sync_interval: 5ms
+click_retention: 10d
+event_retention: 30d
+cache_size: 128MiB
+region: us-east
+replication: {nats_url: "nats://127.0.0.1:4222", peers: [eu]}
+`)
+	if all := restartOnlyChanges(started, next); len(all) < 10 {
+		t.Fatalf("the reload changes only %v", all)
+	}
+	keepStartOnly(next, started)
+	if left := restartOnlyChanges(started, next); len(left) != 0 {
+		t.Errorf("keys still changed after keepStartOnly: %v", left)
+	}
+}

@@ -33,18 +33,13 @@ const (
 
 // loadIDFloor starts NewID past the floor saved by an earlier run.
 func (s *Store) loadIDFloor() error {
+	floor, err := s.getUint64(idFloorKey, "id floor")
+	if err != nil {
+		return err
+	}
 	start := uint64(s.now().UnixMilli()) << idSeqBits
-	v, closer, err := s.db.Get(idFloorKey)
-	switch {
-	case err == pebble.ErrNotFound:
-	case err != nil:
-		return fmt.Errorf("id floor: %w", err)
-	default:
-		defer closer.Close()
-		if len(v) != 8 {
-			return fmt.Errorf("id floor: %w", ErrCorrupt)
-		}
-		start = max(start, binary.BigEndian.Uint64(v)+idFloorMargin)
+	if floor != 0 {
+		start = max(start, floor+idFloorMargin)
 	}
 	s.idSeq.Store(start)
 	s.idSaved.Store(start)
@@ -67,19 +62,9 @@ func (s *Store) saveIDFloor() error {
 	return nil
 }
 
-// idFloorLoop saves the floor every idFloorEvery until Close.
-func (s *Store) idFloorLoop() {
-	defer s.wg.Done()
-	t := time.NewTicker(idFloorEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-			if err := s.saveIDFloor(); err != nil {
-				s.log.Error(err.Error())
-			}
-		}
+// saveIDFloorLogged is saveIDFloor for the store's ticker (every).
+func (s *Store) saveIDFloorLogged() {
+	if err := s.saveIDFloor(); err != nil {
+		s.log.Error(err.Error())
 	}
 }

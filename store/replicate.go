@@ -39,7 +39,6 @@ import (
 	"math"
 	"sync"
 
-	"github.com/cockroachdb/pebble/v2"
 )
 
 const replVersion = 1
@@ -236,18 +235,8 @@ func appendReplStreamKey(dst []byte, peer string) []byte {
 // notices from its sequences alone only while the new stream is behind the
 // position; once it has grown past it, only the identity tells them apart.
 func (s *Store) ReplicationStream(peer string) (int64, error) {
-	v, closer, err := s.db.Get(appendReplStreamKey(nil, peer))
-	if err != nil {
-		if err == pebble.ErrNotFound {
-			return 0, nil
-		}
-		return 0, fmt.Errorf("store: replication stream of %s: %w", peer, err)
-	}
-	defer closer.Close()
-	if len(v) != 8 {
-		return 0, fmt.Errorf("store: replication stream of %s: %w", peer, ErrCorrupt)
-	}
-	return int64(binary.BigEndian.Uint64(v)), nil
+	v, err := s.getUint64(appendReplStreamKey(nil, peer), "replication stream of "+peer)
+	return int64(v), err
 }
 
 // SetReplicationStream records the identity of the peer's stream applied
@@ -269,18 +258,7 @@ func (s *Store) SetReplicationStream(peer string, created int64, startOver bool)
 // ReplicationPosition returns the sequence of peer's stream applied last
 // (0: none yet).
 func (s *Store) ReplicationPosition(peer string) (uint64, error) {
-	v, closer, err := s.db.Get(appendReplPosKey(nil, peer))
-	if err != nil {
-		if err == pebble.ErrNotFound {
-			return 0, nil
-		}
-		return 0, fmt.Errorf("store: replication position of %s: %w", peer, err)
-	}
-	defer closer.Close()
-	if len(v) != 8 {
-		return 0, fmt.Errorf("store: replication position of %s: %w", peer, ErrCorrupt)
-	}
-	return binary.BigEndian.Uint64(v), nil
+	return s.getUint64(appendReplPosKey(nil, peer), "replication position of "+peer)
 }
 
 // Applied counts what ApplyReplicated stored: records new here.

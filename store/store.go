@@ -231,11 +231,11 @@ func Open(o Options) (*Store, error) {
 	}
 	if o.Durability == Async {
 		s.wg.Add(1)
-		go s.syncLoop()
+		go s.every(o.SyncInterval, s.syncWAL)
 	}
 	s.wg.Add(2)
 	go s.retentionLoop()
-	go s.idFloorLoop()
+	go s.every(idFloorEvery, s.saveIDFloorLogged)
 	return s, nil
 }
 
@@ -423,22 +423,46 @@ func (s *Store) liveBuckets(dst []bucket, oldest, newest int64) []bucket {
 	return dst
 }
 
-func (s *Store) syncLoop() {
+// syncWAL fsyncs the WAL when a write since the last sync left it
+// unsynced (durability async, every SyncInterval).
+func (s *Store) syncWAL() {
+	if s.unsynced.Swap(false) {
+		if err := s.db.LogData(nil, pebble.Sync); err != nil {
+			s.log.Error("store: WAL sync failed", "err", err)
+		}
+	}
+}
+
+// every calls fn every d until Close: the store's background tickers.
+func (s *Store) every(d time.Duration, fn func()) {
 	defer s.wg.Done()
-	t := time.NewTicker(s.opts.SyncInterval)
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-s.stop:
 			return
 		case <-t.C:
-			if s.unsynced.Swap(false) {
-				if err := s.db.LogData(nil, pebble.Sync); err != nil {
-					s.log.Error("store: WAL sync failed", "err", err)
-				}
-			}
+			fn()
 		}
 	}
+}
+
+// getUint64 reads key's 8-byte big-endian value; 0 when key is absent.
+// what names the value in errors.
+func (s *Store) getUint64(key []byte, what string) (uint64, error) {
+	v, closer, err := s.db.Get(key)
+	if err == pebble.ErrNotFound {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: %s: %w", what, err)
+	}
+	defer closer.Close()
+	if len(v) != 8 {
+		return 0, fmt.Errorf("store: %s: %w", what, ErrCorrupt)
+	}
+	return binary.BigEndian.Uint64(v), nil
 }
 
 // idSeqBits is how many low bits of an id count within one millisecond.

@@ -76,7 +76,6 @@ func (t *Tracker) waterfall(w *creditWindow, cv *Conversion, app string) (attrib
 			}
 		}
 	}
-	a = attribution{}
 	if app == "" {
 		return attribution{}, nil
 	}
