@@ -38,7 +38,6 @@ import (
 	"fmt"
 	"math"
 	"sync"
-
 )
 
 const replVersion = 1
