@@ -270,3 +270,45 @@ func TestClickTimeOutOfRange(t *testing.T) {
 		}
 	}
 }
+
+// TestShorterRetentionAfterRestart: a click_retention lowered across a
+// restart cuts the bucket still open under the old, wider width at the next
+// boundary of the new one, so clicks older than the new retention go within
+// one new width of it, not when the old bucket would have ended (days
+// later with 30d's 7.5-day buckets). Found by an audit.
+func TestShorterRetentionAfterRestart(t *testing.T) {
+	clk := newClock(t0)
+	dir := t.TempDir()
+	s := openOpts(t, Options{Dir: dir, Retention: 30 * 24 * time.Hour, Now: clk.Now})
+	mustPut(t, s, testClick("before-change", t0))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	const retention = 24 * time.Hour
+	clk.Set(t0.Add(time.Minute))
+	s = openOpts(t, Options{Dir: dir, Retention: retention, Now: clk.Now})
+	mustPut(t, s, testClick("after-change", t0.Add(time.Minute)))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The cut is stored: a second restart keeps it.
+	s = openOpts(t, Options{Dir: dir, Retention: retention, Now: clk.Now})
+	for _, b := range s.buckets {
+		if limit := clk.Now().Unix() + int64(widthFor(retention)); b.end() > limit {
+			t.Errorf("bucket %v ends past %d: one new width from now", b, limit)
+		}
+	}
+	// Two days on, both clicks are a day past the 1d retention.
+	now := t0.Add(2 * 24 * time.Hour)
+	clk.Set(now)
+	if _, err := s.ExpireClicks(); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"before-change", "after-change"} {
+		var c Click
+		if _, ok, err := s.GetClick([]byte(id), &c, nil); err != nil || ok {
+			t.Errorf("click %q made %v ago is still stored with click_retention %v (GetClick = %v, %v); buckets %v",
+				id, now.Sub(time.UnixMilli(c.Time)), retention, ok, err, s.buckets)
+		}
+	}
+}

@@ -341,8 +341,36 @@ func (s *Store) loadBuckets() error {
 		return err
 	}
 	sort.Slice(s.buckets, func(i, j int) bool { return s.buckets[i].start > s.buckets[j].start })
+	if err := s.narrowOpenBucket(); err != nil {
+		return err
+	}
 	for i := range s.buckets {
 		s.buckets[i].ids = newIDFilter(s.estimateClicks(s.buckets[i]), false)
+	}
+	return nil
+}
+
+// narrowOpenBucket cuts the bucket that holds now, when it was made wider
+// than the current retention's width (click_retention lowered across a
+// restart), at the next boundary of the current width. Left whole, it would
+// take clicks until its old end, and none of them could expire before that
+// end plus the new retention: days past it, with 30d's 7.5-day buckets.
+// Cut, it holds no click past one new width from now. Its clicks already
+// stored then live at most one new width and the new retention from now.
+func (s *Store) narrowOpenBucket() error {
+	now := s.now().Unix()
+	w := int64(s.bucketWidth)
+	for i, b := range s.buckets {
+		end := now - now%w + w
+		if int64(b.width) <= w || int64(b.start) > now || b.end() <= now || end >= b.end() {
+			continue
+		}
+		var v [4]byte
+		binary.BigEndian.PutUint32(v[:], uint32(end-int64(b.start)))
+		if err := s.db.Set(appendBucketKey(nil, b.start), v[:], pebble.Sync); err != nil {
+			return fmt.Errorf("narrow bucket %d: %w", b.start, err)
+		}
+		s.buckets[i].width = uint32(end - int64(b.start))
 	}
 	return nil
 }
