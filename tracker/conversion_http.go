@@ -348,8 +348,13 @@ func (t *Tracker) decide(tx *store.ConvTx, cfg *config.Config, cv *Conversion, n
 			} else if ok {
 				return duplicateOf(ev), nil
 			}
-			res.Postback = "duplicate"
-			return res, nil
+			// event_retention deleted the first signup's record; its
+			// marker and the install remain, and answer as it was.
+			in, ok, err := tx.Install(cv.InstallID)
+			if err != nil {
+				return res, err
+			}
+			return duplicateOfSignup(sid, cv.InstallID, in, ok), nil
 		}
 		fallthrough
 	default:
@@ -551,6 +556,18 @@ func duplicateOfInstall(in *store.Install) result {
 		Match: in.Match.String(), Campaign: in.Campaign, ClickID: in.ClickID,
 		Postback: "duplicate", Type: ConversionInstall, DeepLink: in.DeepLink,
 	}
+}
+
+// duplicateOfSignup answers a second signup whose first one's event record
+// is gone (event_retention): with the first's event_id and its install's
+// attribution, which every signup takes.
+func duplicateOfSignup(eventID, installID string, in *store.Install, found bool) result {
+	r := result{EventID: eventID, InstallID: installID, Match: store.MatchOrganic.String(),
+		Postback: "duplicate", Type: ConversionSignup}
+	if found && (in.Attributed() || in.Match == store.MatchPending) {
+		r.Attributed, r.Match, r.Campaign, r.ClickID = in.Attributed(), in.Match.String(), in.Campaign, in.ClickID
+	}
+	return r
 }
 
 // newEventID makes an event_id for a conversion that came without one:
