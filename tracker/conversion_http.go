@@ -228,6 +228,12 @@ func readBody(ctx *fasthttp.RequestCtx, limit int) ([]byte, error) {
 	if len(b) > limit {
 		return nil, bodyError(limit)
 	}
+	if n := ctx.Request.Header.ContentLength(); n >= 0 && len(b) < n {
+		// fasthttp's request stream ends a body the connection cut short
+		// with a plain EOF; it is an incomplete request, and none of it
+		// may be stored (RFC 9112 §6.3): the client will send it again.
+		return nil, errors.New("body: cut short (" + strconv.Itoa(len(b)) + " of " + strconv.Itoa(n) + " bytes)")
+	}
 	return b, nil
 }
 
