@@ -1,12 +1,12 @@
 package dispatch
 
 import (
-	"fmt"
 	"sync"
 
 	"github.com/VictoriaMetrics/metrics"
 
 	"github.com/clickedge/clickedge/internal/latest"
+	"github.com/clickedge/clickedge/internal/promlabel"
 )
 
 var (
@@ -27,7 +27,7 @@ func deliveryHistogram(partner string) *metrics.PrometheusHistogram {
 	if h, ok := deliveryHistograms.Load(partner); ok {
 		return h.(*metrics.PrometheusHistogram)
 	}
-	h := metrics.GetOrCreatePrometheusHistogram(fmt.Sprintf("clickedge_postback_delivery_seconds{partner=%q}", partner))
+	h := metrics.GetOrCreatePrometheusHistogram("clickedge_postback_delivery_seconds{partner=" + promlabel.Quote(partner) + "}")
 	deliveryHistograms.Store(partner, h)
 	return h
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 
+	"github.com/clickedge/clickedge/internal/promlabel"
 	"github.com/clickedge/clickedge/store"
 )
 
@@ -81,7 +82,7 @@ func countDecided(in *store.Install, clickAfterBegin bool) {
 	h, ok := ctitHistograms.Load(k)
 	if !ok {
 		h, _ = ctitHistograms.LoadOrStore(k, metrics.GetOrCreatePrometheusHistogramExt(
-			fmt.Sprintf(`clickedge_install_ctit_seconds{partner=%q,match=%q}`, in.Partner, in.Match.String()), ctitBuckets))
+			`clickedge_install_ctit_seconds{partner=`+promlabel.Quote(in.Partner)+`,match=`+promlabel.Quote(in.Match.String())+`}`, ctitBuckets))
 	}
 	h.(*metrics.PrometheusHistogram).Update(max(float64(in.Time)-float64(in.ClickTime)/1000, 0))
 }
