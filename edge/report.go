@@ -38,6 +38,9 @@ type reportRow struct {
 
 	sums     map[string]*big.Rat // revenue per currency
 	decimals map[string]int      // the most fraction digits seen per currency
+	// installOf is the install of one of the row's events, read for the
+	// partner when the range holds none of the campaign's installs.
+	installOf string
 }
 
 func (e *Edge) adminReport(ctx *fasthttp.RequestCtx) {
@@ -79,6 +82,9 @@ func (e *Edge) adminReport(ctx *fasthttp.RequestCtx) {
 	if err == nil {
 		err = e.st.ExportEvents(from, to, func(ev *store.Event) bool {
 			r := row(ev.Campaign)
+			if r.Partner == "" && r.installOf == "" && ev.Campaign != "" {
+				r.installOf = ev.InstallID
+			}
 			switch tracker.ConversionType(ev.Kind) {
 			case tracker.ConversionSignup:
 				r.Signups++
@@ -97,6 +103,13 @@ func (e *Edge) adminReport(ctx *fasthttp.RequestCtx) {
 	}
 	out := make([]*reportRow, 0, len(rows))
 	for _, r := range rows {
+		if r.Partner == "" && r.installOf != "" {
+			// Only events in range: their install, from before it, names
+			// the partner (an event stores its install's campaign only).
+			if in, err := e.st.GetInstall(r.installOf); err == nil && in != nil {
+				r.Partner = in.Partner
+			}
+		}
 		for cur, sum := range r.sums {
 			r.Revenue[cur] = sum.FloatString(max(r.decimals[cur], 2))
 		}
