@@ -48,40 +48,73 @@ func (e *Edge) adminHandler(ctx *fasthttp.RequestCtx) {
 		writeJSON(ctx, fasthttp.StatusUnauthorized, map[string]string{"error": "missing or wrong bearer token"})
 		return
 	}
+	get, post := fasthttp.MethodGet, fasthttp.MethodPost
 	if id, ok := pathID(ctx, "/admin/v1/clicks/"); ok {
-		e.adminClick(ctx, id)
+		if allowMethod(ctx, get) {
+			e.adminClick(ctx, id)
+		}
 		return
 	}
 	if id, ok := pathID(ctx, "/admin/v1/installs/"); ok {
-		e.adminInstall(ctx, id)
+		if allowMethod(ctx, get) {
+			e.adminInstall(ctx, id)
+		}
 		return
 	}
 	if strings.HasPrefix(path, "/admin/v1/devices/") {
-		e.adminDevice(ctx)
+		if allowMethod(ctx, get) {
+			e.adminDevice(ctx)
+		}
 		return
 	}
 	if strings.HasPrefix(path, "/admin/v1/export/") {
-		e.adminExport(ctx, strings.TrimPrefix(path, "/admin/v1/export/"))
+		if allowMethod(ctx, get) {
+			e.adminExport(ctx, strings.TrimPrefix(path, "/admin/v1/export/"))
+		}
 		return
 	}
+	var serve func(*fasthttp.RequestCtx)
+	method := get
 	switch {
 	case path == "/admin/v1/postbacks":
-		e.adminPostbacks(ctx)
+		serve = e.adminPostbacks
 	case path == "/admin/v1/postbacks/redrive":
-		e.adminRedrive(ctx)
+		serve, method = e.adminRedrive, post
 	case path == "/admin/v1/checkpoint":
-		e.adminCheckpoint(ctx)
+		serve, method = e.adminCheckpoint, post
 	case path == "/admin/v1/report":
-		e.adminReport(ctx)
+		serve = e.adminReport
 	case path == "/admin/v1/replication":
-		e.adminReplication(ctx)
+		serve = e.adminReplication
 	case strings.HasPrefix(path, "/debug/pprof/"):
 		// Go's profiles (net/http/pprof's paths), so that an operator can
 		// see where a busy edge's CPU and memory go, in production.
 		pprofhandler.PprofHandler(ctx)
+		return
 	default:
 		writeJSON(ctx, fasthttp.StatusNotFound, map[string]string{"error": "not found"})
+		return
 	}
+	if allowMethod(ctx, method) {
+		serve(ctx)
+	}
+}
+
+// allowMethod reports whether the request's method is the one an admin
+// endpoint takes (HEAD too, for a GET one), and answers any other 405 with
+// the Allow header RFC 9110 §15.5.6 requires: a DELETE of a click must not
+// be answered 200, as if it had been deleted.
+func allowMethod(ctx *fasthttp.RequestCtx, method string) bool {
+	if string(ctx.Method()) == method || method == fasthttp.MethodGet && ctx.IsHead() {
+		return true
+	}
+	allow := method
+	if method == fasthttp.MethodGet {
+		allow = "GET, HEAD"
+	}
+	ctx.Response.Header.Set(fasthttp.HeaderAllow, allow)
+	writeJSON(ctx, fasthttp.StatusMethodNotAllowed, map[string]string{"error": "method: use " + method})
+	return false
 }
 
 // authorized reports whether the request carries the bearer token. The
@@ -303,10 +336,6 @@ func why(in *store.Install) string {
 }
 
 func (e *Edge) adminPostbacks(ctx *fasthttp.RequestCtx) {
-	if !ctx.IsGet() {
-		writeJSON(ctx, fasthttp.StatusMethodNotAllowed, map[string]string{"error": "use GET"})
-		return
-	}
 	args := ctx.QueryArgs()
 	st := store.StatusPending
 	if s := args.Peek("status"); len(s) > 0 {
@@ -334,10 +363,6 @@ func (e *Edge) adminPostbacks(ctx *fasthttp.RequestCtx) {
 }
 
 func (e *Edge) adminRedrive(ctx *fasthttp.RequestCtx) {
-	if !ctx.IsPost() {
-		writeJSON(ctx, fasthttp.StatusMethodNotAllowed, map[string]string{"error": "use POST"})
-		return
-	}
 	partner := string(ctx.QueryArgs().Peek("partner"))
 	if partner != "" && e.cfg.Load().Partners[partner] == nil {
 		// Its postbacks could not be rendered: they would only fail again.
@@ -366,11 +391,6 @@ func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) {
 // outbox and each peer's stream as applied here (an extension of CONTRACT
 // §6), or {"region":…,"enabled":false} for a single region.
 func (e *Edge) adminReplication(ctx *fasthttp.RequestCtx) {
-	if !ctx.IsGet() {
-		ctx.Response.Header.Set(fasthttp.HeaderAllow, fasthttp.MethodGet)
-		writeJSON(ctx, fasthttp.StatusMethodNotAllowed, map[string]string{"error": "method: use GET"})
-		return
-	}
 	if e.repl == nil {
 		writeJSON(ctx, fasthttp.StatusOK, map[string]any{"region": e.started.Region, "enabled": false})
 		return

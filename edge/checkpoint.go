@@ -17,10 +17,6 @@ import (
 // It is a backup that a store opened on it, or an edge given it as
 // data_dir, restores.
 func (e *Edge) adminCheckpoint(ctx *fasthttp.RequestCtx) {
-	if !ctx.IsPost() {
-		writeJSON(ctx, fasthttp.StatusMethodNotAllowed, map[string]string{"error": "use POST"})
-		return
-	}
 	dir, err := e.checkpoint(time.Now())
 	if err != nil {
 		e.log.Error("checkpoint failed", "err", err)

@@ -43,7 +43,7 @@ campaigns:
 	for _, family := range []string{"clickedge_postback_delivery_seconds_count{", "clickedge_install_ctit_seconds_count{"} {
 		found := false
 		for _, line := range strings.Split(body, "\n") {
-			if strings.HasPrefix(line, family) {
+			if strings.HasPrefix(line, family) && strings.Contains(line, "Acme") {
 				found = true
 				if !strings.Contains(line, want) {
 					t.Errorf("%s\nwant the label written %s", line, want)
@@ -51,7 +51,7 @@ campaigns:
 			}
 		}
 		if !found {
-			t.Errorf("no %s series", family)
+			t.Errorf("no %s series of partner %q", family, partner)
 		}
 	}
 }
