@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/url"
 	"slices"
 	"strconv"
@@ -115,6 +116,27 @@ func allowMethod(ctx *fasthttp.RequestCtx, method string) bool {
 	ctx.Response.Header.Set(fasthttp.HeaderAllow, allow)
 	writeJSON(ctx, fasthttp.StatusMethodNotAllowed, map[string]string{"error": "method: use " + method})
 	return false
+}
+
+// adminMaxBody bounds a request body on the admin listener (a postback's is
+// far smaller: a partner's POST template is a few hundred bytes).
+const adminMaxBody = 64 << 10
+
+// adminReadError answers a request the admin listener could not read as
+// fasthttp would, but a body over adminMaxBody with 413, not 400.
+func adminReadError(ctx *fasthttp.RequestCtx, err error) {
+	var small *fasthttp.ErrSmallBuffer
+	var op *net.OpError
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		ctx.Error("request body too large\n", fasthttp.StatusRequestEntityTooLarge)
+	case errors.As(err, &small):
+		ctx.Error("request header too large\n", fasthttp.StatusRequestHeaderFieldsTooLarge)
+	case errors.As(err, &op) && op.Timeout():
+		ctx.Error("request timeout\n", fasthttp.StatusRequestTimeout)
+	default:
+		ctx.Error("malformed request\n", fasthttp.StatusBadRequest)
+	}
 }
 
 // authorized reports whether the request carries the bearer token. The

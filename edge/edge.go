@@ -124,6 +124,11 @@ func Start(cfg *config.Config, log *slog.Logger) (*Edge, error) {
 		WriteTimeout:    adminWriteTimeout,
 		CloseOnShutdown: true,
 		Logger:          fasthttpLogger{log, &e.cfg},
+		// No admin endpoint reads a body but the demo sink, which keeps
+		// its last 100 postbacks and needs no token: fasthttp's 4 MiB
+		// default would let anyone reaching the listener pin 400 MiB.
+		MaxRequestBodySize: adminMaxBody,
+		ErrorHandler:       adminReadError,
 	}
 	if rc := cfg.Replication; rc != nil {
 		// Off the request path: a NATS server that is down only lets the

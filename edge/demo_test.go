@@ -1,0 +1,56 @@
+package edge
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"testing"
+
+	"github.com/clickedge/clickedge/config"
+)
+
+// TestDemoSinkBounded: the demo sink, open to anyone who reaches the admin
+// listener, keeps at most its last 100 postbacks of at most 64 KiB each. A
+// body up to fasthttp's 4 MiB default was kept whole: 100 of them held
+// 400 MiB. Found by an audit.
+func TestDemoSinkBounded(t *testing.T) {
+	cfg := config.Default()
+	cfg.Listen, cfg.AdminListen, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
+	e, err := Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Shutdown(context.Background()) })
+	base := "http://" + e.AdminAddr()
+	resp, err := http.Post(base+"/_demo/postback", "text/plain", bytes.NewReader(make([]byte, 1<<20)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 1 MiB demo postback: %d, want 413", resp.StatusCode)
+	}
+	resp, err = http.Post(base+"/_demo/postback?x=1", "text/plain", bytes.NewReader([]byte("small")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("a small demo postback: %d", resp.StatusCode)
+	}
+	resp, err = http.Get(base + "/_demo/postbacks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var kept []demoPostback
+	if err := json.NewDecoder(resp.Body).Decode(&kept); err != nil {
+		t.Fatal(err)
+	}
+	if len(kept) != 1 || kept[0].Body != "small" {
+		t.Errorf("kept %d postbacks (%.80v), want only the small one", len(kept), kept)
+	}
+}
