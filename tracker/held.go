@@ -204,8 +204,16 @@ func (t *Tracker) RetryHolds(now time.Time, early bool) (int, error) {
 // nothing left to decide).
 func (t *Tracker) decideHeld(tx *store.ConvTx, cfg *config.Config, cv *Conversion, now time.Time, final bool) (decided *store.Event, still bool, err error) {
 	ev, ok, err := tx.Event(cv.EventID)
-	if err != nil || !ok || ev.Match != store.MatchPending {
-		return nil, false, err // gone, or decided already
+	if err != nil || !ok {
+		return nil, false, err // gone
+	}
+	if ev.Match != store.MatchPending {
+		// Decided already, and not here (a decision here deletes the
+		// hold with it): a peer region's record of the same event_id
+		// replaced the held one, and the peer posted it. Nothing to
+		// write; the hold ends as a duplicate.
+		ev.Postback = "duplicate"
+		return ev, false, nil
 	}
 	in, ok, err := tx.Install(cv.InstallID)
 	if err != nil {

@@ -99,11 +99,11 @@ var conversionCounters = func() (m [4][8]*metrics.Counter) {
 }()
 
 // heldDecided counts held conversions decided (CONTRACT §8), by how:
-// click_id, device_id, fingerprint, organic (no click, or for an event no
-// install) or duplicate (decided by a peer region meanwhile).
+// click_id, device_id, fingerprint, view_through, organic (no click, or for
+// an event no install) or duplicate (decided by a peer region meanwhile).
 var heldDecided = func() map[string]*metrics.Counter {
 	m := map[string]*metrics.Counter{}
-	for _, match := range []string{"click_id", "device_id", "fingerprint", "organic", "duplicate"} {
+	for _, match := range []string{"click_id", "device_id", "fingerprint", "view_through", "organic", "duplicate"} {
 		m[match] = metrics.NewCounter(fmt.Sprintf(`clickedge_held_conversions_decided_total{match=%q}`, match))
 	}
 	return m
