@@ -424,6 +424,50 @@ func (r *Replicator) checkStream(stream jetstream.Stream, pos uint64, created in
 	return nil
 }
 
+// measureStalled sets peer's lag (measureLag) while its follower is not
+// applying it, between tries after an error.
+func (r *Replicator) measureStalled(peer string, lag *metrics.Gauge, state *peerState) {
+	pos, err := r.o.Store.ReplicationPosition(peer)
+	if err != nil {
+		return
+	}
+	ctx, cancel := r.ctx(5 * time.Second)
+	defer cancel()
+	stream, err := r.js.Stream(ctx, StreamName(peer))
+	if err != nil {
+		return // NATS down, or no stream: nothing to measure
+	}
+	r.measureLag(stream, pos, lag, state)
+}
+
+// measureLag sets peer's lag and pending from its stream as it is now: the
+// records past pos, and the age of the first of them (0 when none). The
+// apply loop sets them as it applies; this is what shows a follower that
+// has stopped applying (a record it cannot read, a consumer that went
+// quiet) rather than one caught up: its lag then grows, and the alert on
+// it fires.
+func (r *Replicator) measureLag(stream jetstream.Stream, pos uint64, lag *metrics.Gauge, state *peerState) {
+	ctx, cancel := r.ctx(5 * time.Second)
+	defer cancel()
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return
+	}
+	var behind time.Duration
+	var pending uint64
+	if st := info.State; st.LastSeq > pos && st.Msgs > 0 {
+		pending = st.LastSeq - pos
+		m, err := stream.GetMsg(ctx, max(pos+1, st.FirstSeq))
+		if err != nil {
+			return
+		}
+		behind = max(0, time.Since(m.Time))
+	}
+	lag.Set(behind.Seconds())
+	state.pending.Store(pending)
+	state.lagMs.Store(behind.Milliseconds())
+}
+
 // peerState is what a follower reports.
 type peerState struct {
 	applied atomic.Uint64 // the stream sequence applied last
@@ -489,6 +533,7 @@ func (r *Replicator) follow(peer string) {
 		}
 		msg := err.Error()
 		state.err.Store(&msg)
+		r.measureStalled(peer, lag, state)
 		if msg != lastErr {
 			if errors.Is(err, jetstream.ErrStreamNotFound) {
 				// A peer that has not started yet: not a fault.
@@ -573,6 +618,7 @@ func (r *Replicator) followOnce(peer string, lag *metrics.Gauge, state *peerStat
 	recs := make([][]byte, 0, applyBatch)
 	check := time.NewTicker(streamCheckEvery)
 	defer check.Stop()
+	appliedSinceCheck := false
 	for {
 		var m jetstream.Msg
 		select {
@@ -587,6 +633,10 @@ func (r *Replicator) followOnce(peer string, lag *metrics.Gauge, state *peerStat
 			if err := r.checkStream(stream, pos, created); err != nil {
 				return err
 			}
+			if !appliedSinceCheck {
+				r.measureLag(stream, pos, lag, state)
+			}
+			appliedSinceCheck = false
 			continue
 		case m = <-msgs:
 		}
@@ -621,6 +671,7 @@ func (r *Replicator) followOnce(peer string, lag *metrics.Gauge, state *peerStat
 			return err
 		}
 		pos = last.Sequence.Stream
+		appliedSinceCheck = true
 		applied.Add(len(recs))
 		appliedClicks.Add(a.Clicks)
 		appliedInstalls.Add(a.Installs)
