@@ -19,14 +19,15 @@ func Notes(c *Config) []string {
 	if len(c.TrustedProxies) == 0 {
 		// A header set by hand says the edge is meant to sit behind a
 		// proxy; the default client_ip_header alone says nothing.
-		for _, h := range []struct{ key, value, unset string }{
-			{"client_ip_header", c.ClientIPHeader, defaultClientIPHeader},
-			{"country_header", c.CountryHeader, ""},
-		} {
-			if h.value != h.unset {
-				notes = append(notes, h.key+" ("+h.value+") is read only from trusted_proxies, and none is set: it is never read "+
-					"(behind a CDN, list its addresses in trusted_proxies)")
-			}
+		if c.ClientIPHeader != defaultClientIPHeader {
+			notes = append(notes, "client_ip_header ("+c.ClientIPHeader+") is read only from trusted_proxies, and none is set: it is never read "+
+				"(behind a CDN, list its addresses in trusted_proxies)")
+		}
+		// The country header, by contrast, is believed from anyone then
+		// (tracker/click.go): the note must not call it inert.
+		if c.CountryHeader != "" {
+			notes = append(notes, "country_header ("+c.CountryHeader+") is believed from every client, as no trusted_proxies are set: "+
+				"one reaching the edge directly can claim any country (behind a CDN, list its addresses in trusted_proxies)")
 		}
 	}
 	if name, key, window := longestWindow(c); window > c.ClickRetention {

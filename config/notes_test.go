@@ -26,7 +26,7 @@ admin_token: t
 conversion_tokens: [abc]
 client_ip_header: CF-Connecting-IP
 country_header: CF-IPCountry
-`, []string{"client_ip_header", "country_header"}},
+`, []string{"client_ip_header (CF-Connecting-IP) is read only from trusted_proxies", "country_header (CF-IPCountry) is believed from every client"}},
 		{"the default client_ip_header without trusted proxies: nothing meant", `listen: "127.0.0.1:8080"
 admin_token: t
 conversion_tokens: [abc]
