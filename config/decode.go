@@ -27,6 +27,38 @@ type decoder struct {
 	// form ("720h1s" is stored as a Duration that prints 30d1s, "put" as
 	// PUT), by key path, so Parse's messages quote what the file says.
 	written map[string]string
+
+	// visits counts the mapping entries and list items decoded, aliases
+	// followed included, against budget: anchors shared through aliases
+	// can make a small file expand into millions of values.
+	visits, budget int
+}
+
+// aliasBudget is the least number of values a document may expand into,
+// its aliases followed; a larger document may expand ten times its nodes.
+const aliasBudget = 1_000_000
+
+// visit counts one value decoded, and fails once the document has expanded
+// past its budget.
+func (d *decoder) visit(path string) error {
+	d.visits++
+	if d.visits > d.budget {
+		return d.errf(path, "the document expands through aliases into more than %d values", d.budget)
+	}
+	return nil
+}
+
+// countNodes counts n's nodes without following aliases: the document's
+// own size.
+func countNodes(n *yaml.Node) int {
+	if n == nil {
+		return 0
+	}
+	c := 1
+	for _, k := range n.Content {
+		c += countNodes(k)
+	}
+	return c
 }
 
 // field decodes the value of one known key; path is that key's dotted path.
@@ -171,6 +203,9 @@ func (d *decoder) entries(n *yaml.Node, path string, each func(key string, v *ya
 	}
 	seen := make(map[string]int, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
+		if err := d.visit(path); err != nil {
+			return err
+		}
 		k := deref(n.Content[i])
 		if k.Kind != yaml.ScalarNode {
 			if path == "" {
@@ -323,6 +358,9 @@ func (d *decoder) list(n *yaml.Node, path string, each func(i int, v *yaml.Node,
 		return d.errf(path, "expected a list, got %s", kindName(n))
 	}
 	for i, v := range n.Content {
+		if err := d.visit(path); err != nil {
+			return err
+		}
 		if err := each(i, v, index(path, i)); err != nil {
 			return err
 		}
