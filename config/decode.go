@@ -412,6 +412,15 @@ func parsePrefix(s string) (netip.Prefix, bool) {
 		if err != nil {
 			return netip.Prefix{}, false
 		}
+		if a := p.Addr(); a.Is4In6() {
+			// Peers are compared unmapped, as a bare mapped address is
+			// below: ::ffff:10.0.0.0/104 is 10.0.0.0/8. A prefix shorter
+			// than the mapping's 96 bits is no IPv4 network.
+			if p.Bits() < 96 {
+				return netip.Prefix{}, false
+			}
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+		}
 		return p.Masked(), true
 	}
 	a, err := netip.ParseAddr(s)
