@@ -12,6 +12,10 @@ type Config struct {
 	Source string // file path, or "embedded default"
 	Demo   bool   // true only for the embedded default: enables the /_demo/postback sink
 
+	// adminTokenFromEnv: AdminToken came from CLICKEDGE_ADMIN_TOKEN (the
+	// file has no admin_token), so a message about it names the variable.
+	adminTokenFromEnv bool
+
 	Listen      string
 	TLSCert     string
 	TLSKey      string

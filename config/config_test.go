@@ -42,9 +42,11 @@ func defaults(token string) *Config {
 		TrustedProxies: []netip.Prefix{},
 		ClientIPHeader: "X-Forwarded-For",
 		AdminToken:     token,
-		Apps:           map[string]*App{},
-		Partners:       map[string]*Partner{},
-		Campaigns:      map[string]*Campaign{},
+		// Every token these tests expect comes from the environment.
+		adminTokenFromEnv: token != "",
+		Apps:              map[string]*App{},
+		Partners:          map[string]*Partner{},
+		Campaigns:         map[string]*Campaign{},
 	}
 }
 

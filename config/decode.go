@@ -78,22 +78,27 @@ func (d *decoder) wrote(path, text string) {
 
 func (d *decoder) top(n *yaml.Node, c *Config) error {
 	return d.fields(n, "", map[string]field{
-		"listen":                d.str(&c.Listen),
-		"tls_cert":              d.str(&c.TLSCert),
-		"tls_key":               d.str(&c.TLSKey),
-		"admin_listen":          d.str(&c.AdminListen),
-		"data_dir":              d.str(&c.DataDir),
-		"region":                d.str(&c.Region),
-		"durability":            d.str(&c.Durability),
-		"sync_interval":         d.dur(&c.SyncInterval),
-		"click_retention":       d.dur(&c.ClickRetention),
-		"event_retention":       d.dur(&c.EventRetention),
-		"cache_size":            d.size(&c.CacheSize),
-		"shutdown_grace":        d.dur(&c.ShutdownGrace),
-		"trusted_proxies":       d.prefixes(&c.TrustedProxies),
-		"client_ip_header":      d.str(&c.ClientIPHeader),
-		"country_header":        d.str(&c.CountryHeader),
-		"admin_token":           d.str(&c.AdminToken),
+		"listen":           d.str(&c.Listen),
+		"tls_cert":         d.str(&c.TLSCert),
+		"tls_key":          d.str(&c.TLSKey),
+		"admin_listen":     d.str(&c.AdminListen),
+		"data_dir":         d.str(&c.DataDir),
+		"region":           d.str(&c.Region),
+		"durability":       d.str(&c.Durability),
+		"sync_interval":    d.dur(&c.SyncInterval),
+		"click_retention":  d.dur(&c.ClickRetention),
+		"event_retention":  d.dur(&c.EventRetention),
+		"cache_size":       d.size(&c.CacheSize),
+		"shutdown_grace":   d.dur(&c.ShutdownGrace),
+		"trusted_proxies":  d.prefixes(&c.TrustedProxies),
+		"client_ip_header": d.str(&c.ClientIPHeader),
+		"country_header":   d.str(&c.CountryHeader),
+		"admin_token": func(n *yaml.Node, path string) error {
+			if !isNull(deref(n)) {
+				c.adminTokenFromEnv = false // the file's own, even if empty
+			}
+			return d.str(&c.AdminToken)(n, path)
+		},
 		"conversion_tokens":     d.strs(&c.ConversionTokens),
 		"allow_private_targets": d.boolean(&c.AllowPrivateTargets),
 		"anonymize_ip":          d.boolean(&c.AnonymizeIP),

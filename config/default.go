@@ -15,17 +15,26 @@ const (
 	demoSinkPath  = "/_demo/postback"
 )
 
-// Default returns the embedded default config (default.yaml), read with the
-// real environment so CLICKEDGE_ADMIN_TOKEN applies. Each call returns a new
-// value the caller may change.
-func Default() *Config {
+// LoadDefault returns the embedded default config (default.yaml), read with
+// the real environment so CLICKEDGE_ADMIN_TOKEN applies: the one way it can
+// fail is a token that variable holds and validation refuses (a secret
+// file's newline). Each call returns a new value the caller may change.
+func LoadDefault() (*Config, error) {
 	c, err := Parse(defaultSource, defaultYAML, os.LookupEnv)
 	if err != nil {
-		// default.yaml is fixed at build time and covered by tests; the only
-		// environment input (admin_token) is not validated.
-		panic("BUG: embedded default config: " + err.Error())
+		return nil, err
 	}
 	c.Demo = true
+	return c, nil
+}
+
+// Default is LoadDefault for tests and tools whose environment is known
+// good; it panics where LoadDefault fails.
+func Default() *Config {
+	c, err := LoadDefault()
+	if err != nil {
+		panic("config: embedded default: " + err.Error())
+	}
 	return c
 }
 

@@ -50,6 +50,7 @@ func Parse(name string, data []byte, lookup func(string) (string, bool)) (*Confi
 	}
 	c := newConfig(name)
 	c.AdminToken, _ = lookup(adminTokenEnv) // the default when admin_token is absent
+	c.adminTokenFromEnv = c.AdminToken != ""
 	d := &decoder{file: name, lookup: lookup, budget: max(aliasBudget, 10*countNodes(root))}
 	if root != nil {
 		if err := d.top(root, c); err != nil {

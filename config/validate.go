@@ -119,7 +119,11 @@ func (c *Config) validateTop(v *validator) {
 	if t := c.AdminToken; t != "" && (strings.IndexFunc(t, unicode.IsControl) >= 0 || strings.TrimSpace(t) != t) {
 		// A token read from a file with its newline, or a YAML block
 		// scalar, could never be presented: every admin request a 401.
-		v.fail("admin_token", "must not hold control characters or begin or end with a space (it is sent as a bearer token)")
+		key := "admin_token"
+		if c.adminTokenFromEnv {
+			key += " (from " + adminTokenEnv + ")"
+		}
+		v.fail(key, "must not hold control characters or begin or end with a space (it is sent as a bearer token)")
 	}
 	for i, tok := range c.ConversionTokens {
 		switch {

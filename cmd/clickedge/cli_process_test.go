@@ -341,3 +341,48 @@ func TestSIGHUPRightAfterStart(t *testing.T) {
 		}
 	}
 }
+
+// TestServeEnvAdminToken: a CLICKEDGE_ADMIN_TOKEN with a secret file's
+// newline is one error line naming the variable when it is what sets the
+// token (the embedded default, a file without admin_token), and nothing
+// at all when the file sets its own: serve panicked in both cases, as it
+// parsed the embedded default whether or not -config was given. An empty
+// -config (an unset $VAR) is refused, as an empty -data is: serve ran the
+// embedded demo config. Found by an audit.
+func TestServeEnvAdminToken(t *testing.T) {
+	dir := t.TempDir()
+	public, admin := freeAddr(t), freeAddr(t)
+	withToken := writeConfig(t, dir, public, admin, "") // sets admin_token
+	env := append(os.Environ(), "CLICKEDGE_ADMIN_TOKEN=s3cret\n")
+	run := func(args ...string) (int, string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, binPath, args...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode(), string(out)
+		}
+		return 0, string(out)
+	}
+	args := []string{"serve", "-listen", freeAddr(t), "-admin-listen", freeAddr(t), "-data", filepath.Join(dir, "d1")}
+	code, out := run(args...)
+	if code != 1 {
+		t.Errorf("%v: exit %d, want 1\n%s", args, code, out)
+	}
+	oneLine(t, args, out, `config: embedded default: admin_token (from CLICKEDGE_ADMIN_TOKEN): must not hold control characters or begin or end with a space (it is sent as a bearer token)`)
+
+	// The file's own admin_token wins: the variable is not read at all.
+	p := startEdge(t, withToken, public, admin, "CLICKEDGE_ADMIN_TOKEN=s3cret\n")
+	if code, _ := p.adminGet("/admin/v1/postbacks"); code != 200 {
+		t.Errorf("the file's admin_token: admin API answered %d", code)
+	}
+
+	args = []string{"serve", "-config", "", "-listen", freeAddr(t), "-admin-listen", freeAddr(t), "-data", filepath.Join(dir, "d2")}
+	code, out = runBin(t, args...)
+	if code != 1 {
+		t.Errorf("%v: exit %d, want 1\n%s", args, code, out)
+	}
+	oneLine(t, args, out, `clickedge: -config: must not be empty`)
+}

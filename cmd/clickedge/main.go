@@ -84,16 +84,23 @@ func unexpected(stderr io.Writer, cmd, arg string) int {
 // serveFlags are the flags that override the config file.
 type serveFlags struct {
 	config, listen, adminListen, data string
-	dataSet                           bool // -data was given, even empty
+	configSet, dataSet                bool // -config, -data were given, even empty
 }
 
 func (f *serveFlags) load() (*config.Config, error) {
-	cfg := config.Default()
-	if f.config != "" {
-		var err error
-		if cfg, err = config.Load(f.config); err != nil {
-			return nil, err
-		}
+	var cfg *config.Config
+	var err error
+	switch {
+	case f.configSet && f.config == "":
+		// Given, but empty (an unset $VAR): not the demo config.
+		return nil, errors.New("clickedge: -config: must not be empty")
+	case f.config != "":
+		cfg, err = config.Load(f.config)
+	default:
+		cfg, err = config.LoadDefault()
+	}
+	if err != nil {
+		return nil, err
 	}
 	if f.listen != "" {
 		cfg.Listen = f.listen
@@ -168,7 +175,10 @@ func serve(args []string, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	fs.Visit(func(fl *flag.Flag) { f.dataSet = f.dataSet || fl.Name == "data" })
+	fs.Visit(func(fl *flag.Flag) {
+		f.dataSet = f.dataSet || fl.Name == "data"
+		f.configSet = f.configSet || fl.Name == "config"
+	})
 	if fs.NArg() > 0 {
 		return unexpected(stderr, "serve", fs.Arg(0))
 	}
