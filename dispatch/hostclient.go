@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -32,29 +33,47 @@ type hostClients struct {
 type clientSettings struct {
 	name     string // User-Agent
 	maxConns int
-	timeout  time.Duration // waiting for a free connection
-	dial     fasthttp.DialFunc
+	timeout  time.Duration // an attempt: a free connection, dialling, the TLS handshake
+	dial     fasthttp.DialFuncWithTimeout
 }
 
 // client returns a keep-alive client for addr: the template's path sent
 // as rendered, a bounded answer, and connections whose deadlines are armed
 // lazily (fasthttp sets a connection's write and read deadlines on every
 // request, and each move would reset a runtime timer).
-func (cs clientSettings) client(addr string, tls bool) *fasthttp.HostClient {
+func (cs clientSettings) client(addr string, isTLS bool) *fasthttp.HostClient {
 	dial := cs.dial
+	var tlsConfig *tls.Config
+	if isTLS {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			host = addr
+		}
+		tlsConfig = &tls.Config{ServerName: host, ClientSessionCache: tls.NewLRUClientSessionCache(0)}
+	}
 	hc := &fasthttp.HostClient{
 		Addr:                addr,
-		IsTLS:               tls,
+		IsTLS:               isTLS,
 		Name:                cs.name,
 		MaxConns:            cs.maxConns,
 		MaxConnWaitTimeout:  cs.timeout,
 		MaxIdleConnDuration: 90 * time.Second,
-		Dial: func(addr string) (net.Conn, error) {
-			c, err := dial(addr)
+		// fasthttp passes what is left of the attempt: a retry on a fresh
+		// connection dials within it, not within a whole timeout more.
+		DialTimeout: func(addr string, left time.Duration) (net.Conn, error) {
+			if left <= 0 || left > cs.timeout {
+				left = cs.timeout
+			}
+			began := time.Now()
+			c, err := dial(addr, left)
 			if err != nil {
 				return nil, err
 			}
-			return deadline.WrapClient(c), nil
+			c = deadline.WrapClient(c)
+			if tlsConfig == nil {
+				return c, nil
+			}
+			return handshake(c, tlsConfig, began.Add(left))
 		},
 		DisablePathNormalizing: true,
 		MaxResponseBodySize:    64 << 10,
@@ -69,6 +88,33 @@ func (cs clientSettings) client(addr string, tls bool) *fasthttp.HostClient {
 		return false, attempts == 1
 	}
 	return hc
+}
+
+// handshake makes the TLS handshake on c by the time by, and returns the TLS
+// connection, which fasthttp then uses as it is. Left to fasthttp (with no
+// client-wide write timeout, which would also bound every request), the
+// handshake ran inside the first request's write, before any read deadline
+// was set: a server that accepted the connection and never answered it
+// held the worker for good.
+func handshake(c net.Conn, config *tls.Config, by time.Time) (net.Conn, error) {
+	tc := tls.Client(c, config)
+	if err := tc.SetDeadline(by); err != nil {
+		c.Close()
+		return nil, err
+	}
+	if err := tc.Handshake(); err != nil {
+		c.Close()
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return nil, fasthttp.ErrTLSHandshakeTimeout
+		}
+		return nil, fmt.Errorf("tls handshake: %w", err)
+	}
+	if err := tc.SetDeadline(time.Time{}); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return tc, nil
 }
 
 // staleConn reports the errors of a reused keep-alive connection that the

@@ -13,7 +13,7 @@ import (
 // case, and any other scheme is an error, not a request.
 func TestHostClients(t *testing.T) {
 	a, b := newSink(t), newSink(t)
-	h := &hostClients{settings: clientSettings{maxConns: 2, timeout: 2 * time.Second, dial: fasthttp.Dial}}
+	h := &hostClients{settings: clientSettings{maxConns: 2, timeout: 2 * time.Second, dial: fasthttp.DialTimeout}}
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
@@ -57,7 +57,7 @@ func TestHostClientsLookupAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")
 	}
-	h := &hostClients{settings: clientSettings{maxConns: 1, dial: fasthttp.Dial}}
+	h := &hostClients{settings: clientSettings{maxConns: 1, dial: fasthttp.DialTimeout}}
 	h.add("partner.example:80", false)
 	h.add("partner.example:443", true)
 	host := []byte("partner.example:80")

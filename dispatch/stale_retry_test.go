@@ -30,7 +30,7 @@ func TestStaleRetryReachesAFreshConn(t *testing.T) {
 	}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Shutdown() })
-	h := &hostClients{settings: clientSettings{maxConns: 4, timeout: 2 * time.Second, dial: fasthttp.Dial}}
+	h := &hostClients{settings: clientSettings{maxConns: 4, timeout: 2 * time.Second, dial: fasthttp.DialTimeout}}
 	do := func(path string) error {
 		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 		defer fasthttp.ReleaseRequest(req)

@@ -91,9 +91,10 @@ func refusal(ip netip.Addr) string {
 // and dials only allowed ones, in resolver order, until one connects. The
 // connection goes to the checked address, not the name, so a second DNS
 // answer (rebinding) cannot swap a private address in after the check.
-// timeout bounds resolution and connecting together; <= 0 means
+// timeout bounds resolution and connecting together, and the time a call
+// is given, what is left of its attempt, bounds them further; <= 0 means
 // fasthttp.DefaultDialTimeout.
-func Dialer(allowPrivate bool, timeout time.Duration) fasthttp.DialFunc {
+func Dialer(allowPrivate bool, timeout time.Duration) fasthttp.DialFuncWithTimeout {
 	if timeout <= 0 {
 		timeout = fasthttp.DefaultDialTimeout
 	}
@@ -103,7 +104,7 @@ func Dialer(allowPrivate bool, timeout time.Duration) fasthttp.DialFunc {
 		lookup:       net.DefaultResolver.LookupNetIP,
 		dial:         (&net.Dialer{}).DialContext,
 	}
-	return d.Dial
+	return d.DialTimeout
 }
 
 // targetDialer holds the resolver and dialer as functions so tests can show
@@ -115,7 +116,17 @@ type targetDialer struct {
 	dial         func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
-func (d *targetDialer) Dial(addr string) (net.Conn, error) {
+// Dial is DialTimeout with the dialer's own timeout.
+func (d *targetDialer) Dial(addr string) (net.Conn, error) { return d.DialTimeout(addr, 0) }
+
+// DialTimeout resolves, checks and dials addr within the dialer's timeout,
+// or within limit when that is shorter and positive (an attempt's retry
+// dials with what is left of the attempt).
+func (d *targetDialer) DialTimeout(addr string, limit time.Duration) (net.Conn, error) {
+	timeout := d.timeout
+	if limit > 0 && limit < timeout {
+		timeout = limit
+	}
 	host, portStr, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("cannot dial %q: %w", addr, err)
@@ -124,7 +135,7 @@ func (d *targetDialer) Dial(addr string) (net.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot dial %q: bad port", addr)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), d.timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 
 	var ips []netip.Addr

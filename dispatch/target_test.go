@@ -128,7 +128,7 @@ func TestDialerRefusesLoopback(t *testing.T) {
 		if host[0] != '[' {
 			addr = net.JoinHostPort(host, port)
 		}
-		c, err := dial(addr)
+		c, err := dial(addr, 0)
 		if err == nil {
 			c.Close()
 			t.Errorf("Dial(%s) connected; want refusal", addr)
@@ -149,7 +149,7 @@ func TestDialerAllowPrivate(t *testing.T) {
 	// localhost may resolve to ::1 first, where nothing listens: the dialer
 	// goes on to the next address.
 	for _, host := range []string{"127.0.0.1", "localhost"} {
-		c, err := dial(net.JoinHostPort(host, port))
+		c, err := dial(net.JoinHostPort(host, port), 0)
 		if err != nil {
 			t.Fatalf("Dial(%s) with allowPrivate: %v", host, err)
 		}
@@ -270,7 +270,7 @@ func TestDialerChecksEveryResolvedAddress(t *testing.T) {
 
 func TestDialerTimeoutDefault(t *testing.T) {
 	port, _ := listen(t)
-	c, err := Dialer(true, 0)("127.0.0.1:" + port)
+	c, err := Dialer(true, 0)("127.0.0.1:"+port, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
