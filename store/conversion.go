@@ -69,13 +69,24 @@ func (tx *ConvTx) Commit() error {
 		s.convMu.Unlock()
 		err = errClosed
 	case tx.b.Empty():
+		// What it read may be another transaction's writes, applied but
+		// not yet fsynced (the lock goes before the fsync): an answer
+		// built on them ("duplicate", a 200) waits until they are durable.
+		// Pebble syncs the WAL in order, so an empty synced record queued
+		// behind theirs returns once theirs is.
+		unsynced := s.convUnsynced.Load() > 0
 		s.convMu.Unlock()
+		if unsynced && s.opts.Durability == Sync {
+			err = s.db.LogData(nil, pebble.Sync)
+		}
 	case s.opts.Durability == Sync:
+		s.convUnsynced.Add(1)
 		err = s.db.ApplyNoSyncWait(tx.b, s.sync)
 		s.convMu.Unlock()
 		if err == nil {
 			err = tx.b.SyncWait()
 		}
+		s.convUnsynced.Add(-1)
 	default:
 		err = s.db.Apply(tx.b, s.sync)
 		s.convMu.Unlock()

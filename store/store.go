@@ -68,6 +68,9 @@ type Store struct {
 	commit clickCommitter
 	// convMu serialises attribution decisions; see conversion.go.
 	convMu sync.Mutex
+	// convUnsynced counts conversion batches applied and not yet fsynced
+	// (sync mode), which a transaction that writes nothing waits for.
+	convUnsynced atomic.Int64
 
 	bucketWidth uint32 // seconds, for buckets opened from now on
 	bucketMu    sync.RWMutex
