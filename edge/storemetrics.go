@@ -39,6 +39,8 @@ func writeStoreMetrics(w io.Writer, st store.Stats) {
 	metrics.WriteCounterUint64(w, "clickedge_store_block_cache_misses_total", uint64(max(st.BlockCacheMisses, 0)))
 	metrics.WriteCounterUint64(w, "clickedge_store_write_stalls_total", st.WriteStalls)
 	metrics.WriteCounterFloat64(w, "clickedge_store_write_stall_seconds_total", st.WriteStallTime.Seconds())
+	metrics.WriteCounterUint64(w, "clickedge_store_background_errors_total", st.BackgroundErrors)
+	metrics.WriteCounterUint64(w, "clickedge_store_disk_full_total", st.DiskFull)
 }
 
 // writeBuildInfo writes clickedge_build_info, always 1, whose labels say

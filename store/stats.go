@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/clickedge/clickedge/internal/logthrottle"
 )
 
 // Stats is what an operator watches of the store: its size on disk, the
@@ -32,6 +34,12 @@ type Stats struct {
 	BlockCacheMisses    int64
 	WriteStalls         uint64 // since the store opened
 	WriteStallTime      time.Duration
+	// BackgroundErrors counts flushes and compactions that failed (a full
+	// or failing disk); Pebble retries them.
+	BackgroundErrors uint64
+	// DiskFull counts the times a write found the disk full (the first
+	// released the emergency ballast; see ballast.go).
+	DiskFull uint64
 }
 
 // LevelStats is one LSM level's sstables.
@@ -71,6 +79,8 @@ func (s *Store) Stats() Stats {
 		st.Levels[i] = LevelStats{Files: m.Levels[i].TablesCount, Bytes: m.Levels[i].TablesSize}
 	}
 	st.WriteStalls, st.WriteStallTime = s.stalls.read()
+	st.BackgroundErrors = s.stalls.bgErrors.Load()
+	st.DiskFull = s.ballast.released.Load()
 	return st
 }
 
@@ -85,6 +95,12 @@ type writeStalls struct {
 	// logs once a minute, with the count since.
 	lastLog     time.Time
 	sinceLogged uint64
+
+	// bgErrors counts Pebble's background errors, which bgLog logs at
+	// most once every 5 s: a full disk fails a flush, Pebble retries it at
+	// once, and each failure was a line onto that disk.
+	bgErrors atomic.Uint64
+	bgLog    *logthrottle.Throttle
 }
 
 const stallLogEvery = time.Minute
@@ -102,7 +118,14 @@ func (w *writeStalls) read() (uint64, time.Duration) {
 // listener is the store's Pebble event listener: it counts the write
 // stalls into w and warns of them on log.
 func (w *writeStalls) listener(log *slog.Logger) *pebble.EventListener {
+	w.bgLog = logthrottle.New(5 * time.Second)
 	return &pebble.EventListener{
+		BackgroundError: func(err error) {
+			w.bgErrors.Add(1)
+			if n, ok := w.bgLog.Allow(); ok {
+				log.Error("store: background work failed; retrying", "err", err, "suppressed", n)
+			}
+		},
 		WriteStallBegin: func(info pebble.WriteStallBeginInfo) {
 			now := time.Now()
 			w.count.Add(1)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"sync"
@@ -18,6 +19,8 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/clickedge/clickedge/internal/logthrottle"
 )
 
 // Durability says when a write is on disk.
@@ -71,6 +74,7 @@ type Store struct {
 	// convUnsynced counts conversion batches applied and not yet fsynced
 	// (sync mode), which a transaction that writes nothing waits for.
 	convUnsynced atomic.Int64
+	ballast      *ballast
 
 	bucketWidth uint32 // seconds, for buckets opened from now on
 	bucketMu    sync.RWMutex
@@ -149,11 +153,16 @@ func Open(o Options) (*Store, error) {
 	// blocks. Size it so that CacheSize is left for blocks.
 	cache := pebble.NewCache(o.CacheSize + 2*memTableSize)
 	fs := o.fs
-	if fs == nil && o.Durability == Sync {
+	switch {
+	case fs != nil:
 		// Tests that bring a file system (in-memory, crashable,
 		// sync-counting) keep its syncs; see walsync_linux.go.
+	case o.Durability == Sync:
 		fs = walSyncFS(vfs.Default)
+	default:
+		fs = vfs.Default
 	}
+	bal := &ballast{fs: fs, path: filepath.Join(o.Dir, ballastName), log: o.Logger, spentLog: logthrottle.New(5 * time.Second)}
 	stalls := new(writeStalls)
 	po := &pebble.Options{
 		Cache:                       cache,
@@ -172,7 +181,7 @@ func Open(o Options) (*Store, error) {
 		FormatMajorVersion:    pebble.FormatNewest,
 		Logger:                pebbleLogger{o.Logger},
 		EventListener:         stalls.listener(o.Logger),
-		FS:                    fs,
+		FS:                    vfs.OnDiskFull(fs, bal.release),
 	}
 	po.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionGood })
 	for i := range po.Levels {
@@ -201,6 +210,11 @@ func Open(o Options) (*Store, error) {
 	if o.Durability == Async {
 		s.sync = pebble.NoSync
 	}
+	if err := bal.ensure(); err != nil {
+		// The edge runs without it; a full disk would stop it at once.
+		o.Logger.Warn("store: no emergency ballast", "err", err)
+	}
+	s.ballast = bal
 	if err := s.dropLegacyLocators(); err != nil {
 		db.Close()
 		cache.Unref()
