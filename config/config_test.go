@@ -115,6 +115,7 @@ func TestContractExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := defaults(os.Getenv("CLICKEDGE_ADMIN_TOKEN"))
+	want.adminTokenFromEnv = false // the file's admin_token, which expands the variable
 	want.Source = filepath.Join("testdata", "contract.yaml")
 	want.Apps["com.example.app"] = &App{
 		ID:      "com.example.app",
