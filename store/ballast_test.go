@@ -27,7 +27,8 @@ func TestDiskFullReleasesBallast(t *testing.T) {
 	})
 	mem := vfs.NewMem()
 	mem.TestingSetDiskUsage(vfs.DiskUsage{TotalBytes: 20 << 30, AvailBytes: 10 << 30, UsedBytes: 10 << 30})
-	s := openOpts(t, Options{Dir: "db", fs: errorfs.Wrap(mem, inj), Durability: Sync})
+	clk := newClock(t0) // the clicks' time: not expired by the retention sweep
+	s := openOpts(t, Options{Dir: "db", fs: errorfs.Wrap(mem, inj), Durability: Sync, Now: clk.Now})
 	path := filepath.Join("db", ballastName)
 	if _, err := mem.Stat(path); err != nil {
 		t.Fatalf("no ballast after Open: %v", err)
