@@ -159,6 +159,9 @@ type Dispatcher struct {
 	// notified is set by Notify: new entries may sit up to lateMargin
 	// behind the last pass.
 	notified atomic.Bool
+	// notifiedFrom is the earliest due time NotifyDue was told of since
+	// the last pass read it; MaxInt64: none.
+	notifiedFrom atomic.Int64
 
 	depth     atomic.Int64 // pending postbacks, for the queue-depth gauge
 	redriveMu sync.Mutex
@@ -224,6 +227,7 @@ func New(o Options) *Dispatcher {
 		lateFrom:  math.MaxInt64,
 	}
 	d.rescanFrom.Store(math.MaxInt64)
+	d.notifiedFrom.Store(math.MaxInt64)
 	if o.Config != nil {
 		d.partners.Store(compileSet(o.Config))
 	} else {
@@ -283,11 +287,27 @@ func (d *Dispatcher) stopping() bool {
 	}
 }
 
-// Notify tells the dispatcher that n postbacks were just committed.
+// Notify tells the dispatcher that n postbacks were just committed, due no
+// earlier than lateMargin before its last pass.
 func (d *Dispatcher) Notify(n int) {
 	d.depth.Add(int64(n))
 	d.notified.Store(true)
 	d.wakeUp()
+}
+
+// NotifyDue is Notify for postbacks due at firstDue (unix ms) or later: a
+// conversion takes its due time when its request begins, and may commit
+// much later (behind a batch of thousands of lines, through a write stall).
+// The pass reads its late window from there, not only lateMargin back,
+// which left such a postback to the next full scan, up to fullScanEvery.
+func (d *Dispatcher) NotifyDue(n int, firstDue int64) {
+	for {
+		cur := d.notifiedFrom.Load()
+		if firstDue >= cur || d.notifiedFrom.CompareAndSwap(cur, firstDue) {
+			break
+		}
+	}
+	d.Notify(n)
 }
 
 func (d *Dispatcher) wakeUp() {
@@ -450,7 +470,7 @@ func (d *Dispatcher) pass() time.Duration {
 		if d.lateFrom == math.MaxInt64 {
 			d.lateSince = d.passNo
 		}
-		d.lateFrom = min(d.lateFrom, d.lastPassAt-lateMargin.Milliseconds())
+		d.lateFrom = min(d.lateFrom, d.lastPassAt-lateMargin.Milliseconds(), d.notifiedFrom.Swap(math.MaxInt64))
 	}
 	from = min(from, d.rescanFrom.Swap(math.MaxInt64))
 	if d.lastFullAt == 0 || ps.now-d.lastFullAt >= fullScanEvery.Milliseconds() || ps.now < d.lastPassAt {

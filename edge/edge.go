@@ -112,7 +112,7 @@ func Start(cfg *config.Config, log *slog.Logger) (*Edge, error) {
 		admLn.Close()
 		return nil, err
 	}
-	e.tr = tracker.New(tracker.Options{Store: e.st, Config: cfg, Logger: log, Notify: e.disp.Notify})
+	e.tr = tracker.New(tracker.Options{Store: e.st, Config: cfg, Logger: log, Notify: e.disp.NotifyDue})
 	e.public = e.tr.NewServer(fasthttpLogger{log, &e.cfg})
 	// TYPE and HELP lines: without them Prometheus ingests every series,
 	// the histograms too, as untyped.

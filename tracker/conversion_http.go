@@ -108,7 +108,7 @@ func (t *Tracker) conversion(ctx *fasthttp.RequestCtx) {
 	}
 	countConversion(&res)
 	if res.queued {
-		t.notify(1)
+		t.notify(1, now.UnixMilli())
 	}
 	ctx.SetContentType("application/json")
 	ctx.SetBody(append(res.appendJSON(make([]byte, 0, 256)), '\n'))
@@ -191,7 +191,7 @@ func (t *Tracker) conversionBatch(ctx *fasthttp.RequestCtx) {
 		out = append(results[i].appendJSON(out), '\n')
 	}
 	if queued > 0 {
-		t.notify(queued)
+		t.notify(queued, now.UnixMilli())
 	}
 	ctx.SetContentType("application/x-ndjson")
 	ctx.SetBody(out)

@@ -194,7 +194,7 @@ func (t *Tracker) RetryHolds(now time.Time, early bool) (int, error) {
 		return 0, err
 	}
 	if queued > 0 {
-		t.notify(queued)
+		t.notify(queued, now.UnixMilli())
 	}
 	return len(due), nil
 }

@@ -27,7 +27,7 @@ type Tracker struct {
 	// wallClock is set when now is time.Now: a click then takes its time
 	// from the clock reading that starts its latency measurement.
 	wallClock bool
-	notify    func(queued int) // wakes the postback dispatcher after a commit
+	notify    func(queued int, firstDue int64) // wakes the postback dispatcher after a commit
 	// draining is set when the edge is about to stop (SetDraining).
 	draining atomic.Bool
 	// storeFailed throttles the per-request "not stored" errors: a failing
@@ -59,9 +59,11 @@ type Options struct {
 	Store  *store.Store
 	Config *config.Config
 	Logger *slog.Logger
-	// Notify, if set, is called with the number of postbacks queued after
-	// a commit that queued any.
-	Notify func(queued int)
+	// Notify, if set, is called after a commit that queued postbacks, with
+	// how many and the earliest time they are due (unix ms): a conversion's
+	// due time is when its request began, which may be long before its
+	// commit (dispatch.Dispatcher.NotifyDue).
+	Notify func(queued int, firstDue int64)
 	// Now is the clock; tests inject one. Default time.Now.
 	Now func() time.Time
 }
@@ -83,7 +85,7 @@ func New(o Options) *Tracker {
 		t.now, t.wallClock = time.Now, true
 	}
 	if t.notify == nil {
-		t.notify = func(int) {}
+		t.notify = func(int, int64) {}
 	}
 	t.cfg.Store(o.Config)
 	t.clickReqs.New = func() any { return new(clickRequest) }
