@@ -25,13 +25,14 @@ func TestDemoSinkBounded(t *testing.T) {
 	}
 	t.Cleanup(func() { e.Shutdown(context.Background()) })
 	base := "http://" + e.AdminAddr()
+	// The edge answers 413 from the headers and closes: the client may
+	// meet the reset while it is still sending the body.
 	resp, err := http.Post(base+"/_demo/postback", "text/plain", bytes.NewReader(make([]byte, 1<<20)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusRequestEntityTooLarge {
-		t.Errorf("a 1 MiB demo postback: %d, want 413", resp.StatusCode)
+	if err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("a 1 MiB demo postback: %d, want 413", resp.StatusCode)
+		}
 	}
 	resp, err = http.Post(base+"/_demo/postback?x=1", "text/plain", bytes.NewReader([]byte("small")))
 	if err != nil {
