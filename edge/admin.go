@@ -197,6 +197,12 @@ var flagNames = []struct {
 func (e *Edge) adminClick(ctx *fasthttp.RequestCtx, id string) {
 	var c store.Click
 	_, ok, err := e.st.GetClick([]byte(id), &c, nil)
+	if stored, imp := tracker.ImpressionStoredID(id); err == nil && !ok && imp {
+		// "imp:<id>": no click of that id, so the impression.
+		if _, ok, err = e.st.GetClick([]byte(stored), &c, nil); ok {
+			id = stored
+		}
+	}
 	if err != nil {
 		writeJSON(ctx, fasthttp.StatusInternalServerError, map[string]string{"error": err.Error()})
 		return
@@ -213,7 +219,7 @@ func (e *Edge) adminClick(ctx *fasthttp.RequestCtx, id string) {
 // viewOf is the admin API's view of c, with its user agent ua.
 func viewOf(c *store.Click, ua string) clickView {
 	v := clickView{
-		ClickID: string(c.ClickID), Campaign: string(c.Campaign), App: string(c.App),
+		ClickID: tracker.ShownClickID(string(c.ClickID)), Campaign: string(c.Campaign), App: string(c.App),
 		Time: time.UnixMilli(c.Time).UTC().Format(time.RFC3339Nano), Platform: c.Platform.String(),
 		OSVersion: string(c.OSVersion), Flags: []string{}, AffID: string(c.AffID), PubID: string(c.PubID),
 		OfferID: string(c.OfferID), CreativeID: string(c.CreativeID), GAID: string(c.GAID),
@@ -352,7 +358,7 @@ func why(in *store.Install) string {
 	case store.MatchFingerprint:
 		return "no usable click_id or advertising id match; click " + in.ClickID + " was the latest click for this app from the same IP, platform and OS version within its campaign's fingerprint_lookback"
 	case store.MatchViewThrough:
-		return "no click matched; impression " + in.ClickID + " (stored as click " + tracker.ImpressionIDPrefix + in.ClickID + ") was the latest shown to this advertising id within its campaign's view_through_lookback"
+		return "no click matched; impression " + in.ClickID + " (shown as click " + tracker.LegacyImpressionIDPrefix + in.ClickID + ") was the latest shown to this advertising id within its campaign's view_through_lookback"
 	}
 	return "no click matched by click_id, advertising id or IP + OS version within the campaigns' windows"
 }

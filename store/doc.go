@@ -34,7 +34,8 @@
 // hashes can collide, so a lookup checks each candidate click's own app and
 // device id. kind is 'g', 'i' or 'o' (gaid, idfa, oaid) for clicks, and the
 // same letter in upper case for impressions (FlagImpression, view-through),
-// which are click records under "imp:" ids with no 'f' key: a click lookup
+// which are click records under "\xffimp:" ids (tracker.ImpressionIDPrefix;
+// "imp:" before) with no 'f' key: a click lookup
 // never reads past them.
 //
 // A click's record is keyed by its bucket too, so that a bucket's clicks

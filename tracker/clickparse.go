@@ -2,6 +2,7 @@ package tracker
 
 import (
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -297,6 +298,9 @@ func (in *ClickInput) SetImpressionID(g *ClickIDGen, now time.Time) []byte {
 	in.scratch = append(in.scratch, ImpressionIDPrefix...)
 	switch {
 	case in.impressionID != nil:
+		// The impression's id: a click_id sent beside it, flagged or not,
+		// is not, and must not make it uncreditable.
+		c.Flags &^= store.FlagInvalidID
 		var flags store.ClickFlags
 		in.scratch, flags = AppendSanitized(in.scratch, in.impressionID)
 		c.Flags |= flags
@@ -316,8 +320,34 @@ func (in *ClickInput) SetImpressionID(g *ClickIDGen, now time.Time) []byte {
 
 // ImpressionIDPrefix begins the stored id of every impression, so that an
 // impression and a click may carry the same id (an ad server's request id,
-// say) without one refusing the other as a duplicate.
-const ImpressionIDPrefix = "imp:"
+// say) without one refusing the other as a duplicate. Its first byte is
+// not UTF-8, which no stored click_id holds (AppendSanitized replaces it):
+// with "imp:", which earlier versions used, a tracking link's click_id
+// "imp:v1" took impression v1's key.
+const ImpressionIDPrefix = "\xffimp:"
+
+// LegacyImpressionIDPrefix began the stored ids of impressions stored by
+// earlier versions, and is how the admin API shows an impression's id.
+const LegacyImpressionIDPrefix = "imp:"
+
+// ShownClickID is a stored click's id as the admin API shows it: an
+// impression's as "imp:" and its id.
+func ShownClickID(stored string) string {
+	if id, ok := strings.CutPrefix(stored, ImpressionIDPrefix); ok {
+		return LegacyImpressionIDPrefix + id
+	}
+	return stored
+}
+
+// ImpressionStoredID is the stored id of the impression an admin API path
+// names as "imp:" and its id; ok is false for any other id.
+func ImpressionStoredID(shown string) (stored string, ok bool) {
+	id, ok := strings.CutPrefix(shown, LegacyImpressionIDPrefix)
+	if !ok {
+		return "", false
+	}
+	return ImpressionIDPrefix + id, true
+}
 
 // SetClientIP sets Click.IP, when Parse found no ip parameter, to the
 // address ClientIP picks.

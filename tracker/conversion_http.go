@@ -458,7 +458,12 @@ func (t *Tracker) newInstall(cfg *config.Config, cv *Conversion, eventID string,
 	if a.match == store.MatchViewThrough {
 		// The impression's own id, as its ad server sent it: what a
 		// postback's {click_id} gives back.
-		in.ClickID = strings.TrimPrefix(in.ClickID, ImpressionIDPrefix)
+		// (Impressions stored by earlier versions carry the old prefix.)
+		id, ok := strings.CutPrefix(in.ClickID, ImpressionIDPrefix)
+		if !ok {
+			id = strings.TrimPrefix(in.ClickID, LegacyImpressionIDPrefix)
+		}
+		in.ClickID = id
 	}
 	in.ClickTime = c.Time
 	in.DeepLink = or(string(c.DeepLink), a.campaign.DeepLink)
