@@ -172,13 +172,61 @@ func validateApp(v *validator, path, id string, a *App) {
 var redirectHostRE = regexp.MustCompile(`^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
 
 // carriesReferrer reports a Google Play URL whose query already has a
-// referrer parameter. s is a valid URL (checkURL passed).
+// referrer parameter: the config's app URLs, and the click path's followed
+// redirects, where it must not allocate.
 func carriesReferrer(s string) bool {
 	if !IsPlayStoreURL(s) {
 		return false
 	}
-	u, err := url.Parse(s)
-	return err == nil && u.Query().Has("referrer")
+	q, _, _ := strings.Cut(s, "#")
+	_, q, ok := strings.Cut(q, "?")
+	for ok && q != "" {
+		var pair string
+		pair, q, _ = strings.Cut(q, "&")
+		key, _, _ := strings.Cut(pair, "=")
+		if queryKeyIs(key, "referrer") {
+			return true
+		}
+	}
+	return false
+}
+
+// CarriesReferrer is carriesReferrer for the tracker.
+func CarriesReferrer(s string) bool { return carriesReferrer(s) }
+
+// queryKeyIs reports whether the query key raw, decoded as a query is
+// ('+' a space, %XX a byte), is name.
+func queryKeyIs(raw, name string) bool {
+	j := 0
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case c == '+':
+			c = ' '
+		case c == '%' && i+2 < len(raw) && ishex(raw[i+1]) && ishex(raw[i+2]):
+			c = unhex(raw[i+1])<<4 | unhex(raw[i+2])
+			i += 2
+		}
+		if j >= len(name) || name[j] != c {
+			return false
+		}
+		j++
+	}
+	return j == len(name)
+}
+
+func ishex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
 }
 
 // IsPlayStoreURL reports whether appURL is an http(s) URL on host

@@ -81,7 +81,8 @@ func (t *Tracker) click(ctx *fasthttp.RequestCtx) {
 	}
 	target := appURL(app, c.Platform)
 	switch {
-	case len(in.Redirect) != 0 && RedirectAllowed(in.Redirect, app.RedirectHosts):
+	case len(in.Redirect) != 0 && RedirectAllowed(in.Redirect, app.RedirectHosts) &&
+		!config.CarriesReferrer(b2s(in.Redirect)): // Play would see two, ours second
 		clickRedirectsFollowed.Inc()
 		target = b2s(in.Redirect)
 	case len(in.Redirect) != 0:
