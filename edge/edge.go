@@ -85,10 +85,10 @@ func Start(cfg *config.Config, log *slog.Logger) (*Edge, error) {
 			admLn.Close()
 			return nil, err
 		}
-		e.pubLn = tls.NewListener(e.pubLn, &tls.Config{
+		e.pubLn = newHandshakes(tls.NewListener(e.pubLn, &tls.Config{
 			MinVersion:     tls.VersionTLS12,
 			GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return e.cert.Load(), nil },
-		})
+		}))
 	}
 
 	durability := store.Sync
@@ -272,6 +272,9 @@ func (e *Edge) Drain() time.Duration {
 // dispatcher (recording attempts in flight) and closes the store.
 func (e *Edge) Shutdown(ctx context.Context) error {
 	var errs []error
+	if h, ok := e.pubLn.(*handshakes); ok {
+		h.closeHandshakes()
+	}
 	if err := e.public.ShutdownWithContext(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("edge: public listener: %w", err))
 	}
