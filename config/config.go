@@ -11,6 +11,10 @@ import (
 type Config struct {
 	Source string // file path, or "embedded default"
 	Demo   bool   // true only for the embedded default: enables the /_demo/postback sink
+	// Ballast, set by clickedge serve (not a key of the file), has the
+	// store keep an emergency ballast (store.Options.Ballast); tests and
+	// clickedge bench open stores without one.
+	Ballast bool
 
 	// adminTokenFromEnv: AdminToken came from CLICKEDGE_ADMIN_TOKEN (the
 	// file has no admin_token), so a message about it names the variable.

@@ -98,7 +98,7 @@ func Start(cfg *config.Config, log *slog.Logger) (*Edge, error) {
 	e.st, err = store.Open(store.Options{
 		Dir: cfg.DataDir, Durability: durability, SyncInterval: cfg.SyncInterval,
 		Retention: cfg.ClickRetention, EventRetention: cfg.EventRetention, CacheSize: cfg.CacheSize, Logger: log,
-		Replicate: cfg.Replication != nil,
+		Replicate: cfg.Replication != nil, Ballast: cfg.Ballast,
 	})
 	if err != nil {
 		pubLn.Close()

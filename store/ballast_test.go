@@ -28,7 +28,7 @@ func TestDiskFullReleasesBallast(t *testing.T) {
 	mem := vfs.NewMem()
 	mem.TestingSetDiskUsage(vfs.DiskUsage{TotalBytes: 20 << 30, AvailBytes: 10 << 30, UsedBytes: 10 << 30})
 	clk := newClock(t0) // the clicks' time: not expired by the retention sweep
-	s := openOpts(t, Options{Dir: "db", fs: errorfs.Wrap(mem, inj), Durability: Sync, Now: clk.Now})
+	s := openOpts(t, Options{Dir: "db", fs: errorfs.Wrap(mem, inj), Durability: Sync, Now: clk.Now, Ballast: true})
 	path := filepath.Join("db", ballastName)
 	if _, err := mem.Stat(path); err != nil {
 		t.Fatalf("no ballast after Open: %v", err)
@@ -61,7 +61,7 @@ func TestBallastNeedsRoom(t *testing.T) {
 		t.Run(fmt.Sprint(tc.avail>>20, "MiB"), func(t *testing.T) {
 			mem := vfs.NewMem()
 			mem.TestingSetDiskUsage(vfs.DiskUsage{TotalBytes: 20 << 30, AvailBytes: tc.avail})
-			s := openOpts(t, Options{Dir: "db", fs: mem, Durability: Sync})
+			s := openOpts(t, Options{Dir: "db", fs: mem, Durability: Sync, Ballast: true})
 			_, err := mem.Stat(filepath.Join("db", ballastName))
 			if got := err == nil; got != tc.want {
 				t.Fatalf("ballast made: %v, want %v (%v)", got, tc.want, err)

@@ -74,10 +74,14 @@ func (tx *ConvTx) Commit() error {
 		// built on them ("duplicate", a 200) waits until they are durable.
 		// Pebble syncs the WAL in order, so an empty synced record queued
 		// behind theirs returns once theirs is.
-		unsynced := s.convUnsynced.Load() > 0
+		wait := s.convUnsynced.Load() > 0 && s.opts.Durability == Sync
+		if wait {
+			s.convSyncs.Add(1) // under convMu: Close waits for it
+		}
 		s.convMu.Unlock()
-		if unsynced && s.opts.Durability == Sync {
+		if wait {
 			err = s.db.LogData(nil, pebble.Sync)
+			s.convSyncs.Done()
 		}
 	case s.opts.Durability == Sync:
 		s.convUnsynced.Add(1)

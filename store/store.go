@@ -46,8 +46,12 @@ type Options struct {
 	// day older than this are deleted (event_retention.go); 0 keeps them.
 	EventRetention time.Duration
 	CacheSize      int64 // block cache bytes; default 64 MiB
-	Logger         *slog.Logger
-	Now            func() time.Time // the clock; tests inject one
+	// Ballast keeps an emergency ballast in Dir (ballast.go): what a
+	// serving edge wants, and a test's many stores do not (each would
+	// hold up to 1 GiB of disk).
+	Ballast bool
+	Logger  *slog.Logger
+	Now     func() time.Time // the clock; tests inject one
 	// Replicate: every click and conversion stored also queues its
 	// replication record (replicate.go).
 	Replicate bool
@@ -74,7 +78,11 @@ type Store struct {
 	// convUnsynced counts conversion batches applied and not yet fsynced
 	// (sync mode), which a transaction that writes nothing waits for.
 	convUnsynced atomic.Int64
-	ballast      *ballast
+	// convSyncs counts the syncs transactions that wrote nothing make
+	// after releasing convMu; Close waits for them, as Pebble panics on a
+	// write after its Close.
+	convSyncs sync.WaitGroup
+	ballast   *ballast
 
 	bucketWidth uint32 // seconds, for buckets opened from now on
 	bucketMu    sync.RWMutex
@@ -210,7 +218,9 @@ func Open(o Options) (*Store, error) {
 	if o.Durability == Async {
 		s.sync = pebble.NoSync
 	}
-	if err := bal.ensure(); err != nil {
+	if !o.Ballast {
+		// None: a full disk stops the edge at its first WAL write.
+	} else if err := bal.ensure(); err != nil {
 		// The edge runs without it; a full disk would stop it at once.
 		o.Logger.Warn("store: no emergency ballast", "err", err)
 	}
@@ -270,7 +280,8 @@ func (s *Store) Close() error {
 	s.commit.inflight.Wait()
 	// A conversion transaction under way finishes; later ones see closed.
 	s.convMu.Lock()
-	s.convMu.Unlock() //nolint:staticcheck // waits for the transaction under way
+	s.convMu.Unlock()  //nolint:staticcheck // waits for the transaction under way
+	s.convSyncs.Wait() // and for the syncs of those that wrote nothing
 	s.exportMu.Lock()
 	s.exportMu.Unlock() //nolint:staticcheck // waits for the exports to see closed
 	close(s.stop)

@@ -192,6 +192,7 @@ func serve(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
+	cfg.Ballast = true // a serving edge keeps an emergency ballast (store/ballast.go)
 	// Signals are caught before the edge listens: a SIGHUP that arrives
 	// once its port accepts connections must reload it, and SIGHUP's
 	// default action would end the process. One that arrives during Start
