@@ -63,7 +63,18 @@ var headTooLarge = "request line and headers over " + strconv.Itoa(MaxRequestHea
 // unreadRequest answers a request the server could not read, as fasthttp's
 // default would (431, 408 or 400, and the connection closed), counts it, and
 // tells a CDN not to keep the answer.
+// unreadAnswerTimeout bounds writing the answer to a request that could
+// not be read.
+const unreadAnswerTimeout = 5 * time.Second
+
 func unreadRequest(ctx *fasthttp.RequestCtx, err error) {
+	if c := ctx.Conn(); c != nil {
+		// The answer gets its own time: the write deadline may be the one
+		// fasthttp set at a TLS handshake, passed by the time a slow head
+		// runs out its read timeout, and a TLS record written past it is
+		// left half sent, which the client reads as a corrupt record.
+		c.SetWriteDeadline(time.Now().Add(unreadAnswerTimeout))
+	}
 	var small *fasthttp.ErrSmallBuffer
 	var op *net.OpError
 	switch {
