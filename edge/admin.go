@@ -25,9 +25,14 @@ func (e *Edge) adminHandler(ctx *fasthttp.RequestCtx) {
 	path := string(ctx.Path())
 	switch {
 	case path == "/healthz":
-		tracker.WriteHealth(ctx, e.tr.Draining())
+		if allowMethod(ctx, fasthttp.MethodGet) {
+			tracker.WriteHealth(ctx, e.tr.Draining())
+		}
 		return
 	case path == "/metrics":
+		if !allowMethod(ctx, fasthttp.MethodGet) {
+			return
+		}
 		ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
 		metrics.WritePrometheus(ctx, true)
 		writeBuildInfo(ctx, e.cfg.Load().Region)

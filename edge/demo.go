@@ -29,10 +29,19 @@ func newDemoSink(log *slog.Logger) *demoSink { return &demoSink{log: log} }
 
 func (d *demoSink) serve(ctx *fasthttp.RequestCtx) {
 	if string(ctx.Path()) == "/_demo/postbacks" {
+		if !allowMethod(ctx, fasthttp.MethodGet) {
+			return
+		}
 		d.mu.Lock()
 		list := append([]demoPostback{}, d.last...)
 		d.mu.Unlock()
 		writeJSON(ctx, fasthttp.StatusOK, list)
+		return
+	}
+	if !ctx.IsGet() && !ctx.IsPost() {
+		// What a partner's template sends; anything else is not a postback.
+		ctx.Response.Header.Set(fasthttp.HeaderAllow, "GET, POST")
+		writeJSON(ctx, fasthttp.StatusMethodNotAllowed, map[string]string{"error": "method: use GET or POST"})
 		return
 	}
 	p := demoPostback{

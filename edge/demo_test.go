@@ -55,3 +55,56 @@ func TestDemoSinkBounded(t *testing.T) {
 		t.Errorf("kept %d postbacks (%.80v), want only the small one", len(kept), kept)
 	}
 }
+
+// TestDemoAndMetricsMethods: the demo sink records only what a partner
+// would send (GET or POST) and lists on GET; /metrics and /healthz answer
+// GET and HEAD; any other method is a 405 with Allow, as on the admin API.
+// They answered any method, and the sink recorded a DELETE as a postback.
+// Found by a README check.
+func TestDemoAndMetricsMethods(t *testing.T) {
+	cfg := config.Default()
+	cfg.Listen, cfg.AdminListen, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
+	e, err := Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Shutdown(context.Background()) })
+	base := "http://" + e.AdminAddr()
+	for _, tc := range []struct {
+		method, path string
+		code         int
+		allow        string
+	}{
+		{"DELETE", "/_demo/postback", 405, "GET, POST"},
+		{"HEAD", "/_demo/postback", 405, "GET, POST"},
+		{"POST", "/_demo/postbacks", 405, "GET, HEAD"},
+		{"POST", "/metrics", 405, "GET, HEAD"},
+		{"PUT", "/healthz", 405, "GET, HEAD"},
+		{"GET", "/_demo/postback?a=1", 200, ""},
+		{"POST", "/_demo/postback?a=2", 200, ""},
+		{"HEAD", "/metrics", 200, ""},
+		{"HEAD", "/healthz", 200, ""},
+	} {
+		req, _ := http.NewRequest(tc.method, base+tc.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.code || resp.Header.Get("Allow") != tc.allow {
+			t.Errorf("%s %s: %d, Allow %q; want %d with Allow %q", tc.method, tc.path, resp.StatusCode, resp.Header.Get("Allow"), tc.code, tc.allow)
+		}
+	}
+	resp, err := http.Get(base + "/_demo/postbacks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var kept []demoPostback
+	if err := json.NewDecoder(resp.Body).Decode(&kept); err != nil {
+		t.Fatal(err)
+	}
+	if len(kept) != 2 {
+		t.Errorf("kept %d postbacks (%v), want the GET and the POST", len(kept), kept)
+	}
+}
