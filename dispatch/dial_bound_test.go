@@ -94,8 +94,11 @@ func listenBacklog0(t *testing.T) (net.Listener, string) {
 func TestRetryDialWithinTimeout(t *testing.T) {
 	const timeout = time.Second
 	ln, addr := listenBacklog0(t)
+	var mu sync.Mutex
 	var fill []net.Conn
 	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
 		for _, c := range fill {
 			c.Close()
 		}
@@ -117,7 +120,9 @@ func TestRetryDialWithinTimeout(t *testing.T) {
 			if err != nil {
 				break
 			}
+			mu.Lock()
 			fill = append(fill, fc)
+			mu.Unlock()
 		}
 		time.Sleep(timeout * 8 / 10)
 		c.Close() // no answer: a stale connection to the client
