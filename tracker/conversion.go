@@ -127,7 +127,7 @@ func (c *Conversion) AttributionClickIDs() (ids [2]string) {
 		n++
 	}
 	if c.cut&cutReferrer == 0 {
-		if r := ClickIDFromReferrer(c.InstallReferrer); r != "" && r != ids[0] {
+		if r := ClickIDFromReferrer(c.InstallReferrer); r != "" && len(r) <= MaxConvFieldLen && r != ids[0] {
 			ids[n] = r
 		}
 	}

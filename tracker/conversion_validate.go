@@ -6,6 +6,11 @@ import (
 	"unicode/utf8"
 )
 
+// maxReferrerLen bounds install_referrer: it wraps a click_id of up to
+// MaxConvFieldLen bytes, URL-encoded ("click_id=<id>&c=<campaign>"), which
+// may take three times the id's length, and is cut only past this.
+const maxReferrerLen = 4 * MaxConvFieldLen
+
 // Tidy makes a conversion's descriptive values storable rather than a
 // reason to refuse it, as the click path does: CONTRACT §4 lists what a 400
 // is for, and a long user agent (some in-app browsers send one) or a
@@ -25,7 +30,7 @@ func (c *Conversion) Tidy() {
 		p   *string
 		cut uint8 // the identifying ones: a cut one names no click
 	}{
-		{&c.ClickID, cutClickID}, {&c.InstallReferrer, cutReferrer}, {&c.App, 0},
+		{&c.ClickID, cutClickID}, {&c.App, 0},
 		{&c.GAID, cutGAID}, {&c.IDFA, cutIDFA}, {&c.OAID, cutOAID},
 		{&c.IP, 0}, {&c.UserAgent, 0}, {&c.Country, 0}, {&c.AppVersion, 0},
 	} {
@@ -33,6 +38,12 @@ func (c *Conversion) Tidy() {
 			*f.p = cutString(*f.p, MaxConvFieldLen)
 			c.cut |= f.cut
 		}
+	}
+	// The referrer wraps a click_id of up to 512 bytes, encoded: it may be
+	// about three times as long as the id and still name a valid click.
+	if len(c.InstallReferrer) > maxReferrerLen {
+		c.InstallReferrer = cutString(c.InstallReferrer, maxReferrerLen)
+		c.cut |= cutReferrer
 	}
 	if p := c.Platform; p != "" && !convEqualFold(p, "android") && !convEqualFold(p, "ios") {
 		c.Platform = ""
@@ -104,7 +115,6 @@ func (c *Conversion) Validate(now time.Time) error {
 	}
 	others := [...]struct{ name, v string }{
 		{"click_id", c.ClickID},
-		{"install_referrer", c.InstallReferrer},
 		{"app", c.App},
 		{"platform", c.Platform},
 		{"gaid", c.GAID},
@@ -116,6 +126,9 @@ func (c *Conversion) Validate(now time.Time) error {
 		{"app_version", c.AppVersion},
 		{"revenue", c.Revenue.digits},
 		{"currency", c.Currency},
+	}
+	if len(c.InstallReferrer) > maxReferrerLen {
+		return convOversize("install_referrer", maxReferrerLen)
 	}
 	for _, o := range others {
 		if len(o.v) > MaxConvFieldLen {

@@ -53,13 +53,16 @@ func TestConversionValidate(t *testing.T) {
 		{"currency without revenue", func(c *Conversion) { c.HasRevenue, c.Revenue, c.Currency = false, Decimal{}, "XYZ" }, ""},
 		{"revenue text oversize", func(c *Conversion) { c.Revenue = convDec("1." + long(0) + strings.Repeat("0", 511)) }, "revenue: oversize (max 512 bytes)"},
 		{"first rule wins", func(c *Conversion) { c.Type, c.InstallID = 0, "" }, "type: missing"},
+		// The referrer wraps an encoded click_id of up to 512 bytes: it has
+		// four times the room.
+		{"install_referrer oversize", func(c *Conversion) { c.InstallReferrer = long(2049) }, "install_referrer: oversize (max 2048 bytes)"},
+		{"install_referrer at limit", func(c *Conversion) { c.InstallReferrer = long(2048) }, ""},
 	}
 	for _, f := range []struct {
 		name string
 		p    func(c *Conversion) *string
 	}{
 		{"click_id", func(c *Conversion) *string { return &c.ClickID }},
-		{"install_referrer", func(c *Conversion) *string { return &c.InstallReferrer }},
 		{"app", func(c *Conversion) *string { return &c.App }},
 		{"gaid", func(c *Conversion) *string { return &c.GAID }},
 		{"idfa", func(c *Conversion) *string { return &c.IDFA }},
