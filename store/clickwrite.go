@@ -38,6 +38,8 @@ func (s *Store) PutClick(c *Click) (stored bool, err error) {
 	return s.putClick(c, s.opts.Replicate)
 }
 
+var legacyImpressionIDPrefix = []byte(LegacyImpressionIDPrefix)
+
 // putClick is PutClick; replicate queues the click's replication record in
 // its batch (a click applied from a peer's stream is not published again).
 func (s *Store) putClick(c *Click, replicate bool) (stored bool, err error) {
@@ -46,6 +48,9 @@ func (s *Store) putClick(c *Click, replicate bool) (stored bool, err error) {
 	}
 	if s.closed.Load() {
 		return false, fmt.Errorf("store: put click %q: %w", c.ClickID, errClosed)
+	}
+	if bytes.HasPrefix(c.ClickID, legacyImpressionIDPrefix) && !s.legacyImpressions.Load() {
+		s.legacyImpressions.Store(true) // see legacy_impressions.go
 	}
 	sc := getScratch()
 	defer putScratch(sc)

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"net/netip"
+	"strings"
 )
 
 // Table prefixes; see the package doc for the layout behind each.
@@ -21,6 +22,28 @@ const (
 	// EventRetention deletes together (event_retention.go).
 	tableEventDay = 'x'
 )
+
+// ImpressionIDPrefix begins the stored id of every impression, so that an
+// impression and a click may carry the same id (an ad server's request id,
+// say) without one refusing the other as a duplicate. Its first byte is
+// not UTF-8, which no stored click_id holds (the tracker replaces invalid
+// bytes): with "imp:", which earlier versions used, a tracking link's
+// click_id "imp:v1" took impression v1's key.
+const ImpressionIDPrefix = "\xffimp:"
+
+// LegacyImpressionIDPrefix began the stored ids of impressions stored by
+// earlier versions (they expire with their click buckets), and is how the
+// admin API shows an impression's id.
+const LegacyImpressionIDPrefix = "imp:"
+
+// ImpressionID returns the impression's own id of a stored impression id,
+// under either prefix.
+func ImpressionID(stored string) string {
+	if id, ok := strings.CutPrefix(stored, ImpressionIDPrefix); ok {
+		return id
+	}
+	return strings.TrimPrefix(stored, LegacyImpressionIDPrefix)
+}
 
 // Device id kinds in 'd' keys: a gaid and an idfa with the same bytes are
 // different devices. Impressions are indexed under the upper-case letters

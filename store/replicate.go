@@ -368,6 +368,11 @@ func (tx *ConvTx) applyReplicated(r replConversion, a *Applied) error {
 			return err
 		}
 		if !seen || have.Match == MatchPending {
+			if r.install.Match == MatchViewThrough {
+				// A peer on a version from before the impression prefix
+				// changed keeps an upgraded region's stored impression id.
+				r.install.ClickID = ImpressionID(r.install.ClickID)
+			}
 			tx.putInstall(r.install, false)
 			a.Installs++
 		}
@@ -379,6 +384,9 @@ func (tx *ConvTx) applyReplicated(r replConversion, a *Applied) error {
 		if !seen || have.Match == MatchPending {
 			// Its postback id names an entry of the peer's outbox.
 			r.event.PostbackID = 0
+			if r.event.Match == MatchViewThrough {
+				r.event.ClickID = ImpressionID(r.event.ClickID) // as for installs
+			}
 			tx.putEvent(r.event, false)
 			a.Events++
 		}

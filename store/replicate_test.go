@@ -304,3 +304,33 @@ func TestNoReplicationRecordsWhenOff(t *testing.T) {
 		t.Fatalf("%d records queued with replication off", len(recs))
 	}
 }
+
+// TestPeerViewThroughIDUnprefixed: a peer region still on a version from
+// before the impression prefix changed credits an impression replicated
+// from an upgraded region and keeps its stored id, "\xffimp:" and the
+// impression's id, as the install's and its event's click_id (it strips
+// only "imp:"). Applied here, they carry the impression's own id, as a
+// view-through install decided here does, so that this region's answers,
+// admin views and later postbacks show it. Found by an audit.
+func TestPeerViewThroughIDUnprefixed(t *testing.T) {
+	peer := openOpts(t, Options{Durability: Async})
+	in := &Install{InstallID: "vt-1", EventID: "ev-vt-1", App: "com.example.app", Platform: PlatformAndroid,
+		Time: 1764115200, Match: MatchViewThrough, ClickID: ImpressionIDPrefix + "v1", Campaign: "video", Partner: "net"}
+	ev := &Event{EventID: "ev-vt-1", InstallID: "vt-1", Kind: 1, Name: "install", Time: 1764115200,
+		Attributed: true, Match: MatchViewThrough, ClickID: ImpressionIDPrefix + "v1", Campaign: "video", Postback: "queued"}
+	recs := [][]byte{appendReplInstall(nil, in), appendReplEvent(nil, ev)}
+	if _, err := peer.ApplyReplicated("us-east", 1, recs); err != nil {
+		t.Fatal(err)
+	}
+	got, err := peer.GetInstall("vt-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotEv, err := peer.GetEvent("ev-vt-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ClickID != "v1" || gotEv.ClickID != "v1" {
+		t.Fatalf("install click_id %q, event click_id %q; want v1", got.ClickID, gotEv.ClickID)
+	}
+}

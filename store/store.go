@@ -83,6 +83,9 @@ type Store struct {
 	// write after its Close.
 	convSyncs sync.WaitGroup
 	ballast   *ballast
+	// legacyImpressions: click keys under LegacyImpressionIDPrefix may
+	// exist (legacy_impressions.go).
+	legacyImpressions atomic.Bool
 
 	bucketWidth uint32 // seconds, for buckets opened from now on
 	bucketMu    sync.RWMutex
@@ -235,6 +238,13 @@ func Open(o Options) (*Store, error) {
 		cache.Unref()
 		return nil, fmt.Errorf("store: open %s: %w", o.Dir, err)
 	}
+	legacy, err := s.findLegacyImpressions()
+	if err != nil {
+		db.Close()
+		cache.Unref()
+		return nil, fmt.Errorf("store: open %s: legacy impressions: %w", o.Dir, err)
+	}
+	s.legacyImpressions.Store(legacy)
 	// Records queued before a restart are still to publish; a store that
 	// no longer replicates keeps them for when it does again.
 	n, err := s.OutboxCount(QueueReplicate, StatusPending)

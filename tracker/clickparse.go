@@ -318,17 +318,12 @@ func (in *ClickInput) SetImpressionID(g *ClickIDGen, now time.Time) []byte {
 	return c.ClickID[len(ImpressionIDPrefix):]
 }
 
-// ImpressionIDPrefix begins the stored id of every impression, so that an
-// impression and a click may carry the same id (an ad server's request id,
-// say) without one refusing the other as a duplicate. Its first byte is
-// not UTF-8, which no stored click_id holds (AppendSanitized replaces it):
-// with "imp:", which earlier versions used, a tracking link's click_id
-// "imp:v1" took impression v1's key.
-const ImpressionIDPrefix = "\xffimp:"
-
-// LegacyImpressionIDPrefix began the stored ids of impressions stored by
-// earlier versions, and is how the admin API shows an impression's id.
-const LegacyImpressionIDPrefix = "imp:"
+// ImpressionIDPrefix and LegacyImpressionIDPrefix are the store's (see
+// store.ImpressionIDPrefix).
+const (
+	ImpressionIDPrefix       = store.ImpressionIDPrefix
+	LegacyImpressionIDPrefix = store.LegacyImpressionIDPrefix
+)
 
 // ShownClickID is a stored click's id as the admin API shows it: an
 // impression's as "imp:" and its id.

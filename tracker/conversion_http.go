@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -459,11 +458,7 @@ func (t *Tracker) newInstall(cfg *config.Config, cv *Conversion, eventID string,
 		// The impression's own id, as its ad server sent it: what a
 		// postback's {click_id} gives back.
 		// (Impressions stored by earlier versions carry the old prefix.)
-		id, ok := strings.CutPrefix(in.ClickID, ImpressionIDPrefix)
-		if !ok {
-			id = strings.TrimPrefix(in.ClickID, LegacyImpressionIDPrefix)
-		}
-		in.ClickID = id
+		in.ClickID = store.ImpressionID(in.ClickID)
 	}
 	in.ClickTime = c.Time
 	in.DeepLink = or(string(c.DeepLink), a.campaign.DeepLink)

@@ -83,8 +83,13 @@ func (t *Tracker) impression(ctx *fasthttp.RequestCtx) {
 		c.Flags |= store.FlagImpression | store.FlagServerToServer
 		c.ViewLookback = lookback
 		t.fillClientFields(ctx, cfg, in)
-		var err error
-		if stored, err = t.st.PutClick(c); err != nil {
+		// An impression stored before the impression prefix changed is
+		// a duplicate too (store/legacy_impressions.go).
+		legacy, err := t.st.LegacyImpression(id)
+		if err == nil && !legacy {
+			stored, err = t.st.PutClick(c)
+		}
+		if err != nil {
 			impressionsError.Inc()
 			if n, ok := t.storeFailed.impression.Allow(); ok {
 				t.log.Error("impression not stored", "impression_id", string(id), "err", err, "suppressed", n)
