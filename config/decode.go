@@ -68,6 +68,16 @@ func (d *decoder) errf(path, format string, args ...any) error {
 	return &Error{File: d.file, Key: path, Msg: fmt.Sprintf(format, args...)}
 }
 
+// wroteExpanded records the file's text of a string that ${VAR}
+// expansion changed: a message about it quotes what the file says, never
+// the variable's value, which may be a credential (an api_key in a
+// template, a password in nats_url).
+func (d *decoder) wroteExpanded(n *yaml.Node, path, expanded string) {
+	if raw := deref(n).Value; raw != expanded {
+		d.wrote(path, raw)
+	}
+}
+
 // wrote records the text of the value at path; see decoder.written.
 func (d *decoder) wrote(path, text string) {
 	if d.written == nil {
@@ -259,6 +269,7 @@ func (d *decoder) str(dst *string) field {
 		s, ok, err := d.scalar(n, path, "a string")
 		if ok {
 			*dst = s
+			d.wroteExpanded(n, path, s)
 		}
 		return err
 	}
@@ -346,8 +357,11 @@ func (d *decoder) integer(dst *int) field {
 func (d *decoder) strMap(dst map[string]string) field {
 	return func(n *yaml.Node, path string) error {
 		return d.entries(n, path, func(key string, v *yaml.Node, p string) error {
-			s, _, err := d.scalar(v, p, "a string")
+			s, ok, err := d.scalar(v, p, "a string")
 			dst[key] = s
+			if ok {
+				d.wroteExpanded(v, p, s)
+			}
 			return err
 		})
 	}

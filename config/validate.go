@@ -153,7 +153,7 @@ func validateApp(v *validator, path, id string, a *App) {
 			continue
 		}
 		if why := checkURL(u.val); why != "" {
-			v.fail(join(path, u.key), "%s %s", quote(u.val), why)
+			v.fail(join(path, u.key), "%s %s", v.quote(join(path, u.key), u.val), why)
 		} else if carriesReferrer(u.val) {
 			// The edge appends referrer=<click> to every Play URL; Play would
 			// see two and the install might not find its click.
@@ -347,7 +347,7 @@ func (c *Config) validateReplication(v *validator, path string, r *Replication) 
 	for _, s := range strings.Split(r.NATSURL, ",") {
 		u, err := url.Parse(strings.TrimSpace(s))
 		if err != nil || (u.Scheme != "nats" && u.Scheme != "tls") || u.Hostname() == "" || badPort(u.Port()) {
-			v.fail(join(path, "nats_url"), "%s is not a nats:// or tls:// URL", quote(r.NATSURL))
+			v.fail(join(path, "nats_url"), "%s is not a nats:// or tls:// URL", v.quote(join(path, "nats_url"), r.NATSURL))
 			break
 		}
 	}
@@ -446,7 +446,7 @@ func template(v *validator, path, t string, optional bool) {
 	}
 	why := checkTemplate(t)
 	if why != "" {
-		v.fail(path, "%s %s", quote(t), why)
+		v.fail(path, "%s %s", v.quote(path, t), why)
 	}
 }
 
