@@ -129,6 +129,8 @@ func Start(cfg *config.Config, log *slog.Logger) (*Edge, error) {
 		// default would let anyone reaching the listener pin 400 MiB.
 		MaxRequestBodySize: adminMaxBody,
 		ErrorHandler:       adminReadError,
+		// Nor the admin token in a head it could not read (tracker.NewServer).
+		SecureErrorLogMessage: true,
 	}
 	if rc := cfg.Replication; rc != nil {
 		// Off the request path: a NATS server that is down only lets the

@@ -46,6 +46,9 @@ func (t *Tracker) NewServer(logger fasthttp.Logger) *fasthttp.Server {
 		ErrorHandler:    unreadRequest,
 		CloseOnShutdown: true,
 		Logger:          logger,
+		// A request it could not read is logged without its bytes: they
+		// may hold an Authorization header (a conversion token).
+		SecureErrorLogMessage: true,
 	}
 }
 
