@@ -183,6 +183,10 @@ func (e *Edge) Store() *store.Store { return e.st }
 
 // Reload swaps in a new config's apps, partners and campaigns, and its TLS
 // certificate. Listener addresses, data dir and durability need a restart.
+// betweenReloadSteps runs between Reload's two updates; tests make the
+// gap long enough to land a conversion in it.
+var betweenReloadSteps = func() {}
+
 func (e *Edge) Reload(cfg *config.Config) error {
 	if e.started.Demo {
 		cfg.SetDemoSink(e.admLn.Addr().String())
@@ -194,9 +198,14 @@ func (e *Edge) Reload(cfg *config.Config) error {
 	}
 	keys := restartOnlyChanges(e.started, cfg)
 	keepStartOnly(cfg, e.started)
+	// The dispatcher first: it must know a partner before the tracker can
+	// queue a postback for it (one it does not know fails for good). A
+	// partner removed goes from the dispatcher first too, and its pending
+	// postbacks fail as they would a moment later.
+	e.disp.SetConfig(cfg)
+	betweenReloadSteps()
 	e.cfg.Store(cfg)
 	e.tr.SetConfig(cfg)
-	e.disp.SetConfig(cfg)
 	e.log.Info("config reloaded", "config", cfg.Source, "campaigns", len(cfg.Campaigns), "partners", len(cfg.Partners))
 	if len(keys) > 0 {
 		e.log.Warn("config reloaded, but these keys take effect only at restart", "keys", strings.Join(keys, " "))
