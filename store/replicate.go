@@ -37,6 +37,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 )
 
@@ -371,7 +372,9 @@ func (tx *ConvTx) applyReplicated(r replConversion, a *Applied) error {
 			if r.install.Match == MatchViewThrough {
 				// A peer on a version from before the impression prefix
 				// changed keeps an upgraded region's stored impression id.
-				r.install.ClickID = ImpressionID(r.install.ClickID)
+				// (Only the new prefix: every version strips "imp:", and
+				// an id that begins so is the impression's own.)
+				r.install.ClickID = strings.TrimPrefix(r.install.ClickID, ImpressionIDPrefix)
 			}
 			tx.putInstall(r.install, false)
 			a.Installs++
@@ -385,7 +388,7 @@ func (tx *ConvTx) applyReplicated(r replConversion, a *Applied) error {
 			// Its postback id names an entry of the peer's outbox.
 			r.event.PostbackID = 0
 			if r.event.Match == MatchViewThrough {
-				r.event.ClickID = ImpressionID(r.event.ClickID) // as for installs
+				r.event.ClickID = strings.TrimPrefix(r.event.ClickID, ImpressionIDPrefix) // as for installs
 			}
 			tx.putEvent(r.event, false)
 			a.Events++

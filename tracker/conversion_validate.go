@@ -8,8 +8,9 @@ import (
 
 // maxReferrerLen bounds install_referrer: it wraps a click_id of up to
 // MaxConvFieldLen bytes, URL-encoded ("click_id=<id>&c=<campaign>"), which
-// may take three times the id's length, and is cut only past this.
-const maxReferrerLen = 4 * MaxConvFieldLen
+// may take three times the id's length, or five when an app forwards it
+// still encoded once more, and is cut only past this.
+const maxReferrerLen = 6 * MaxConvFieldLen
 
 // Tidy makes a conversion's descriptive values storable rather than a
 // reason to refuse it, as the click path does: CONTRACT §4 lists what a 400

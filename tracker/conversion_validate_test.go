@@ -54,9 +54,9 @@ func TestConversionValidate(t *testing.T) {
 		{"revenue text oversize", func(c *Conversion) { c.Revenue = convDec("1." + long(0) + strings.Repeat("0", 511)) }, "revenue: oversize (max 512 bytes)"},
 		{"first rule wins", func(c *Conversion) { c.Type, c.InstallID = 0, "" }, "type: missing"},
 		// The referrer wraps an encoded click_id of up to 512 bytes: it has
-		// four times the room.
-		{"install_referrer oversize", func(c *Conversion) { c.InstallReferrer = long(2049) }, "install_referrer: oversize (max 2048 bytes)"},
-		{"install_referrer at limit", func(c *Conversion) { c.InstallReferrer = long(2048) }, ""},
+		// six times the room.
+		{"install_referrer oversize", func(c *Conversion) { c.InstallReferrer = long(3073) }, "install_referrer: oversize (max 3072 bytes)"},
+		{"install_referrer at limit", func(c *Conversion) { c.InstallReferrer = long(3072) }, ""},
 	}
 	for _, f := range []struct {
 		name string
