@@ -25,7 +25,7 @@ func TestLateCommitDeliveredPromptly(t *testing.T) {
 	waitCount(t, st, store.StatusDelivered, 1)
 
 	late := newJob(st, "net", "install", time.Now()) // its request begins
-	for range 4 {                                     // others commit meanwhile
+	for range 4 {                                    // others commit meanwhile
 		time.Sleep(250 * time.Millisecond)
 		other := newJob(st, "net", "install", time.Now())
 		enqueue(t, st, other)
