@@ -26,11 +26,7 @@ campaigns:
 		t.Fatal(code)
 	}
 	admin := "http://" + e.AdminAddr()
-	for _, tc := range []struct {
-		method, path string
-		code         int
-		allow        string
-	}{
+	checkMethods(t, admin, "Bearer tok", []methodCase{
 		{"POST", "/admin/v1/postbacks", 405, "GET, HEAD"},
 		{"GET", "/admin/v1/postbacks/redrive", 405, "POST"},
 		{"GET", "/admin/v1/checkpoint", 405, "POST"},
@@ -43,9 +39,25 @@ campaigns:
 		{"HEAD", "/admin/v1/clicks/m1", 200, ""},
 		{"HEAD", "/admin/v1/replication", 200, ""},
 		{"GET", "/admin/v1/clicks/m1", 200, ""},
-	} {
-		req, _ := http.NewRequest(tc.method, admin+tc.path, nil)
-		req.Header.Set("Authorization", "Bearer tok")
+	})
+}
+
+// methodCase is a request and the status and Allow header it must get.
+type methodCase struct {
+	method, path string
+	code         int
+	allow        string
+}
+
+// checkMethods sends each case to base (with auth, when set) and checks
+// its status and Allow header.
+func checkMethods(t *testing.T, base, auth string, cases []methodCase) {
+	t.Helper()
+	for _, tc := range cases {
+		req, _ := http.NewRequest(tc.method, base+tc.path, nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

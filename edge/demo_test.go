@@ -17,13 +17,7 @@ import (
 // body up to fasthttp's 4 MiB default was kept whole: 100 of them held
 // 400 MiB. Found by an audit.
 func TestDemoSinkBounded(t *testing.T) {
-	cfg := config.Default()
-	cfg.Listen, cfg.AdminListen, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
-	e, err := Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Shutdown(context.Background()) })
+	e := startDemoEdge(t)
 	base := "http://" + e.AdminAddr()
 	// The edge answers 413 from the headers and closes: the client may
 	// meet the reset while it is still sending the body.
@@ -62,19 +56,9 @@ func TestDemoSinkBounded(t *testing.T) {
 // They answered any method, and the sink recorded a DELETE as a postback.
 // Found by a README check.
 func TestDemoAndMetricsMethods(t *testing.T) {
-	cfg := config.Default()
-	cfg.Listen, cfg.AdminListen, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
-	e, err := Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Shutdown(context.Background()) })
+	e := startDemoEdge(t)
 	base := "http://" + e.AdminAddr()
-	for _, tc := range []struct {
-		method, path string
-		code         int
-		allow        string
-	}{
+	checkMethods(t, base, "", []methodCase{
 		{"DELETE", "/_demo/postback", 405, "GET, POST"},
 		{"HEAD", "/_demo/postback", 405, "GET, POST"},
 		{"POST", "/_demo/postbacks", 405, "GET, HEAD"},
@@ -84,17 +68,8 @@ func TestDemoAndMetricsMethods(t *testing.T) {
 		{"POST", "/_demo/postback?a=2", 200, ""},
 		{"HEAD", "/metrics", 200, ""},
 		{"HEAD", "/healthz", 200, ""},
-	} {
-		req, _ := http.NewRequest(tc.method, base+tc.path, nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != tc.code || resp.Header.Get("Allow") != tc.allow {
-			t.Errorf("%s %s: %d, Allow %q; want %d with Allow %q", tc.method, tc.path, resp.StatusCode, resp.Header.Get("Allow"), tc.code, tc.allow)
-		}
-	}
+	})
+
 	resp, err := http.Get(base + "/_demo/postbacks")
 	if err != nil {
 		t.Fatal(err)
@@ -107,4 +82,18 @@ func TestDemoAndMetricsMethods(t *testing.T) {
 	if len(kept) != 2 {
 		t.Errorf("kept %d postbacks (%v), want the GET and the POST", len(kept), kept)
 	}
+}
+
+// startDemoEdge starts an edge on the embedded default (the demo sink on),
+// on free 127.0.0.1 ports and a temp data dir.
+func startDemoEdge(t *testing.T) *Edge {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Listen, cfg.AdminListen, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
+	e, err := Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Shutdown(context.Background()) })
+	return e
 }
