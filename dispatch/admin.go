@@ -78,8 +78,30 @@ func (d *Dispatcher) List(st store.Status, limit int, partner string) ([]View, e
 }
 
 // secretParams are query parameter names whose values are masked in the
-// admin API and logs: partners put API keys in their postback URLs.
-var secretParams = []string{"token", "key", "secret", "password", "passwd", "auth", "signature", "sig", "apikey", "api_key", "access_token"}
+// admin API and logs: partners put API keys in their postback URLs. A name
+// matches when, lower-cased and without '-' and '_', it is one of these or
+// ends with one: api_key, x-api-key, apiKey, accessToken, client_secret.
+var secretParams = []string{"token", "key", "secret", "password", "passwd", "auth", "signature", "sig", "hmac"}
+
+// credentialName reports whether a query parameter's (decoded) name is a
+// credential's.
+func credentialName(name string) bool {
+	n := strings.Map(func(r rune) rune {
+		switch {
+		case r == '-' || r == '_':
+			return -1
+		case 'A' <= r && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return r
+	}, name)
+	for _, s := range secretParams {
+		if strings.HasSuffix(n, s) {
+			return true
+		}
+	}
+	return false
+}
 
 // maskURL masks the partner's signing secret, the password of the URL's
 // userinfo (fasthttp sends it as Basic credentials), and the values of
@@ -100,12 +122,8 @@ func maskURL(raw, secret string) string {
 		if err != nil {
 			n = name
 		}
-		n = strings.ToLower(n)
-		for _, s := range secretParams {
-			if n == s || strings.HasSuffix(n, "_"+s) {
-				parts[i] = name + "=****"
-				break
-			}
+		if credentialName(n) {
+			parts[i] = name + "=****"
 		}
 	}
 	return raw[:q+1] + strings.Join(parts, "&")

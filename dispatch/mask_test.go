@@ -42,3 +42,23 @@ func TestMaskURLUserinfo(t *testing.T) {
 		}
 	}
 }
+
+// TestMaskCredentialNames: a query parameter is a credential by its name in
+// any of the spellings partners use: snake_case, kebab-case, camelCase, a
+// vendor prefix (x-api-key). Only exact and "_"-suffixed names were masked,
+// so x-api-key, api-key, accessToken and authToken showed in the admin
+// listing. Found by an audit.
+func TestMaskCredentialNames(t *testing.T) {
+	for _, tc := range []struct{ raw, want string }{
+		{"https://pb.example/i?api_key=1&c=2", "https://pb.example/i?api_key=****&c=2"},
+		{"https://pb.example/i?x-api-key=1&c=2", "https://pb.example/i?x-api-key=****&c=2"},
+		{"https://pb.example/i?api-key=1&apiKey=2", "https://pb.example/i?api-key=****&apiKey=****"},
+		{"https://pb.example/i?accessToken=1&authToken=2", "https://pb.example/i?accessToken=****&authToken=****"},
+		{"https://pb.example/i?AUTH=1&hmac=2&client_secret=3", "https://pb.example/i?AUTH=****&hmac=****&client_secret=****"},
+		{"https://pb.example/i?click_id=1&sub1=2&event=3", "https://pb.example/i?click_id=1&sub1=2&event=3"},
+	} {
+		if got := maskURL(tc.raw, ""); got != tc.want {
+			t.Errorf("maskURL(%q) = %q, want %q", tc.raw, got, tc.want)
+		}
+	}
+}
