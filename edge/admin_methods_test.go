@@ -2,7 +2,6 @@ package edge
 
 import (
 	"net/http"
-	"path/filepath"
 	"testing"
 )
 
@@ -12,11 +11,7 @@ import (
 // method: DELETE /admin/v1/clicks/{id} answered 200 with the click, as if
 // deleted. Found by an audit.
 func TestAdminMethods(t *testing.T) {
-	dir := t.TempDir()
-	e := startTestEdge(t, `listen: "127.0.0.1:0"
-admin_listen: "127.0.0.1:0"
-admin_token: "tok"
-data_dir: "`+filepath.Join(dir, "data")+`"
+	e := startLocalEdge(t, `admin_token: "tok"
 apps:
   com.example.app: {web: "https://example.com/"}
 campaigns:

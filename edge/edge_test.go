@@ -403,3 +403,13 @@ campaigns:
 		t.Errorf("a device with no clicks: %d %s", code, body)
 	}
 }
+
+// startLocalEdge is startTestEdge for a config that leaves out the
+// listeners (127.0.0.1, free ports) and the data directory (a temp dir).
+func startLocalEdge(t *testing.T, yaml string) *Edge {
+	t.Helper()
+	return startTestEdge(t, `listen: "127.0.0.1:0"
+admin_listen: "127.0.0.1:0"
+data_dir: "`+filepath.Join(t.TempDir(), "data")+`"
+`+yaml)
+}

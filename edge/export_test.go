@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -22,11 +21,7 @@ import (
 // filtered by app, campaign, partner, type or event name; bad ranges and
 // filters are 400s that name the parameter, and the token is required.
 func TestAdminExport(t *testing.T) {
-	dir := t.TempDir()
-	e := startTestEdge(t, `listen: "127.0.0.1:0"
-admin_listen: "127.0.0.1:0"
-admin_token: "tok"
-data_dir: "`+filepath.Join(dir, "data")+`"
+	e := startLocalEdge(t, `admin_token: "tok"
 apps:
   com.example.app: {web: "https://example.com/"}
   com.other.app: {web: "https://other.example/"}
@@ -179,11 +174,8 @@ func TestRangesMeetingInsideASecond(t *testing.T) {
 func TestExportOutlivesWriteTimeout(t *testing.T) {
 	t.Cleanup(func(d time.Duration) func() { return func() { adminWriteTimeout = d } }(adminWriteTimeout))
 	adminWriteTimeout = 300 * time.Millisecond
-	e := startTestEdge(t, `listen: "127.0.0.1:0"
-admin_listen: "127.0.0.1:0"
-admin_token: "tok"
+	e := startLocalEdge(t, `admin_token: "tok"
 durability: async
-data_dir: "`+filepath.Join(t.TempDir(), "data")+`"
 apps:
   com.example.app: {web: "https://example.com/"}
 `)

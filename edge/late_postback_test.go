@@ -3,7 +3,6 @@ package edge
 import (
 	"net"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -27,11 +26,7 @@ func TestPostbackOfDelayedConversionSentPromptly(t *testing.T) {
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 
-	dir := t.TempDir()
-	e := startTestEdge(t, `listen: "127.0.0.1:0"
-admin_listen: "127.0.0.1:0"
-data_dir: "`+filepath.Join(dir, "data")+`"
-allow_private_targets: true
+	e := startLocalEdge(t, `allow_private_targets: true
 apps:
   com.example.app: {web: "https://example.com/"}
 partners:

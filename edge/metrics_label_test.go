@@ -3,7 +3,6 @@ package edge
 import (
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -16,12 +15,8 @@ import (
 func TestMetricsPartnerLabelEscaping(t *testing.T) {
 	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer sink.Close()
-	dir := t.TempDir()
 	partner := "Acme\u00a0Ads" // a no-break space, as pasted from a contract
-	e := startTestEdge(t, `listen: "127.0.0.1:0"
-admin_listen: "127.0.0.1:0"
-data_dir: "`+filepath.Join(dir, "data")+`"
-allow_private_targets: true
+	e := startLocalEdge(t, `allow_private_targets: true
 apps:
   com.example.app: {web: "https://example.com/"}
 partners:

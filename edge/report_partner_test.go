@@ -3,7 +3,6 @@ package edge
 import (
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,11 +13,7 @@ import (
 // in-app events (its installs came before it) still names its partner: the
 // partner of those events' install. It showed "". Found by an audit.
 func TestReportPartnerOfEventOnlyRow(t *testing.T) {
-	dir := t.TempDir()
-	e := startTestEdge(t, `listen: "127.0.0.1:0"
-admin_listen: "127.0.0.1:0"
-admin_token: "tok"
-data_dir: "`+filepath.Join(dir, "data")+`"
+	e := startLocalEdge(t, `admin_token: "tok"
 apps:
   com.example.app: {web: "https://example.com/"}
 partners:

@@ -3,7 +3,6 @@ package edge
 import (
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -13,11 +12,7 @@ import (
 // with): installs, attributed and by match, signups, in-app events, and
 // revenue per currency, summed exactly.
 func TestAdminReport(t *testing.T) {
-	dir := t.TempDir()
-	e := startTestEdge(t, `listen: "127.0.0.1:0"
-admin_listen: "127.0.0.1:0"
-admin_token: "tok"
-data_dir: "`+filepath.Join(dir, "data")+`"
+	e := startLocalEdge(t, `admin_token: "tok"
 apps:
   com.example.app: {web: "https://example.com/"}
 partners:

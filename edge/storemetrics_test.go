@@ -1,7 +1,6 @@
 package edge
 
 import (
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -13,11 +12,7 @@ import (
 // background work, the block cache, write stalls) beside the request
 // metrics, and the whole exposition stays valid: one TYPE line per family.
 func TestStoreMetrics(t *testing.T) {
-	dir := t.TempDir()
-	e := startTestEdge(t, `listen: "127.0.0.1:0"
-admin_listen: "127.0.0.1:0"
-data_dir: "`+filepath.Join(dir, "data")+`"
-apps:
+	e := startLocalEdge(t, `apps:
   com.example.app: {web: "https://example.com/"}
 campaigns:
   camp: {app: com.example.app}
