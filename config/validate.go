@@ -154,7 +154,7 @@ func validateApp(v *validator, path, id string, a *App) {
 		}
 		if why := checkURL(u.val); why != "" {
 			v.fail(join(path, u.key), "%s %s", v.quote(join(path, u.key), u.val), why)
-		} else if carriesReferrer(u.val) {
+		} else if CarriesReferrer(u.val) {
 			// The edge appends referrer=<click> to every Play URL; Play would
 			// see two and the install might not find its click.
 			v.fail(join(path, u.key), "a Google Play URL must not carry referrer= (the edge adds its own)")
@@ -171,10 +171,10 @@ func validateApp(v *validator, path, id string, a *App) {
 // scheme, port or path (a redirect is allowed by its host alone).
 var redirectHostRE = regexp.MustCompile(`^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
 
-// carriesReferrer reports a Google Play URL whose query already has a
+// CarriesReferrer reports a Google Play URL whose query already has a
 // referrer parameter: the config's app URLs, and the click path's followed
 // redirects, where it must not allocate.
-func carriesReferrer(s string) bool {
+func CarriesReferrer(s string) bool {
 	if !IsPlayStoreURL(s) {
 		return false
 	}
@@ -190,9 +190,6 @@ func carriesReferrer(s string) bool {
 	}
 	return false
 }
-
-// CarriesReferrer is carriesReferrer for the tracker.
-func CarriesReferrer(s string) bool { return carriesReferrer(s) }
 
 // queryKeyIs reports whether the query key raw, decoded as a query is
 // ('+' a space, %XX a byte), is name.

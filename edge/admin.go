@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/url"
 	"slices"
 	"strconv"
@@ -127,21 +126,10 @@ func allowMethod(ctx *fasthttp.RequestCtx, method string) bool {
 // far smaller: a partner's POST template is a few hundred bytes).
 const adminMaxBody = 64 << 10
 
-// adminReadError answers a request the admin listener could not read as
-// fasthttp would, but a body over adminMaxBody with 413, not 400.
+// adminReadError answers a request the admin listener could not read.
 func adminReadError(ctx *fasthttp.RequestCtx, err error) {
-	var small *fasthttp.ErrSmallBuffer
-	var op *net.OpError
-	switch {
-	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		ctx.Error("request body too large\n", fasthttp.StatusRequestEntityTooLarge)
-	case errors.As(err, &small):
-		ctx.Error("request header too large\n", fasthttp.StatusRequestHeaderFieldsTooLarge)
-	case errors.As(err, &op) && op.Timeout():
-		ctx.Error("request timeout\n", fasthttp.StatusRequestTimeout)
-	default:
-		ctx.Error("malformed request\n", fasthttp.StatusBadRequest)
-	}
+	code, msg := tracker.UnreadAnswer(err)
+	ctx.Error(msg, code)
 }
 
 // authorized reports whether the request carries the bearer token. The

@@ -63,13 +63,31 @@ var (
 
 var headTooLarge = "request line and headers over " + strconv.Itoa(MaxRequestHead>>10) + " KiB\n"
 
-// unreadRequest answers a request the server could not read, as fasthttp's
-// default would (431, 408 or 400, and the connection closed), counts it, and
-// tells a CDN not to keep the answer.
 // unreadAnswerTimeout bounds writing the answer to a request that could
 // not be read.
 const unreadAnswerTimeout = 5 * time.Second
 
+// UnreadAnswer is the status and text that answer a request a server could
+// not read, as fasthttp's default would: 431 for a head over its read
+// buffer, 408 for a read timeout, 413 for a body over its limit, else 400.
+// The admin listener answers with it too.
+func UnreadAnswer(err error) (int, string) {
+	var small *fasthttp.ErrSmallBuffer
+	var op *net.OpError
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		return fasthttp.StatusRequestEntityTooLarge, "request body too large\n"
+	case errors.As(err, &small):
+		return fasthttp.StatusRequestHeaderFieldsTooLarge, "request line and headers too large\n"
+	case errors.As(err, &op) && op.Timeout():
+		return fasthttp.StatusRequestTimeout, "request timeout\n"
+	}
+	return fasthttp.StatusBadRequest, "malformed request\n"
+}
+
+// unreadRequest answers a request the public listener could not read
+// (UnreadAnswer, and the connection closed), counts it, and tells a CDN not
+// to keep the answer.
 func unreadRequest(ctx *fasthttp.RequestCtx, err error) {
 	if c := ctx.Conn(); c != nil {
 		// The answer gets its own time: the write deadline may be the one
@@ -78,18 +96,16 @@ func unreadRequest(ctx *fasthttp.RequestCtx, err error) {
 		// left half sent, which the client reads as a corrupt record.
 		c.SetWriteDeadline(time.Now().Add(unreadAnswerTimeout))
 	}
-	var small *fasthttp.ErrSmallBuffer
-	var op *net.OpError
-	switch {
-	case errors.As(err, &small):
+	code, msg := UnreadAnswer(err)
+	switch code {
+	case fasthttp.StatusRequestHeaderFieldsTooLarge:
 		unreadHeadTooLarge.Inc()
-		ctx.Error(headTooLarge, fasthttp.StatusRequestHeaderFieldsTooLarge)
-	case errors.As(err, &op) && op.Timeout():
+		msg = headTooLarge // names this listener's limit
+	case fasthttp.StatusRequestTimeout:
 		unreadTimeout.Inc()
-		ctx.Error("request timeout\n", fasthttp.StatusRequestTimeout)
 	default:
 		unreadMalformed.Inc()
-		ctx.Error("malformed request\n", fasthttp.StatusBadRequest)
 	}
+	ctx.Error(msg, code)
 	noStore(ctx)
 }
