@@ -1,16 +1,9 @@
 package replication
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
-
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/clickedge/clickedge/internal/testnats"
-	"github.com/clickedge/clickedge/store"
 )
 
 // TestLagWhileStoppedBehindRecords: a peer's stream that stopped being
@@ -20,23 +13,8 @@ import (
 // suggests (lag past pending_window) never fired while every held
 // conversion ran out its window. Found by an audit.
 func TestLagWhileStoppedBehindRecords(t *testing.T) {
-	t.Cleanup(func(d time.Duration) func() { return func() { streamCheckEvery = d } }(streamCheckEvery))
-	streamCheckEvery = 50 * time.Millisecond
-	ns := testnats.Start(t, -1, t.TempDir())
-	east := startRegion(t, "us-east", t.TempDir(), ns.ClientURL())
-	south := startRegion(t, "ap-south", t.TempDir(), ns.ClientURL(), "us-east")
-	east.st.PutClick(click("before", time.Now()))
-	eventually(t, "a first click applied", func() bool { return hasClick(south.st, "before") })
-
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	if _, err := js.Publish(context.Background(), Subject("us-east", store.ReplClick), []byte{9, 'c', 0}); err != nil {
-		t.Fatal(err)
-	}
+	checkStreamEvery(t, 50*time.Millisecond)
+	east, south := peerAtUnreadableRecord(t)
 	stuckAt := time.Now()
 	for i := range 20 {
 		east.st.PutClick(click(fmt.Sprint("after-", i), time.Now()))

@@ -225,26 +225,12 @@ func TestNATSOutageLosesNothing(t *testing.T) {
 // new stream from its start.
 func TestPeerStreamMadeAgain(t *testing.T) {
 	// Restored after the regions stop (cleanups run last first).
-	t.Cleanup(func(d time.Duration) func() { return func() { streamCheckEvery = d } }(streamCheckEvery))
-	streamCheckEvery = 50 * time.Millisecond
+	checkStreamEvery(t, 50*time.Millisecond)
 	ns := testnats.Start(t, -1, t.TempDir())
-	url := ns.ClientURL()
-	east := startRegion(t, "us-east", t.TempDir(), url)
-	south := startRegion(t, "ap-south", t.TempDir(), url, "us-east")
-	now := time.Now()
-	for i := range 5 {
-		east.st.PutClick(click(fmt.Sprintf("old-%d", i), now))
-	}
-	eventually(t, "first clicks applied", func() bool {
-		pos, _ := south.st.ReplicationPosition("us-east")
-		return pos == 5
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := east.r.js.DeleteStream(ctx, StreamName("us-east")); err != nil {
-		t.Fatal(err)
-	}
-	east.st.PutClick(click("new-0", now))
+	east := startRegion(t, "us-east", t.TempDir(), ns.ClientURL())
+	south := startRegion(t, "ap-south", t.TempDir(), ns.ClientURL(), "us-east")
+	applyThenDeleteStream(t, east, south, 5, nil)
+	east.st.PutClick(click("new-0", time.Now()))
 	eventually(t, "the click published to the new stream applied", func() bool { return hasClick(south.st, "new-0") })
 	if !strings.Contains(south.log.String(), "applying it from its start") {
 		t.Fatalf("no warning that the stream was made again:\n%s", south.log)
@@ -325,21 +311,7 @@ func TestStreamLimitsAreTheOperators(t *testing.T) {
 // A record the follower cannot read stops the peer's stream there: nothing
 // after it is applied, and the status says why.
 func TestUnreadableRecordStopsThePeer(t *testing.T) {
-	ns := testnats.Start(t, -1, t.TempDir())
-	east := startRegion(t, "us-east", t.TempDir(), ns.ClientURL())
-	south := startRegion(t, "ap-south", t.TempDir(), ns.ClientURL(), "us-east")
-	east.st.PutClick(click("before", time.Now()))
-	eventually(t, "a first click applied", func() bool { return hasClick(south.st, "before") })
-
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	if _, err := js.Publish(context.Background(), Subject("us-east", store.ReplClick), []byte{9, 'c', 0}); err != nil {
-		t.Fatal(err)
-	}
+	east, south := peerAtUnreadableRecord(t)
 	east.st.PutClick(click("after", time.Now()))
 	eventually(t, "the peer's error in the status", func() bool {
 		st := south.r.Status()
@@ -352,4 +324,55 @@ func TestUnreadableRecordStopsThePeer(t *testing.T) {
 	if st := south.r.Status(); st.Peers[0].Applied != 1 {
 		t.Fatalf("applied %d, want 1 (stopped before the unreadable record)", st.Peers[0].Applied)
 	}
+}
+
+// checkStreamEvery sets streamCheckEvery for the test, restored after its
+// regions stop (cleanups run last first).
+func checkStreamEvery(t *testing.T, d time.Duration) {
+	t.Cleanup(func(was time.Duration) func() { return func() { streamCheckEvery = was } }(streamCheckEvery))
+	streamCheckEvery = d
+}
+
+// applyThenDeleteStream has south apply n clicks of east's ("old-<i>"),
+// runs between (when set: south stopped, say), then deletes east's stream,
+// as a NATS server back with empty storage would.
+func applyThenDeleteStream(t *testing.T, east, south *region, n int, between func()) {
+	t.Helper()
+	for i := range n {
+		east.st.PutClick(click(fmt.Sprintf("old-%d", i), time.Now()))
+	}
+	eventually(t, "first clicks applied", func() bool {
+		pos, _ := south.st.ReplicationPosition("us-east")
+		return pos == uint64(n)
+	})
+	if between != nil {
+		between()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := east.r.js.DeleteStream(ctx, StreamName("us-east")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// peerAtUnreadableRecord starts us-east and ap-south (following it), has
+// ap-south apply one click ("before"), then publishes to us-east's stream a
+// record no version can read, at which ap-south's follower stops.
+func peerAtUnreadableRecord(t *testing.T) (east, south *region) {
+	t.Helper()
+	ns := testnats.Start(t, -1, t.TempDir())
+	east = startRegion(t, "us-east", t.TempDir(), ns.ClientURL())
+	south = startRegion(t, "ap-south", t.TempDir(), ns.ClientURL(), "us-east")
+	east.st.PutClick(click("before", time.Now()))
+	eventually(t, "a first click applied", func() bool { return hasClick(south.st, "before") })
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	if _, err := js.Publish(context.Background(), Subject("us-east", store.ReplClick), []byte{9, 'c', 0}); err != nil {
+		t.Fatal(err)
+	}
+	return east, south
 }

@@ -1,7 +1,6 @@
 package replication
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -9,9 +8,6 @@ import (
 	"github.com/clickedge/clickedge/internal/testnats"
 )
 
-// A peer's stream deleted and made again while this edge is down, and
-// holding more records by the time it restarts than the position this edge
-// had applied: every record of the new stream must be applied.
 // A peer's stream deleted and made again while this edge is down (a NATS
 // server back with empty storage: the publisher makes its stream again)
 // starts its sequences over. Once it has grown past the position applied
@@ -23,21 +19,8 @@ func TestPeerStreamMadeAgainWhileDown(t *testing.T) {
 	east := startRegion(t, "us-east", t.TempDir(), url)
 	southDir := t.TempDir()
 	south := startRegion(t, "ap-south", southDir, url, "us-east")
+	applyThenDeleteStream(t, east, south, 5, func() { south.stop(t) })
 	now := time.Now()
-	for i := range 5 {
-		east.st.PutClick(click(fmt.Sprintf("old-%d", i), now))
-	}
-	eventually(t, "first clicks applied", func() bool {
-		pos, _ := south.st.ReplicationPosition("us-east")
-		return pos == 5
-	})
-	south.stop(t)
-
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := east.r.js.DeleteStream(ctx, StreamName("us-east")); err != nil {
-		t.Fatal(err)
-	}
 	for i := range 10 {
 		east.st.PutClick(click(fmt.Sprintf("new-%d", i), now))
 	}
@@ -60,25 +43,12 @@ func TestPeerStreamMadeAgainWhileDown(t *testing.T) {
 // past the position applied here before the follower's next check, which
 // sees its creation time changed and applies it from its start.
 func TestPeerStreamMadeAgainAndGrownWhileFollowed(t *testing.T) {
-	t.Cleanup(func(d time.Duration) func() { return func() { streamCheckEvery = d } }(streamCheckEvery))
-	streamCheckEvery = 300 * time.Millisecond
+	checkStreamEvery(t, 300*time.Millisecond)
 	ns := testnats.Start(t, -1, t.TempDir())
-	url := ns.ClientURL()
-	east := startRegion(t, "us-east", t.TempDir(), url)
-	south := startRegion(t, "ap-south", t.TempDir(), url, "us-east")
+	east := startRegion(t, "us-east", t.TempDir(), ns.ClientURL())
+	south := startRegion(t, "ap-south", t.TempDir(), ns.ClientURL(), "us-east")
+	applyThenDeleteStream(t, east, south, 3, nil)
 	now := time.Now()
-	for i := range 3 {
-		east.st.PutClick(click(fmt.Sprintf("old-%d", i), now))
-	}
-	eventually(t, "first clicks applied", func() bool {
-		pos, _ := south.st.ReplicationPosition("us-east")
-		return pos == 3
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := east.r.js.DeleteStream(ctx, StreamName("us-east")); err != nil {
-		t.Fatal(err)
-	}
 	for i := range 10 {
 		east.st.PutClick(click(fmt.Sprintf("new-%d", i), now))
 	}
