@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"io"
 	"net"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -51,23 +50,13 @@ func TestHeldStalledWriteOutlivesAnEarlierDeadline(t *testing.T) {
 	// This request's: later than the armed one, so only remembered.
 	client.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	client.SetReadDeadline(time.Now().Add(3 * time.Second))
-	filler := fillNow(t, client.Conn.(*net.TCPConn))
+	filler := fill(t, client.Conn.(*net.TCPConn))
 
 	req := bytes.Repeat([]byte("x"), maxHeld)
 	if _, err := client.Write(req); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() {
-		time.Sleep(100 * time.Millisecond)
-		server.SetReadDeadline(time.Now().Add(2 * time.Second))
-		got := make([]byte, filler)
-		if _, err := io.ReadFull(server, got); err != nil {
-			done <- err
-			return
-		}
-		done <- <-answer(server, req, []byte("ok"))
-	}()
+	done := drainThenAnswer(server, filler, req, 2*time.Second)
 	b := make([]byte, 2)
 	_, err := io.ReadFull(client, b)
 	if err != nil || string(b) != "ok" {
@@ -76,31 +65,4 @@ func TestHeldStalledWriteOutlivesAnEarlierDeadline(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("server: %v", err)
 	}
-}
-
-// fillNow fills c's socket until the kernel takes no more, with system
-// calls made outside the poller (so that no deadline applies).
-func fillNow(t *testing.T, c *net.TCPConn) int {
-	t.Helper()
-	rc, err := c.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	chunk := bytes.Repeat([]byte("f"), 1024)
-	total := 0
-	rc.Control(func(fd uintptr) {
-		for {
-			n, err := syscall.Write(int(fd), chunk)
-			if n > 0 {
-				total += n
-			}
-			if err != nil {
-				return
-			}
-		}
-	})
-	if total == 0 {
-		t.Fatal("fill: 0 bytes")
-	}
-	return total
 }
