@@ -36,15 +36,7 @@ func TestDemoSinkBounded(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("a small demo postback: %d", resp.StatusCode)
 	}
-	resp, err = http.Get(base + "/_demo/postbacks")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var kept []demoPostback
-	if err := json.NewDecoder(resp.Body).Decode(&kept); err != nil {
-		t.Fatal(err)
-	}
+	kept := demoPostbacks(t, base)
 	if len(kept) != 1 || kept[0].Body != "small" {
 		t.Errorf("kept %d postbacks (%.80v), want only the small one", len(kept), kept)
 	}
@@ -70,15 +62,7 @@ func TestDemoAndMetricsMethods(t *testing.T) {
 		{"HEAD", "/healthz", 200, ""},
 	})
 
-	resp, err := http.Get(base + "/_demo/postbacks")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var kept []demoPostback
-	if err := json.NewDecoder(resp.Body).Decode(&kept); err != nil {
-		t.Fatal(err)
-	}
+	kept := demoPostbacks(t, base)
 	if len(kept) != 2 {
 		t.Errorf("kept %d postbacks (%v), want the GET and the POST", len(kept), kept)
 	}
@@ -96,4 +80,19 @@ func startDemoEdge(t *testing.T) *Edge {
 	}
 	t.Cleanup(func() { e.Shutdown(context.Background()) })
 	return e
+}
+
+// demoPostbacks lists what the demo sink at base has kept.
+func demoPostbacks(t *testing.T, base string) []demoPostback {
+	t.Helper()
+	resp, err := http.Get(base + "/_demo/postbacks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var kept []demoPostback
+	if err := json.NewDecoder(resp.Body).Decode(&kept); err != nil {
+		t.Fatal(err)
+	}
+	return kept
 }
