@@ -42,16 +42,11 @@ func (s *Store) loadIDFloor() error {
 		start = max(start, floor+idFloorMargin)
 	}
 	s.idSeq.Store(start)
-	// Saved now, not a second from now: after a crash before the first
-	// save, the next run would start from the floor of the run before
-	// this one, and with the clock behind it hand out this run's ids again.
-	var v [8]byte
-	binary.BigEndian.PutUint64(v[:], start)
-	if err := s.db.Set(idFloorKey, v[:], pebble.Sync); err != nil {
-		return fmt.Errorf("save id floor: %w", err)
-	}
-	s.idSaved.Store(start)
-	return nil
+	// Saved now (idSaved is still 0), not a second from now: after a crash
+	// before the first save, the next run would start from the floor of
+	// the run before this one, and with the clock behind it hand out this
+	// run's ids again.
+	return s.saveIDFloor()
 }
 
 // saveIDFloor writes the highest id handed out, when it moved since the
