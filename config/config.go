@@ -19,6 +19,9 @@ type Config struct {
 	// adminTokenFromEnv: AdminToken came from CLICKEDGE_ADMIN_TOKEN (the
 	// file has no admin_token), so a message about it names the variable.
 	adminTokenFromEnv bool
+	// tlsNotBefore and tlsNotAfter are the validity of the tls_cert that
+	// Load read (zero without TLS, or before Load), for Notes.
+	tlsNotBefore, tlsNotAfter time.Time
 
 	Listen      string
 	TLSCert     string

@@ -4,14 +4,23 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strconv"
 	"time"
 )
 
 // Notes are findings about a valid config that is probably not what its
 // author meant: clickedge check-config prints them, serve logs them at
-// start. Each names the keys involved and what to do.
-func Notes(c *Config) []string {
+// start and on each reload. Each names the keys involved and what to do.
+func Notes(c *Config) []string { return notesAt(c, time.Now()) }
+
+// certWarnAhead is how long before tls_cert expires a note says so.
+const certWarnAhead = 30 * 24 * time.Hour
+
+func notesAt(c *Config, now time.Time) []string {
 	var notes []string
+	if note := certNote(c, now); note != "" {
+		notes = append(notes, note)
+	}
 	if !loopback(c.Listen) && len(c.ConversionTokens) == 0 {
 		notes = append(notes, "conversion_tokens is not set: anyone who can reach "+c.Listen+
 			" can post conversions, and have partners paid for installs (set conversion_tokens for your backend's conversions)")
@@ -38,6 +47,27 @@ func Notes(c *Config) []string {
 		notes = append(notes, "admin_token is not set: the admin API is off (404); /metrics and /healthz still answer")
 	}
 	return notes
+}
+
+// certNote says when the certificate Load read is not valid now or stops
+// being valid within certWarnAhead: clients and CDNs refuse it at the
+// handshake, so every click would fail on a config that loaded fine.
+func certNote(c *Config, now time.Time) string {
+	if c.tlsNotAfter.IsZero() {
+		return ""
+	}
+	const layout = "2006-01-02 15:04 MST"
+	cert := "tls_cert (" + c.TLSCert + ")"
+	renew := " (renew it; SIGHUP reloads it)"
+	switch left := c.tlsNotAfter.Sub(now); {
+	case left <= 0:
+		return cert + " expired on " + c.tlsNotAfter.UTC().Format(layout) + ": clients refuse it at the handshake" + renew
+	case now.Before(c.tlsNotBefore):
+		return cert + " is not valid before " + c.tlsNotBefore.UTC().Format(layout) + ": clients refuse it at the handshake until then"
+	case left < certWarnAhead:
+		return cert + " expires on " + c.tlsNotAfter.UTC().Format(layout) + ", in " + strconv.Itoa(int(left/(24*time.Hour))) + " days" + renew
+	}
+	return ""
 }
 
 // loopback reports whether a listen address accepts only this machine's

@@ -18,8 +18,11 @@ func (c *Config) checkTLS() error {
 	if c.TLSCert == "" || c.TLSKey == "" {
 		return nil // Validate has required both or neither
 	}
-	_, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey)
+	pair, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey)
 	if err == nil {
+		// LoadX509KeyPair parses the leaf; a certificate past its dates
+		// still loads (the listener would serve it), so they are a note.
+		c.tlsNotBefore, c.tlsNotAfter = pair.Leaf.NotBefore, pair.Leaf.NotAfter
 		return nil
 	}
 	// A read error is an *fs.PathError carrying the path, which says which

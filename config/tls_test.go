@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clickedge/clickedge/internal/testcert"
 )
@@ -69,4 +70,47 @@ func TestLoadTLS(t *testing.T) {
 // (the fuzz target runs them on arbitrary input), so only Load checks files.
 func TestParseLeavesTLSFilesAlone(t *testing.T) {
 	mustParse(t, "tls_cert: /nonexistent/c.pem\ntls_key: /nonexistent/k.pem\n", env())
+}
+
+// TestNotesCertificateValidity: check-config and serve say when the public
+// listener's certificate has expired, is not valid yet, or expires within
+// 30 days. Clients and CDNs refuse an expired certificate at the
+// handshake, so every click would fail while the config loaded fine.
+func TestNotesCertificateValidity(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	for _, tc := range []struct {
+		name                string
+		notBefore, notAfter time.Time
+		want                string // "" for no note
+	}{
+		{"valid for a year", now.Add(-day), now.Add(365 * day), ""},
+		{"expires in 31 days", now.Add(-day), now.Add(31 * day), ""},
+		{"expires in 10 days", now.Add(-day), now.Add(10*day + time.Hour), "expires on 2026-12-06 13:00 UTC, in 10 days"},
+		{"expires in an hour", now.Add(-day), now.Add(time.Hour), "expires on 2026-11-26 13:00 UTC, in 0 days"},
+		{"expired", now.Add(-30 * day), now.Add(-day), "expired on 2026-11-25 12:00 UTC"},
+		{"not valid yet", now.Add(day), now.Add(90 * day), "is not valid before 2026-11-27 12:00 UTC"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cert, key := testcert.WriteValid(t, dir, "edge", tc.notBefore, tc.notAfter)
+			path := filepath.Join(dir, "c.yaml")
+			writeFile(t, path, []byte("listen: \"127.0.0.1:8443\"\nadmin_token: t\nconversion_tokens: [abc]\ntls_cert: "+
+				strconv.Quote(cert)+"\ntls_key: "+strconv.Quote(key)+"\n"))
+			c, err := Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			notes := notesAt(c, now)
+			if tc.want == "" {
+				if len(notes) != 0 {
+					t.Fatalf("notes: %q", notes)
+				}
+				return
+			}
+			if len(notes) != 1 || !strings.Contains(notes[0], "tls_cert ("+cert+") "+tc.want) {
+				t.Fatalf("notes: %q, want one with %q", notes, tc.want)
+			}
+		})
+	}
 }

@@ -64,16 +64,24 @@ func TestSIGHUPReload(t *testing.T) {
 	}
 	dir := t.TempDir()
 	public, admin := freeAddr(t), freeAddr(t)
-	cfg := writeConfig(t, dir, public, admin, testApps+"campaigns:\n  camp1: { app: com.test.app }\n")
+	cfg := writeConfig(t, dir, public, admin, "click_retention: 20d\n"+testApps+"campaigns:\n  camp1: { app: com.test.app }\n")
 	p := startEdge(t, cfg, public, admin)
 	if code, _ := do(t, mustReq("GET", "http://"+public+"/?c=camp2&click_id=r1")); code != 404 {
 		t.Fatalf("camp2 before reload: %d, want 404", code)
 	}
-	writeConfig(t, dir, public, admin, testApps+"campaigns:\n  camp1: { app: com.test.app }\n  camp2: { app: com.test.app }\n")
+	if notes := p.logLines("config note"); len(notes) != 0 {
+		t.Fatalf("notes at start: %q", notes)
+	}
+	writeConfig(t, dir, public, admin, "click_retention: 20d\n"+testApps+"campaigns:\n  camp1: { app: com.test.app }\n  camp2: { app: com.test.app, click_lookback: 25d }\n")
 	p.cmd.Process.Signal(syscall.SIGHUP)
 	waitFor(t, "camp2 after SIGHUP", 5*time.Second, func() bool {
 		code, _ := do(t, mustReq("GET", "http://"+public+"/?c=camp2&click_id=r2"))
 		return code == 302
+	})
+	// The reloaded config's notes are logged, as serve logs them at start:
+	// a reload is how a new campaign (or a renewed certificate) arrives.
+	waitFor(t, "the reloaded config's note", 5*time.Second, func() bool {
+		return len(p.logLines("campaigns.camp2's click_lookback (25d)")) > 0
 	})
 	// A broken file on SIGHUP keeps the running config.
 	os.WriteFile(cfg, []byte("lisen: x\n"), 0o644)

@@ -228,6 +228,10 @@ func serve(args []string, stderr io.Writer) int {
 			}
 			if err := e.Reload(next); err != nil {
 				log.Error("config reload failed; keeping the running config", "err", err)
+				continue
+			}
+			for _, n := range config.Notes(next) {
+				log.Info("config note: " + n)
 			}
 		}
 	}

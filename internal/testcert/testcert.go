@@ -20,8 +20,15 @@ import (
 // Write writes a self-signed certificate for 127.0.0.1 with common name
 // name, and its key, under dir as name.crt and name.key, and returns their
 // paths. Each call makes a new key, so two calls give pairs that do not
-// match each other.
+// match each other. The certificate is valid from an hour ago to an hour
+// from now.
 func Write(t testing.TB, dir, name string) (cert, key string) {
+	t.Helper()
+	return WriteValid(t, dir, name, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+}
+
+// WriteValid is Write for a certificate valid from notBefore to notAfter.
+func WriteValid(t testing.TB, dir, name string, notBefore, notAfter time.Time) (cert, key string) {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -30,8 +37,8 @@ func Write(t testing.TB, dir, name string) (cert, key string) {
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(time.Now().UnixNano()),
 		Subject:      pkix.Name{CommonName: name},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
+		NotBefore:    notBefore,
+		NotAfter:     notAfter,
 		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
