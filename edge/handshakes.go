@@ -2,8 +2,11 @@ package edge
 
 import (
 	"crypto/tls"
+	"errors"
+	"io"
 	"net"
 	"sync"
+	"time"
 )
 
 // handshakes is the public TLS listener, keeping the connections still in
@@ -35,7 +38,28 @@ type handshakingConn struct {
 func (c handshakingConn) Handshake() error {
 	err := c.Conn.Handshake()
 	c.h.forget(c.Conn)
+	var rh tls.RecordHeaderError
+	if errors.As(err, &rh) && rh.Conn != nil && looksLikeHTTP(rh.RecordHeader) {
+		// Plain HTTP to the TLS port (a CDN's origin protocol set to
+		// http, curl http://): say so, as Go's net/http does, rather
+		// than close without a word. fasthttp closes the connection.
+		rh.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+		io.WriteString(rh.Conn, plainHTTPAnswer)
+	}
 	return err
+}
+
+const plainHTTPAnswer = "HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n" +
+	"Client sent an HTTP request to an HTTPS server.\n"
+
+// looksLikeHTTP reports whether the first five bytes a client sent, read
+// as a TLS record header, are the start of an HTTP request instead.
+func looksLikeHTTP(hdr [5]byte) bool {
+	switch string(hdr[:]) {
+	case "GET /", "HEAD ", "POST ", "PUT /", "OPTIO", "DELET", "PATCH", "GET h":
+		return true
+	}
+	return false
 }
 
 func (c handshakingConn) Close() error {
