@@ -439,7 +439,7 @@ func (t *Tracker) newInstall(cfg *config.Config, cv *Conversion, eventID string,
 	}
 	in := &store.Install{
 		InstallID: cv.InstallID, EventID: eventID, App: app,
-		Platform: platformOf(cv.Platform), Time: at, Match: a.match,
+		Platform: convPlatform(cv), Time: at, Match: a.match,
 		GAID: cv.GAID, IDFA: cv.IDFA, OAID: cv.OAID, IP: cv.IP, UserAgent: cv.UserAgent,
 		Country: cv.Country, AppVersion: cv.AppVersion,
 	}
@@ -511,7 +511,7 @@ func (t *Tracker) newJob(cfg *config.Config, cv *Conversion, in *store.Install, 
 		AffID: in.AffID, PubID: in.PubID, OfferID: in.OfferID, CreativeID: in.CreativeID,
 		ClickTime: in.ClickTime, MatchType: in.Match.String(),
 	}
-	if p := platformOf(cv.Platform); p != store.PlatformUnknown {
+	if p := convPlatform(cv); p != store.PlatformUnknown {
 		j.Platform = p.String()
 	}
 	if camp := cfg.Campaigns[in.Campaign]; camp != nil {
@@ -521,6 +521,17 @@ func (t *Tracker) newJob(cfg *config.Config, cv *Conversion, in *store.Install, 
 		j.Revenue = string(cv.Revenue.AppendFixed2(nil))
 	}
 	return j
+}
+
+// convPlatform is the conversion's platform: its platform field, else its
+// user agent's (an app's Dalvik or CFNetwork agent names it);
+// PlatformUnknown when neither does, and the click's is used.
+func convPlatform(cv *Conversion) store.Platform {
+	if p := platformOf(cv.Platform); p != store.PlatformUnknown {
+		return p
+	}
+	p, _ := ParseUserAgent(s2b(cv.UserAgent))
+	return p
 }
 
 func or(a, b string) string {

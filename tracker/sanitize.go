@@ -150,7 +150,7 @@ func hasBraceMacro(v []byte) bool {
 		for j < len(v) && j-i-1 < maxMacroName && isBraceNameByte(v[j]) {
 			j++
 		}
-		if j < len(v) && v[j] == '}' && hasLetter(v[i+1:j]) {
+		if j < len(v) && v[j] == '}' && hasLetter(v[i+1:j]) && !isGUID(v[i+1:j]) {
 			return true
 		}
 	}
@@ -173,7 +173,7 @@ func hasEncodedBraceMacro(v []byte) bool {
 		}
 		for j := i + 3; j+3 <= len(v) && j-i-3 < 3*maxMacroName; j++ {
 			if isEscape(v[j:], 'D') {
-				if hasLetter(v[i+3 : j]) {
+				if hasLetter(v[i+3:j]) && !isGUID(v[i+3:j]) {
 					return true
 				}
 				break
@@ -190,6 +190,25 @@ func hasEncodedBraceMacro(v []byte) bool {
 		}
 	}
 	return false
+}
+
+// isGUID reports whether b is a GUID (8-4-4-4-12 hex digits, any case):
+// in the registry's braces, "{3F2504E0-4F89-11D3-9A0C-0305E82C3301}", it is
+// an id some networks send, not a macro.
+func isGUID(b []byte) bool {
+	if len(b) != 36 {
+		return false
+	}
+	for i, c := range b {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if c != '-' {
+				return false
+			}
+		} else if _, ok := hexDigit(c); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // unescapedByte decodes the "%XX" escape b starts with.

@@ -68,6 +68,8 @@ func TestAppendSanitized(t *testing.T) {
 	for _, m := range []string{
 		"{click_id}", "{{click_id}}", "${click_id}", "{LOGID}", "{partner_Id}", "{transaction_id}",
 		"{campaign name}", "{partner /agency name}", "{app-id}", "{mt.idfa}",
+		"{3F2504E0-4F89-11D3-9A0C-0305E82C330}", "{3F2504E0-4F89-11D3-9A0C-0305E82C3301-x}", // not GUIDs
+		"{{3F2504E0-4F89-11D3-9A0C-0305E82C3301}} {click_id}",
 		"abc_{sub1}", "id-{click_id}-x", "{ {gaid}",
 		"%7Bgaid%7D", "%7bgaid%7d", "%7Bgaid%7d", "%7B%7Bclick_id%7D%7D", "%24%7Bclick_id%7D", "x%7Bcampaign%20name%7Dy",
 		"%%CLICK_ID%%", "a%%TTCLID%%b",
@@ -89,6 +91,9 @@ func TestAppendSanitized(t *testing.T) {
 		"_abc_", "__init__", "___", "_A", "__A_B", "_1_",
 		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_3 like Mac OS X) Mobile/15E148 [LinkedInApp]/9.29.8960",
 		"a1b2 c3&d", "a b=c%d",
+		// A GUID in the registry's braces is an id, not a macro.
+		"{3F2504E0-4F89-11D3-9A0C-0305E82C3301}", "{3f2504e0-4f89-11d3-9a0c-0305e82c3301}",
+		"%7B3F2504E0-4F89-11D3-9A0C-0305E82C3301%7D", "%7b3f2504e0-4f89-11d3-9a0c-0305e82c3301%7d",
 	} {
 		f(v, v, 0)
 	}
