@@ -76,7 +76,14 @@ func (cs clientSettings) client(addr string, isTLS bool) *fasthttp.HostClient {
 			return handshake(c, tlsConfig, began.Add(left))
 		},
 		DisablePathNormalizing: true,
-		MaxResponseBodySize:    64 << 10,
+		// The answer is judged by its head: Do returns once the head is
+		// read, and do reads the body after (see drainBody).
+		StreamResponseBody: true,
+		// A partner's answer head may run to several KiB (a CDN's
+		// Content-Security-Policy, cookies): fasthttp's default 4 KiB
+		// buffer made such a 200 a transport error, posted again. The
+		// reader is held only while a request is in flight.
+		ReadBufferSize: 32 << 10,
 	}
 	hc.RetryIfErr = func(_ *fasthttp.Request, attempts int, err error) (resetTimeout, retry bool) {
 		if !staleConn(err) {
@@ -168,7 +175,30 @@ func (h *hostClients) do(req *fasthttp.Request, resp *fasthttp.Response, timeout
 	if hc == nil {
 		hc = h.add(string(host), tls)
 	}
-	return hc.DoTimeout(req, resp, timeout)
+	if err := hc.DoTimeout(req, resp, timeout); err != nil {
+		return err
+	}
+	drainBody(resp)
+	return nil
+}
+
+// maxAnswerBody is how much of an answer's body is read: past it the
+// connection is closed rather than read to the end.
+const maxAnswerBody = 64 << 10
+
+// drainBody reads the answer's body, at most maxAnswerBody of it, so that
+// its connection can be used again, and closes the stream. The status
+// decides the outcome: a body that is too long, never ends (until the
+// attempt's read deadline), is cut short, reset or badly framed only
+// costs the connection (closed when the stream is closed unread to its
+// end). Read whole inside Do, any of them made an accepted postback a
+// transport error, posted again every backoff until max_age, and a reset
+// one was sent again at once as if its connection had been stale.
+func drainBody(resp *fasthttp.Response) {
+	if bs := resp.BodyStream(); bs != nil {
+		io.Copy(io.Discard, io.LimitReader(bs, maxAnswerBody))
+		resp.CloseBodyStream()
+	}
 }
 
 // add returns the client for host, making it if no other worker has.

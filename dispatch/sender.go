@@ -268,14 +268,6 @@ func (s *sender) attempt(p *Partner, t task, req *fasthttp.Request, resp *fastht
 	}
 	resp.Reset()
 	err := s.hosts.do(req, resp, p.Config.Timeout)
-	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
-		// fasthttp reports it only once the answer's head is read: only
-		// the body ran past the client's limit and was left unread (the
-		// connection is closed). A partner that accepts with its site's
-		// page has accepted: the status decides, or the postback would be
-		// posted again until max_age.
-		err = nil
-	}
 	wallEnd := time.Now()
 	latency := wallEnd.Sub(start)
 	a.LatencyUS = latency.Microseconds()
