@@ -21,6 +21,17 @@ const (
 	MaxBatchLines = 10000
 )
 
+// A batch body over MaxConversionBody (or chunked, of a size not known) is
+// read into memory by the handler, up to MaxBatchBody, for as long as its
+// client takes to send it (up to the read timeout). At most maxBatchReads are read at
+// once, so that clients sending many bodies slowly, or declaring more than
+// they send, cannot pin the edge's memory (16 of them held 276 MiB); one
+// that finds no slot within batchReadWait is answered 503 with Retry-After.
+// Batches are decided one at a time under the store's decision lock anyway.
+const maxBatchReads = 4
+
+var batchReadWait = 5 * time.Second // a var for tests
+
 // result is the answer to one conversion (CONTRACT §4).
 type result struct {
 	EventID, InstallID string
@@ -126,6 +137,17 @@ func (t *Tracker) conversionBatch(ctx *fasthttp.RequestCtx) {
 	}
 	if !t.conversionAllowed(ctx) {
 		return
+	}
+	if n := ctx.Request.Header.ContentLength(); n > MaxConversionBody || n == -1 { // -1: chunked
+		if !t.takeBatchRead() {
+			conversionsRejected.Inc()
+			batchesBusy.Inc()
+			ctx.SetConnectionClose()
+			ctx.Response.Header.Set(fasthttp.HeaderRetryAfter, "1")
+			jsonError(ctx, fasthttp.StatusServiceUnavailable, "busy: too many large batches being received at once; retry")
+			return
+		}
+		defer func() { <-t.batchReads }()
 	}
 	body, err := readBody(ctx, MaxBatchBody)
 	if err != nil {
@@ -234,6 +256,24 @@ func readBody(ctx *fasthttp.RequestCtx, limit int) ([]byte, error) {
 		return nil, errors.New("body: cut short (" + strconv.Itoa(len(b)) + " of " + strconv.Itoa(n) + " bytes)")
 	}
 	return b, nil
+}
+
+// takeBatchRead takes a slot to read a large batch body, waiting up to
+// batchReadWait for one.
+func (t *Tracker) takeBatchRead() bool {
+	select {
+	case t.batchReads <- struct{}{}:
+		return true
+	default:
+	}
+	timer := time.NewTimer(batchReadWait)
+	defer timer.Stop()
+	select {
+	case t.batchReads <- struct{}{}:
+		return true
+	case <-timer.C:
+		return false
+	}
 }
 
 func bodyError(limit int) error {

@@ -50,6 +50,9 @@ var (
 	// conversionsUnauthorized counts requests refused for want of one of
 	// conversion_tokens.
 	conversionsUnauthorized = metrics.NewCounter(`clickedge_conversions_unauthorized_total`)
+	// batchesBusy counts large batches refused 503 because maxBatchReads
+	// others were being received.
+	batchesBusy = metrics.NewCounter(`clickedge_conversion_batches_busy_total`)
 )
 
 // ctitBuckets are the upper bounds, in seconds, of click-to-install time:

@@ -35,6 +35,9 @@ type Tracker struct {
 	storeFailed storeFailureLogs
 
 	clickReqs sync.Pool
+	// batchReads holds a slot for each batch body over MaxConversionBody
+	// being read into memory (see conversionBatch).
+	batchReads chan struct{}
 }
 
 // storeFailureLogs throttle, one per request kind, the error logged when
@@ -77,6 +80,7 @@ func New(o Options) *Tracker {
 		now:         o.Now,
 		notify:      o.Notify,
 		storeFailed: newStoreFailureLogs(),
+		batchReads:  make(chan struct{}, maxBatchReads),
 	}
 	if t.log == nil {
 		t.log = slog.Default()
