@@ -160,6 +160,14 @@ func Run(ctx context.Context, o Options, logw io.Writer) (*Report, error) {
 		convTarget = target
 	}
 	hc, convHC := hostClient(target, o.Conns), hostClient(convTarget, o.Conns)
+	// Every id carries this run's own tag: an edge benchmarked before (with
+	// -target) still holds the earlier runs' clicks and installs, and
+	// would answer the same ids as duplicates.
+	run := uint64(time.Now().UnixNano())
+	tag := strconv.FormatUint(run, 36)
+	clickID := func(i int64) string { return "bench-" + tag + "-ck-" + strconv.FormatInt(i, 36) }
+	eventID := func(i int64) string { return "bench-" + tag + "-ev-" + strconv.FormatInt(i, 10) }
+	gaid := func(i int64) string { return fmt.Sprintf("38400000-8cf0-11bd-%04x-%012x", run&0xffff, i) }
 
 	clicks := loadtest.NewHistogram()
 	var mu sync.Mutex
@@ -212,9 +220,9 @@ func Run(ctx context.Context, o Options, logw io.Writer) (*Report, error) {
 		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 		defer fasthttp.ReleaseRequest(req)
 		defer fasthttp.ReleaseResponse(resp)
-		// Half the installs carry the click_id through the install
-		// referrer; the other half only the advertising id.
-		body := `{"type":"install","install_id":"bench-in-` + strconv.FormatInt(i, 10) + `","event_id":"` + eventID(i) + `"`
+		// Half the installs carry the click's click_id; the other half
+		// only its advertising id.
+		body := `{"type":"install","install_id":"bench-` + tag + `-in-` + strconv.FormatInt(i, 10) + `","event_id":"` + eventID(i) + `"`
 		if i%2 == 0 {
 			body += `,"click_id":"` + clickID(c) + `"`
 		} else {
@@ -302,6 +310,9 @@ func hostClient(target string, conns int) *fasthttp.HostClient {
 	return &fasthttp.HostClient{
 		Addr: hostPort(u), IsTLS: u.Scheme == "https", MaxConns: conns,
 		ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second,
+		// One attempt: a click that fails is an error to count, not one
+		// for fasthttp to send again unseen (it retries a GET 5 times).
+		MaxIdemponentCallAttempts: 1,
 	}
 }
 
@@ -313,14 +324,6 @@ func hostPort(u *url.URL) string {
 		return u.Host + ":443"
 	}
 	return u.Host + ":80"
-}
-
-func clickID(i int64) string { return "bench-ck-" + strconv.FormatInt(i, 36) }
-func eventID(i int64) string { return "bench-ev-" + strconv.FormatInt(i, 10) }
-
-// gaid makes a distinct, well-formed advertising id for click i.
-func gaid(i int64) string {
-	return fmt.Sprintf("38400000-8cf0-11bd-b23e-%012x", i)
 }
 
 var userAgents = []string{

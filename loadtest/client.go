@@ -55,6 +55,9 @@ func newHostClient(u *url.URL, o Options) *fasthttp.HostClient {
 		WriteTimeout:           o.Timeout,
 		DisablePathNormalizing: true, // send the query exactly as built
 		MaxResponseBodySize:    1 << 20,
+		// One attempt: a GET (a click) that fails is an error to count,
+		// not one for fasthttp to resend unseen.
+		MaxIdemponentCallAttempts: 1,
 	}
 	if u.Scheme == "https" {
 		hc.IsTLS = true
