@@ -142,6 +142,15 @@ func appendIP(dst, ip []byte) []byte {
 	return appendText(append(dst, formText), ip)
 }
 
+// clickFlags reads the flags of an encoded click record.
+func clickFlags(val []byte) (ClickFlags, bool) {
+	if len(val) < 2 || val[0] != clickVersion {
+		return 0, false
+	}
+	f, n := binary.Uvarint(val[1:])
+	return ClickFlags(f), n > 0
+}
+
 // decodeClick fills c from a record. Text fields alias val; the expanded
 // forms (UUIDs, IPs) are appended to buf, whose new extent is returned, so
 // the caller keeps both alive as long as c. It returns the user agent's hash.

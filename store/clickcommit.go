@@ -82,12 +82,16 @@ type clickGroup struct {
 	ids     []byte   // the clicks' ids, concatenated
 	idEnds  []int    // ids[idEnds[i-1]:idEnds[i]] is click i's
 	hashes  []uint64 // idHash of click i's id
+	credits []bool   // click i is creditable
 	waiters []chan error
 }
 
-func (g *clickGroup) has(id []byte, idh uint64) bool {
+// has reports whether a click in g keeps a new click with this id (and
+// idHash idh) out, as clickStored does for stored ones: any does for an
+// uncreditable click; a creditable one does for a creditable click.
+func (g *clickGroup) has(id []byte, idh uint64, credit bool) bool {
 	for i, h := range g.hashes {
-		if h != idh {
+		if h != idh || (credit && !g.credits[i]) {
 			continue
 		}
 		start := 0
@@ -106,14 +110,16 @@ func (g *clickGroup) reset() {
 	g.ids = g.ids[:0]
 	g.idEnds = g.idEnds[:0]
 	g.hashes = g.hashes[:0]
+	g.credits = g.credits[:0]
 	clear(g.waiters)
 	g.waiters = g.waiters[:0]
 }
 
 // commitClick stores the click whose keys are in own (its id is id, with
-// idHash idh) in bucket b, unless a click with this id is stored or
-// pending. It waits for the click's group to commit, and returns its error.
-func (s *Store) commitClick(sc *scratch, own *pebble.Batch, b bucket, id []byte, idh uint64) (stored bool, err error) {
+// idHash idh; credit: it is creditable) in bucket b, unless a click with
+// this id that keeps it out is stored or pending (see creditable). It
+// waits for the click's group to commit, and returns its error.
+func (s *Store) commitClick(sc *scratch, own *pebble.Batch, b bucket, id []byte, idh uint64, credit bool) (stored bool, err error) {
 	c := &s.commit
 	probed := false
 	var appliedAtProbe uint64
@@ -124,7 +130,7 @@ func (s *Store) commitClick(sc *scratch, own *pebble.Batch, b bucket, id []byte,
 			return false, errClosed
 		}
 		if s.idMayBeStored(idh) {
-			if (c.open != nil && c.open.has(id, idh)) || (c.committing != nil && c.committing.has(id, idh)) {
+			if (c.open != nil && c.open.has(id, idh, credit)) || (c.committing != nil && c.committing.has(id, idh, credit)) {
 				c.mu.Unlock()
 				return false, nil
 			}
@@ -134,7 +140,7 @@ func (s *Store) commitClick(sc *scratch, own *pebble.Batch, b bucket, id []byte,
 				// meanwhile, the lookup saw every stored click.
 				appliedAtProbe = c.applied.Load()
 				c.mu.Unlock()
-				dup, err := s.clickStored(sc, id, idh)
+				dup, err := s.clickStored(sc, id, idh, credit)
 				if dup || err != nil {
 					return false, err
 				}
@@ -155,6 +161,7 @@ func (s *Store) commitClick(sc *scratch, own *pebble.Batch, b bucket, id []byte,
 		g.ids = append(g.ids, id...)
 		g.idEnds = append(g.idEnds, len(g.ids))
 		g.hashes = append(g.hashes, idh)
+		g.credits = append(g.credits, credit)
 		g.waiters = append(g.waiters, sc.done)
 		c.inflight.Add(1)
 		lead := !c.leading

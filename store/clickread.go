@@ -64,8 +64,10 @@ func (s *Store) GetClick(id []byte, c *Click, buf []byte) ([]byte, bool, error) 
 
 // findClick looks for click id in every bucket, newest first, and returns
 // the bucket it is in. A click is stored in one bucket only (PutClick looks
-// in all of them first), and lookups by click_id are mostly for recent
-// clicks, which the first bucket tried holds.
+// in all of them first), unless an uncreditable click (a bot's) was stored
+// with its id before a creditable one, which is then found instead,
+// whichever bucket each is in (see creditable). Lookups by click_id are
+// mostly for recent clicks, which the first bucket tried holds.
 func (s *Store) findClick(id []byte, c *Click, buf []byte) ([]byte, bucket, bool, error) {
 	sc := getScratch()
 	defer putScratch(sc)
@@ -75,13 +77,25 @@ func (s *Store) findClick(id []byte, c *Click, buf []byte) ([]byte, bucket, bool
 	}
 	defer it.Close()
 	var bs [16]bucket
+	var first bucket // of an uncreditable click found
+	found := false
 	for _, b := range s.allBuckets(bs[:0]) {
 		var ok bool
-		if buf, ok, err = getClick(it, sc, b.start, id, c, buf); ok || err != nil {
-			return buf, b, ok, err
+		if buf, ok, err = getClick(it, sc, b.start, id, c, buf); err != nil {
+			return buf, b, false, err
+		}
+		if ok && creditable(c.Flags) {
+			return buf, b, true, nil
+		}
+		if ok && !found {
+			first, found = b, true
 		}
 	}
-	return buf, bucket{}, false, nil
+	if !found {
+		return buf, bucket{}, false, nil
+	}
+	buf, ok, err := getClick(it, sc, first.start, id, c, buf)
+	return buf, first, ok, err
 }
 
 // getClick reads click id of bucket into c through it, positioned
@@ -117,19 +131,31 @@ func (s *Store) ClickUserAgent(id []byte) (string, error) {
 	}
 	var c Click
 	var bs [16]bucket
-	for _, b := range s.allBuckets(bs[:0]) {
-		val, closer, err := s.db.Get(appendClickKey(nil, b.start, id))
+	var b bucket // the click's, as findClick picks it
+	var hash uint64
+	found := false
+	for _, bk := range s.allBuckets(bs[:0]) {
+		val, closer, err := s.db.Get(appendClickKey(nil, bk.start, id))
 		if err == pebble.ErrNotFound {
 			continue
 		}
 		if err != nil {
 			return "", fmt.Errorf("store: get click %q: %w", id, err)
 		}
-		_, hash, err := decodeClick(val, &c, nil)
+		_, h, err := decodeClick(val, &c, nil)
 		closer.Close()
 		if err != nil {
 			return "", fmt.Errorf("store: get click %q: %w", id, err)
 		}
+		if !found {
+			b, hash, found = bk, h, true
+		}
+		if creditable(c.Flags) {
+			b, hash = bk, h
+			break
+		}
+	}
+	if found {
 		if hash == 0 {
 			return "", nil
 		}

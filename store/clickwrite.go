@@ -76,7 +76,7 @@ func (s *Store) putClick(c *Click, replicate bool) (stored bool, err error) {
 		sc.val = appendReplClick(sc.val[:0], c, uaHash)
 		own.Set(sc.key, sc.val, nil)
 	}
-	stored, err = s.commitClick(sc, own, b, c.ClickID, idHash(c.ClickID))
+	stored, err = s.commitClick(sc, own, b, c.ClickID, idHash(c.ClickID), creditable(c.Flags))
 	own.Close()
 	if err != nil {
 		return false, fmt.Errorf("store: put click %q: %w", c.ClickID, err)
@@ -96,10 +96,12 @@ func (s *Store) putClick(c *Click, replicate bool) (stored bool, err error) {
 	return true, nil
 }
 
-// clickStored reports whether a click with this id (whose idHash is idh) is
-// in any bucket. Buckets whose filter rules the id out are not read, and
-// when every bucket does, no iterator is made.
-func (s *Store) clickStored(sc *scratch, id []byte, idh uint64) (bool, error) {
+// clickStored reports whether a click stored with this id (whose idHash is
+// idh) in any bucket keeps a new click with the id out: any does, for a
+// click that cannot be credited; only a creditable one does, for one that
+// can (see creditable). Buckets whose filter rules the id out are not
+// read, and when every bucket does, no iterator is made.
+func (s *Store) clickStored(sc *scratch, id []byte, idh uint64, credit bool) (bool, error) {
 	var bs [16]bucket
 	var it *pebble.Iterator
 	for _, b := range s.allBuckets(bs[:0]) {
@@ -113,8 +115,19 @@ func (s *Store) clickStored(sc *scratch, id []byte, idh uint64) (bool, error) {
 			}
 		}
 		sc.key = appendClickKey(sc.key[:0], b.start, id)
-		if seekKey(it, sc.key) {
+		if !seekKey(it, sc.key) {
+			continue
+		}
+		if !credit {
 			return true, it.Close()
+		}
+		val, err := it.ValueAndErr()
+		if err != nil {
+			it.Close()
+			return false, err
+		}
+		if flags, ok := clickFlags(val); !ok || creditable(flags) {
+			return true, it.Close() // a record it cannot read keeps its id
 		}
 	}
 	if it == nil {
@@ -122,6 +135,16 @@ func (s *Store) clickStored(sc *scratch, id []byte, idh uint64) (bool, error) {
 	}
 	return false, it.Close()
 }
+
+// creditable reports whether a click with these flags may ever be
+// credited. One that may not (a link-preview bot's fetch, a click whose
+// click_id was invalid) does not keep its click_id from one that may:
+// Slack, WhatsApp and iMessage fetch a link as soon as it is posted,
+// before its recipient taps it, and a per-recipient link's click_id was
+// taken by the bot, so the person's click was dropped as its duplicate and
+// their install went organic. The person's click is stored over the
+// bot's (in a newer bucket, beside it: readers take the newest).
+func creditable(f ClickFlags) bool { return f&(FlagBot|FlagInvalidID) == 0 }
 
 // expiryMargin is how close (seconds) to the retention cutoff a click's
 // bucket must end for PutClick to wait for a running expiry.
