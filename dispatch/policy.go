@@ -3,6 +3,7 @@ package dispatch
 import (
 	"bytes"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -40,6 +41,10 @@ func classify(status int) outcome {
 func backoff(r config.Retry, n int) time.Duration {
 	d := r.Base
 	for i := 1; i < n && d < r.MaxInterval; i++ {
+		if d > math.MaxInt64/2 {
+			d = r.MaxInterval // doubling would wrap below zero
+			break
+		}
 		d *= 2
 	}
 	d = min(d, r.MaxInterval)

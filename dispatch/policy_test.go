@@ -70,6 +70,21 @@ func TestBackoff(t *testing.T) {
 	if d := backoff(config.Retry{Base: 1, MaxInterval: 1}, 3); d != 1 {
 		t.Errorf("backoff of 1ns = %v", d)
 	}
+	// A max_interval past what doubling can reach without overflowing
+	// (config takes "100000d"): the interval keeps growing to it, never
+	// wrapping to zero or below, which retried with no wait at all.
+	r = config.Retry{Base: time.Second, MaxInterval: 100000 * 24 * time.Hour}
+	prev := time.Duration(0)
+	for n := 1; n <= 80; n++ {
+		d := backoff(r, n)
+		if d <= 0 || d > r.MaxInterval {
+			t.Fatalf("backoff(%d) with max_interval 100000d = %v", n, d)
+		}
+		if n > 2 && d < prev/4 {
+			t.Fatalf("backoff(%d) = %v after %v: it shrank", n, d, prev)
+		}
+		prev = d
+	}
 }
 
 func TestRetryAfter(t *testing.T) {
