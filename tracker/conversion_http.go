@@ -86,7 +86,7 @@ func (t *Tracker) conversion(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	var cv Conversion
-	if isForm(ctx) {
+	if isForm(ctx) && !startsJSONObject(body) {
 		err = ParseConversionForm(body, &cv)
 	} else {
 		err = ParseConversionJSON(body, &cv)
@@ -289,6 +289,14 @@ func isForm(ctx *fasthttp.RequestCtx) bool {
 	const form = "application/x-www-form-urlencoded"
 	ct := ctx.Request.Header.ContentType()
 	return len(ct) >= len(form) && bytes.EqualFold(ct[:len(form)], s2b(form))
+}
+
+// startsJSONObject reports whether body, past leading white space, starts
+// with '{': a JSON object sent as a form (curl -d's default Content-Type),
+// since no form field's name starts with one.
+func startsJSONObject(body []byte) bool {
+	body = bytes.TrimLeft(body, " \t\r\n")
+	return len(body) > 0 && body[0] == '{'
 }
 
 func countConversion(r *result) {

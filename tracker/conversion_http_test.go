@@ -182,6 +182,28 @@ func TestConversionHTTPForm(t *testing.T) {
 	}
 }
 
+// TestConversionHTTPJSONSentAsForm: curl -d sends a JSON body labelled as a
+// form (its default Content-Type), as do many quick integrations. A body
+// that starts with '{' is no form (no conversion field starts with one),
+// so it is read as the JSON it is; it was answered 400 "type: missing".
+func TestConversionHTTPJSONSentAsForm(t *testing.T) {
+	e := attrNewEnv(t, store.Sync, "")
+	for i, body := range []string{
+		`{"type":"install","install_id":"curl1","app":"com.test.app"}`,
+		" \n\t{\"type\":\"install\",\"install_id\":\"curl2\",\"app\":\"com.test.app\"}",
+	} {
+		resp := e.do("POST", "/v1/conversions", attrForm, []byte(body), "", "")
+		if resp.StatusCode() != 200 || !bytes.Contains(resp.Body(), []byte(`"install_id":"curl`+string(rune('1'+i))+`"`)) {
+			t.Fatalf("%q: %d %s", body, resp.StatusCode(), resp.Body())
+		}
+	}
+	// A form is still a form.
+	resp := e.do("POST", "/v1/conversions", attrForm, []byte("type=install&install_id=form1&app=com.test.app"), "", "")
+	if resp.StatusCode() != 200 || !bytes.Contains(resp.Body(), []byte(`"install_id":"form1"`)) {
+		t.Fatalf("form: %d %s", resp.StatusCode(), resp.Body())
+	}
+}
+
 func TestConversionHTTPMethod(t *testing.T) {
 	e := attrNewEnv(t, store.Sync, "")
 	for _, path := range []string{"/v1/conversions", "/v1/conversions/batch"} {
