@@ -221,8 +221,9 @@ func (s *Store) DeviceClicks(app []byte, kind DeviceKind, id []byte, fn func(c *
 }
 
 // LatestByFingerprint finds the newest click for app from ip with the same
-// platform and OS major.minor, made in [oldest, at], that match accepts. An
-// IPv4 address and its IPv4-mapped IPv6 form are the same address.
+// platform and OS major.minor, or whose agent named no OS version, made in
+// [oldest, at], that match accepts. An IPv4 address and its IPv4-mapped
+// IPv6 form are the same address.
 func (s *Store) LatestByFingerprint(app []byte, ip netip.Addr, p Platform, osVersion []byte, at, oldest int64, match Match, c *Click, buf []byte) ([]byte, bool, error) {
 	if err := s.shut("latest click by fingerprint"); err != nil {
 		return buf, false, err
@@ -230,17 +231,46 @@ func (s *Store) LatestByFingerprint(app []byte, ip netip.Addr, p Platform, osVer
 	if !ip.IsValid() || p == PlatformUnknown {
 		return buf, false, nil // never indexed
 	}
-	q := latestQuery{table: tableFinger, app: app, match: match}
-	q.tail = binary.BigEndian.AppendUint32(q.tailBuf[:0], appHash(app))
-	a16 := ip.As16()
-	q.tail = append(q.tail, a16[:]...)
-	q.tail = append(q.tail, byte(p))
-	q.tail = binary.BigEndian.AppendUint16(q.tail, parseOSVersion(osVersion))
-	buf, ok, err := s.latest(&q, at, oldest, c, buf)
-	if err != nil {
-		return buf, false, fmt.Errorf("store: latest click by fingerprint: %w", err)
+	version := parseOSVersion(osVersion)
+	query := func(version uint16, oldest int64, buf []byte) ([]byte, bool, error) {
+		q := latestQuery{table: tableFinger, app: app, match: match}
+		q.tail = binary.BigEndian.AppendUint32(q.tailBuf[:0], appHash(app))
+		a16 := ip.As16()
+		q.tail = append(q.tail, a16[:]...)
+		q.tail = append(q.tail, byte(p))
+		q.tail = binary.BigEndian.AppendUint16(q.tail, version)
+		buf, ok, err := s.latest(&q, at, oldest, c, buf)
+		if err != nil {
+			return buf, false, fmt.Errorf("store: latest click by fingerprint: %w", err)
+		}
+		return buf, ok, nil
 	}
-	return buf, ok, nil
+	if version == 0 {
+		return query(0, oldest, buf)
+	}
+	// Clicks whose agent named no version (Chrome's reduced agent) are
+	// the install's too: the newer of the two lookups wins, the named
+	// version on a tie. The unnamed one is made first, for its time only,
+	// so that the named one need look no further back; it is made again
+	// when it wins, as the answer is read into c and buf.
+	buf, unnamed, err := query(0, oldest, buf)
+	if err != nil {
+		return buf, false, err
+	}
+	var unnamedMs int64
+	from := oldest
+	if unnamed {
+		unnamedMs = c.Time
+		from = max(oldest, unnamedMs/1000)
+	}
+	buf, named, err := query(version, from, buf)
+	if err != nil || named && (!unnamed || c.Time >= unnamedMs) {
+		return buf, named, err
+	}
+	if !unnamed {
+		return buf, false, nil
+	}
+	return query(0, oldest, buf)
 }
 
 // latestQuery is one index lookup. An index key is table, bucket(4), tail,

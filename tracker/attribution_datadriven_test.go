@@ -174,8 +174,12 @@ var attrUserAgents = map[string]string{
 	"ios17.2-app":   "TestApp/3.1 (iPhone; iOS 17.2.1; Scale/3.00)",
 	"ios17.3-app":   "TestApp/3.1 (iPhone; iOS 17.3; Scale/3.00)",
 	"desktop":       "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
-	"slackbot":      "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
-	"facebook":      "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+	// Agents that hide the OS version: Chrome's reduced Android agent, and
+	// Safari 26's frozen iPhone OS 18_7 (its Version/ is the OS's).
+	"chrome-reduced": "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
+	"safari26.3":     "Mozilla/5.0 (iPhone; CPU iPhone OS 18_7 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/26.3 Mobile/15E148 Safari/604.1",
+	"slackbot":       "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+	"facebook":       "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
 }
 
 // attrClock is the injected clock; the store's background work reads it too.

@@ -23,19 +23,59 @@ import (
 //
 // An iPad asking for the desktop site sends a Macintosh agent and reads as
 // unknown, as does a CFNetwork agent's version: Darwin's numbers do not map
-// to iOS versions reliably.
+// to iOS versions reliably. Chrome's reduced Android agent names no version,
+// and Safari 26's names its own (see reducedAndroid).
 func ParseUserAgent(ua []byte) (p store.Platform, osVersion []byte) {
 	if i := indexFold(ua, "android"); i >= 0 {
+		if bytes.Contains(ua, reducedAndroid) {
+			return store.PlatformAndroid, nil
+		}
 		return store.PlatformAndroid, androidVersion(ua[i:])
 	}
 	if indexFold(ua, "iphone") >= 0 || indexFold(ua, "ipad") >= 0 || indexFold(ua, "ipod") >= 0 {
-		return store.PlatformIOS, iosVersion(ua)
+		v := iosVersion(ua)
+		if fv := frozenSafariVersion(ua, v); fv != nil {
+			return store.PlatformIOS, fv
+		}
+		return store.PlatformIOS, v
 	}
 	// Apps' own HTTP clients on iOS: "<App>/<v> CFNetwork/<v> Darwin/<v>".
 	if bytes.Contains(ua, []byte("CFNetwork/")) || bytes.Contains(ua, []byte("Darwin/")) {
 		return store.PlatformIOS, nil
 	}
 	return store.PlatformUnknown, nil
+}
+
+// Agents that hide the OS version behind a fixed one, so that fingerprint
+// matching, which compares versions, does not read the fixed one:
+//   - Chrome's reduced agent (Chrome 110 on, and the browsers built on it)
+//     says "(Linux; Android 10; K)" on every Android: no version is read;
+//   - Safari 26 says "iPhone OS 18_6" (later 18_7) on every iOS, and puts
+//     the OS's version in its own Version/26.x, which is read instead.
+var reducedAndroid = []byte("(Linux; Android 10; K)")
+
+// frozenSafariVersion returns the Version/ of a Safari agent whose OS
+// version v is one Safari 26 freezes (18.6, 18.7) and whose Version/ is 26
+// or later; nil otherwise.
+func frozenSafariVersion(ua, v []byte) []byte {
+	if string(v) != "18.6" && string(v) != "18.7" {
+		return nil
+	}
+	i := bytes.Index(ua, []byte(" Version/"))
+	if i < 0 {
+		return nil
+	}
+	start := i + len(" Version/")
+	n, end := digits(ua, start)
+	if n != 2 || atoiSmall(ua[start:end]) < 26 {
+		return nil
+	}
+	if end+1 < len(ua) && ua[end] == '.' {
+		if m, minorEnd := digits(ua, end+1); m > 0 && m <= 2 {
+			end = minorEnd
+		}
+	}
+	return ua[start:end:end]
 }
 
 // androidVersion reads "14", "8.1" from the first "Android 14;", "Android
