@@ -13,6 +13,12 @@ import (
 // start and on each reload. Each names the keys involved and what to do.
 func Notes(c *Config) []string { return notesAt(c, time.Now()) }
 
+// ShutdownAttemptWait is how long a partner's postbacks may take on the
+// wire and still be answered and recorded when a SIGTERM comes: clickedge
+// serve gives its whole shutdown 25 s, the listeners' drain first, then
+// the dispatcher's.
+const ShutdownAttemptWait = 20 * time.Second
+
 // certWarnAhead is how long before tls_cert expires a note says so.
 const certWarnAhead = 30 * 24 * time.Hour
 
@@ -42,6 +48,12 @@ func notesAt(c *Config, now time.Time) []string {
 	if name, key, window := longestWindow(c); window > c.ClickRetention {
 		notes = append(notes, "click_retention ("+formatDuration(c.ClickRetention)+") is shorter than campaigns."+name+"'s "+key+
 			" ("+formatDuration(window)+"): its clicks are deleted while they may still be credited")
+	}
+	for _, name := range sortedKeys(c.Partners) {
+		if t := c.Partners[name].Timeout; t > ShutdownAttemptWait {
+			notes = append(notes, "partners."+name+".timeout ("+formatDuration(t)+") is longer than the "+formatDuration(ShutdownAttemptWait)+
+				" a SIGTERM waits for postbacks on the wire: one still waiting then is sent again after the restart (partners dedupe by {event_id})")
+		}
 	}
 	if c.AdminToken == "" {
 		notes = append(notes, "admin_token is not set: the admin API is off (404); /metrics and /healthz still answer")

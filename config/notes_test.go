@@ -47,6 +47,13 @@ click_retention: 2h
 campaigns:
   camp: {app: a, click_lookback: 30d}
 `, []string{"click_retention (2h) is shorter than campaigns.camp's click_lookback (30d)"}},
+		{"a partner timeout past what SIGTERM waits for", `listen: "127.0.0.1:8080"
+admin_token: t
+conversion_tokens: [abc]
+partners:
+  quick: {install: "https://q.example/i", timeout: 20s}
+  slow: {install: "https://s.example/i", timeout: 1m}
+`, []string{"partners.slow.timeout (1m) is longer than the 20s"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := mustParse(t, tc.yaml+apps, env())
