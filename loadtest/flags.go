@@ -76,6 +76,9 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 	if o.Conns < 0 {
 		return fail(fmt.Errorf("-conns %d: must be positive", o.Conns))
 	}
+	if o.Conns > MaxConns {
+		return fail(fmt.Errorf("-conns %d: at most %d", o.Conns, MaxConns))
+	}
 	if o, err = o.withDefaults(); err != nil {
 		return fail(err)
 	}
@@ -92,6 +95,9 @@ func parseRate(s string) (float64, error) {
 	}
 	if r > MaxRate {
 		return 0, fmt.Errorf("-rate %q: at most %v requests per second", s, MaxRate)
+	}
+	if r < MinRate {
+		return 0, fmt.Errorf("-rate %q: at least %v requests per second", s, MinRate)
 	}
 	return r, nil
 }

@@ -14,6 +14,8 @@ import (
 const (
 	MaxDuration    = time.Hour
 	MaxRate        = 1_000_000.0
+	MinRate        = 0.001 // a request every 1,000 s; far less overflows the schedule's length
+	MaxConns       = 100_000
 	DefaultTimeout = 10 * time.Second
 )
 
@@ -140,6 +142,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Rate > MaxRate {
 		return o, fmt.Errorf("rate %v: at most %v requests per second", o.Rate, MaxRate)
 	}
+	if o.Rate < MinRate {
+		return o, fmt.Errorf("rate %v: at least %v requests per second", o.Rate, MinRate)
+	}
 	if o.Duration <= 0 {
 		return o, fmt.Errorf("duration %v: must be positive", o.Duration)
 	}
@@ -160,6 +165,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Conns < 0 {
 		return o, fmt.Errorf("conns %d: must be positive", o.Conns)
+	}
+	if o.Conns > MaxConns {
+		return o, fmt.Errorf("conns %d: at most %d", o.Conns, MaxConns)
 	}
 	if o.Conns == 0 {
 		o.Conns = max(64, int(o.Rate/100))

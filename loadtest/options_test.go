@@ -89,6 +89,12 @@ func TestParseFlags(t *testing.T) {
 	})
 	ok(with("-target", "https://edge.example/base/"), func(o Options) bool { return o.Target == "https://edge.example/base/" })
 
+	ok(with("-rate", "0.001"), func(o Options) bool { return o.Rate == 0.001 })
+	ok(with("-conns", "100000"), func(o Options) bool { return o.Conns == 100000 })
+	// 1e-10/s would overflow the schedule's length (n/rate as a Duration);
+	// a million connections would take gigabytes and a million sockets.
+	bad(with("-rate", "1e-10"), "-rate")
+	bad(with("-conns", "1000000"), "-conns")
 	for _, r := range []string{"0", "-5", "abc", "NaN", "+Inf", "1e9"} {
 		bad(with("-rate", r), "-rate")
 	}
