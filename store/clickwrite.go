@@ -143,7 +143,7 @@ func (s *Store) clickStored(sc *scratch, id []byte, idh uint64, credit bool) (bo
 // before its recipient taps it, and a per-recipient link's click_id was
 // taken by the bot, so the person's click was dropped as its duplicate and
 // their install went organic. The person's click is stored over the
-// bot's (in a newer bucket, beside it: readers take the newest).
+// bot's (beside it when their buckets differ: findClick prefers it).
 func creditable(f ClickFlags) bool { return f&(FlagBot|FlagInvalidID) == 0 }
 
 // expiryMargin is how close (seconds) to the retention cutoff a click's
