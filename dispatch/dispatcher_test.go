@@ -312,6 +312,54 @@ func TestBreakerOpensAndReschedulesWithoutSending(t *testing.T) {
 	waitCount(t, st, store.StatusDelivered, 20)
 }
 
+// TestBreakerHonoursRetryAfter: a partner that answers 503 or 429 with a
+// Retry-After is asking for nothing until then, not for that postback
+// alone: its other postbacks are held back too (up to its max_interval),
+// and go out once the time has passed.
+func TestBreakerHonoursRetryAfter(t *testing.T) {
+	st := openStore(t, store.Async)
+	snk := newSink(t)
+	var first atomic.Bool
+	snk.setHandler(func(ctx *fasthttp.RequestCtx, _ *sinkReq) {
+		if first.CompareAndSwap(false, true) {
+			ctx.Response.Header.Set("Retry-After", "120")
+			ctx.SetStatusCode(429)
+		}
+	})
+	clk := newClock()
+	cfg := parseConfig(t, true, partnerYAML("net", snk.addr, ""))
+	cfg.Partners["net"].MaxConns = 1
+	var jobs []*Job
+	for range 10 {
+		jobs = append(jobs, newJob(st, "net", "install", clk.Now()))
+	}
+	enqueue(t, st, jobs...)
+	d := start(t, st, cfg, clk)
+	d.Notify(len(jobs))
+	waitFor(t, "every postback to be tried or held back", func() bool {
+		n := 0
+		for _, v := range list(t, d, store.StatusPending) {
+			next, _ := time.Parse(time.RFC3339Nano, v.NextAt)
+			if next.After(clk.Now()) {
+				n++
+			}
+		}
+		return n == 10
+	})
+	if n := snk.n.Load(); n != 1 {
+		t.Fatalf("the partner got %d requests after asking for none for 120 s; want 1", n)
+	}
+	for range 200 {
+		if count(t, st, store.StatusDelivered) == 10 {
+			break
+		}
+		clk.Add(10 * time.Second)
+		d.Notify(0)
+		time.Sleep(5 * time.Millisecond)
+	}
+	waitCount(t, st, store.StatusDelivered, 10)
+}
+
 // TestBreakerIgnoresPermanentFailures: a partner answering 404 is up; its
 // other postbacks must not wait on a breaker.
 func TestBreakerIgnoresPermanentFailures(t *testing.T) {

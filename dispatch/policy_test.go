@@ -143,30 +143,30 @@ func TestBreakerTrips(t *testing.T) {
 	s := &sender{}
 	now := t0
 	for range breakerThreshold - 1 {
-		s.observe(false, now, r)
+		s.observe(false, now, r, 0)
 	}
 	if s.breakerOpenUntil(now.UnixMilli()) != 0 {
 		t.Fatal("open before the threshold")
 	}
-	s.observe(false, now, r)
+	s.observe(false, now, r, 0)
 	until := s.breakerOpenUntil(now.UnixMilli())
 	if until < now.Add(r.Base/2).UnixMilli() || until > now.Add(r.Base).UnixMilli() {
 		t.Fatalf("open until %v; want within base", time.UnixMilli(until).Sub(now))
 	}
 	for range 64 { // a whole pool of connections timing out
-		s.observe(false, now, r)
+		s.observe(false, now, r, 0)
 	}
 	if s.trips != 1 || s.breakerOpenUntil(now.UnixMilli()) != until {
 		t.Fatalf("trips %d, open until %v; want the first trip unchanged", s.trips, time.UnixMilli(s.openUntil.Load()).Sub(now))
 	}
 	now = now.Add(2 * time.Second) // closed again: the next trip waits longer
 	for range breakerThreshold {
-		s.observe(false, now, r)
+		s.observe(false, now, r, 0)
 	}
 	if s.trips != 2 || s.breakerOpenUntil(now.UnixMilli()) < now.Add(r.Base).UnixMilli() {
 		t.Fatalf("second trip: trips %d, open for %v", s.trips, time.UnixMilli(s.openUntil.Load()).Sub(now))
 	}
-	s.observe(true, now, r)
+	s.observe(true, now, r, 0)
 	if s.breakerOpenUntil(now.UnixMilli()) != 0 || s.trips != 0 {
 		t.Fatal("a success did not close the breaker")
 	}

@@ -131,8 +131,11 @@ func (s *sender) breakerOpenUntil(now int64) int64 {
 
 // observe feeds the breaker: healthy is false for a retryable failure
 // (5xx, 408, 429, timeout, connection error). A 4xx is a partner that is
-// up and refusing one postback; it does not hold the others back.
-func (s *sender) observe(healthy bool, now time.Time, r config.Retry) {
+// up and refusing one postback; it does not hold the others back. A
+// retryable answer's Retry-After (asked) is the partner asking for nothing
+// until then, not for that postback alone: the breaker opens for it at
+// once, up to max_interval (the postback itself waits all it asked).
+func (s *sender) observe(healthy bool, now time.Time, r config.Retry, asked time.Duration) {
 	if healthy && !s.failing.Load() {
 		return // nothing to reset
 	}
@@ -145,6 +148,12 @@ func (s *sender) observe(healthy bool, now time.Time, r config.Retry) {
 		return
 	}
 	s.failing.Store(true)
+	if asked > 0 {
+		if until := now.Add(min(asked, r.MaxInterval)).UnixMilli(); until > s.openUntil.Load() {
+			s.openUntil.Store(until)
+		}
+		return
+	}
 	if s.openUntil.Load() > now.UnixMilli() {
 		// Attempts that were on the wire when it tripped: already counted
 		// in, they must not trip it again (and double its period) each.
@@ -290,14 +299,15 @@ func (s *sender) attempt(p *Partner, t task, req *fasthttp.Request, resp *fastht
 	// Backoff and max_age count from when the answer came: a timeout of
 	// several seconds must not make the next try due in the past.
 	end := s.d.clock(wallEnd)
-	s.observe(res.outcome != retry, end, r)
+	var asked time.Duration // the answer's Retry-After
+	if err == nil && res.outcome == retry {
+		asked = retryAfter(resp.Header.Peek(fasthttp.HeaderRetryAfter), end)
+	}
+	s.observe(res.outcome != retry, end, r, asked)
 	if res.outcome != retry {
 		return res
 	}
-	wait := backoff(r, j.triesSince(j.FirstDue)+1)
-	if err == nil {
-		wait = max(wait, retryAfter(resp.Header.Peek(fasthttp.HeaderRetryAfter), end))
-	}
+	wait := max(backoff(r, j.triesSince(j.FirstDue)+1), asked)
 	next := end.Add(wait)
 	if next.After(time.UnixMilli(j.FirstDue).Add(r.MaxAge)) {
 		res.outcome = fail
