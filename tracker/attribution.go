@@ -69,7 +69,7 @@ func (t *Tracker) waterfall(w *creditWindow, cv *Conversion, app string) (attrib
 		if err != nil {
 			return a, err
 		}
-		if ok && (app == "" || string(a.click.App) == app) {
+		if ok && (app == "" || string(a.click.App) == app || campaignApp(w.cfg, &a.click) == app) {
 			if camp := w.credits(&a.click, ruleClick); camp != nil {
 				a.match, a.campaign = store.MatchClickID, camp
 				return a, nil
@@ -179,6 +179,17 @@ type viewThroughOf struct {
 // creditWindow says which clicks may be credited with an install made at
 // unix second at: none made after latest (at, or the second its download
 // began), and each within its campaign's window counted back from at.
+// campaignApp is the app that c's campaign names in cfg ("" when cfg has
+// no such campaign): a reload that renamed the app, or moved the campaign
+// to another, left the old name on the clicks stored before it, and their
+// click_ids would never match again.
+func campaignApp(cfg *config.Config, c *store.Click) string {
+	if camp := cfg.Campaigns[string(c.Campaign)]; camp != nil {
+		return camp.App
+	}
+	return ""
+}
+
 type creditWindow struct {
 	cfg    *config.Config
 	at     int64
