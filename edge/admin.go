@@ -358,6 +358,10 @@ func why(in *store.Install) string {
 
 func (e *Edge) adminPostbacks(ctx *fasthttp.RequestCtx) {
 	args := ctx.QueryArgs()
+	if msg := unknownParam(args, "status", "limit", "partner"); msg != "" {
+		writeJSON(ctx, fasthttp.StatusBadRequest, map[string]string{"error": msg})
+		return
+	}
 	st := store.StatusPending
 	if s := args.Peek("status"); len(s) > 0 {
 		var ok bool
@@ -384,6 +388,11 @@ func (e *Edge) adminPostbacks(ctx *fasthttp.RequestCtx) {
 }
 
 func (e *Edge) adminRedrive(ctx *fasthttp.RequestCtx) {
+	if msg := unknownParam(ctx.QueryArgs(), "partner"); msg != "" {
+		// Dropped, it would redrive every failed postback of every partner.
+		writeJSON(ctx, fasthttp.StatusBadRequest, map[string]string{"error": msg})
+		return
+	}
 	partner := string(ctx.QueryArgs().Peek("partner"))
 	if partner != "" && e.cfg.Load().Partners[partner] == nil {
 		// Its postbacks could not be rendered: they would only fail again.
@@ -396,6 +405,18 @@ func (e *Edge) adminRedrive(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	writeJSON(ctx, fasthttp.StatusOK, map[string]int{"redriven": n})
+}
+
+// unknownParam names the first query parameter of args that is not one of
+// known, or is "": a misspelt filter must not widen what is answered or
+// re-sent.
+func unknownParam(args *fasthttp.Args, known ...string) string {
+	for k := range args.All() {
+		if name := string(k); !slices.Contains(known, name) {
+			return name + ": not a parameter here (" + strings.Join(known, ", ") + ")"
+		}
+	}
+	return ""
 }
 
 func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) {

@@ -113,6 +113,9 @@ var (
 
 // parseExportFilter reads an export's query; msg names the bad parameter.
 func parseExportFilter(args *fasthttp.Args, events bool, now time.Time) (f exportFilter, msg string) {
+	if msg = unknownParam(args, "from", "to", "attributed", "campaign", "app", "partner", "name", "type"); msg != "" {
+		return f, msg
+	}
 	if f.from, f.to, msg = parseRange(args, now); msg != "" {
 		return f, msg
 	}
@@ -163,6 +166,7 @@ func parseExportFilter(args *fasthttp.Args, events bool, now time.Time) (f expor
 // the last 24 hours, as unix seconds [from, to).
 func parseRange(args *fasthttp.Args, now time.Time) (from, to int64, msg string) {
 	toT, fromT := now, time.Time{}
+	fromSet := false
 	for _, p := range []struct {
 		name string
 		t    *time.Time
@@ -178,8 +182,9 @@ func parseRange(args *fasthttp.Args, now time.Time) (from, to int64, msg string)
 			}
 		}
 		*p.t = t
+		fromSet = fromSet || p.name == "from"
 	}
-	if fromT.IsZero() {
+	if !fromSet { // not IsZero: from=0001-01-01 is a from
 		fromT = toT.Add(-24 * time.Hour)
 	}
 	if !fromT.Before(toT) {
