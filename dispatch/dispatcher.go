@@ -390,10 +390,14 @@ func (d *Dispatcher) syncSenders() {
 			s.partner.Store(p)
 			continue
 		}
+		var pace *pacer
 		if s != nil {
 			s.retire()
+			if s.pace != nil && s.maxRPS == p.Config.MaxRPS {
+				pace = s.pace.successor() // the partner's pace goes on
+			}
 		}
-		d.senders[name] = newSender(d, name, p, ps.cfg.AllowPrivateTargets)
+		d.senders[name] = newSender(d, name, p, ps.cfg.AllowPrivateTargets, pace)
 	}
 	d.retireSenders(ps.byName)
 	d.sendersFor = ps

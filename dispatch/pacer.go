@@ -13,7 +13,17 @@ import (
 type pacer struct {
 	interval int64        // nanoseconds between two sends
 	next     atomic.Int64 // the next free slot, nanoseconds since epoch
+	after    atomic.Int64 // one interval after the latest slot sent in (0: none)
 	epoch    time.Time    // monotonic
+}
+
+// successor returns a pacer for p's rate whose first slot is one interval
+// after p's latest send: a reload that replaces a partner's sender keeps
+// its pace, without the turns p's waiting workers gave up.
+func (p *pacer) successor() *pacer {
+	q := &pacer{interval: p.interval, epoch: p.epoch}
+	q.next.Store(p.after.Load())
+	return q
 }
 
 // newPacer returns a pacer for rate sends a second, or nil for no limit.
@@ -40,16 +50,20 @@ func (p *pacer) reserve(now int64) time.Duration {
 // until it comes. It is false, with the slot given up, when retired (the
 // sender's, closed also when the dispatcher stops) is closed first.
 func (p *pacer) wait(timer *time.Timer, retired <-chan struct{}) bool {
-	d := p.reserve(int64(time.Since(p.epoch)))
-	if d <= 0 {
-		return true
+	now := int64(time.Since(p.epoch))
+	d := p.reserve(now)
+	if d > 0 {
+		timer.Reset(d)
+		select {
+		case <-timer.C:
+		case <-retired:
+			timer.Stop()
+			return false
+		}
 	}
-	timer.Reset(d)
-	select {
-	case <-timer.C:
-		return true
-	case <-retired:
-		timer.Stop()
-		return false
+	for end := now + int64(max(d, 0)) + p.interval; ; {
+		if a := p.after.Load(); a >= end || p.after.CompareAndSwap(a, end) {
+			return true
+		}
 	}
 }

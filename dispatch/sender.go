@@ -59,8 +59,11 @@ type sender struct {
 
 const breakerThreshold = 5
 
-func newSender(d *Dispatcher, name string, p *Partner, allowPrivate bool) *sender {
+func newSender(d *Dispatcher, name string, p *Partner, allowPrivate bool, pace *pacer) *sender {
 	pc := p.Config
+	if pace == nil {
+		pace = newPacer(pc.MaxRPS)
+	}
 	s := &sender{
 		d:            d,
 		hist:         deliveryHistogram(name),
@@ -69,7 +72,7 @@ func newSender(d *Dispatcher, name string, p *Partner, allowPrivate bool) *sende
 		maxConns:     pc.MaxConns,
 		queue:        make(chan task, 4*pc.MaxConns),
 		maxRPS:       pc.MaxRPS,
-		pace:         newPacer(pc.MaxRPS),
+		pace:         pace,
 		retiredCh:    make(chan struct{}),
 	}
 	s.hosts.settings = clientSettings{

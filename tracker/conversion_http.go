@@ -510,6 +510,11 @@ func (t *Tracker) newInstall(cfg *config.Config, cv *Conversion, eventID string,
 	}
 	in.ClickTime = c.Time
 	in.DeepLink = or(string(c.DeepLink), a.campaign.DeepLink)
+	if a.campaign.DeepLink != "" && isMacro(c.DeepLink) {
+		// A deep link left as the network's unexpanded macro
+		// (af_dp={af_dp}) is none: the campaign's applies.
+		in.DeepLink = a.campaign.DeepLink
+	}
 	in.AffID, in.PubID, in.OfferID, in.CreativeID = string(c.AffID), string(c.PubID), string(c.OfferID), string(c.CreativeID)
 	for i := range c.Sub {
 		in.Sub[i] = string(c.Sub[i])
