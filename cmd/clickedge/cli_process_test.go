@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -393,4 +394,55 @@ func TestServeEnvAdminToken(t *testing.T) {
 		t.Errorf("%v: exit %d, want 1\n%s", args, code, out)
 	}
 	oneLine(t, args, out, `clickedge: -config: must not be empty`)
+}
+
+// A signal during the shutdown (a second Ctrl-C, a supervisor's second
+// SIGTERM) stops the edge at once, with the store closed and exit 1,
+// rather than waiting out the shutdown's 25 s for a client that keeps a
+// request open.
+func TestSignalDuringShutdownStopsAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	dir := t.TempDir()
+	public, admin := freeAddr(t), freeAddr(t)
+	cfg := writeConfig(t, dir, public, admin, testApps+"campaigns:\n  camp1: { app: com.test.app }\n")
+	p := startEdge(t, cfg, public, admin)
+	if code, _ := do(t, mustReq("GET", "http://"+public+"/?c=camp1&click_id=kept")); code != 302 {
+		t.Fatalf("click: %d", code)
+	}
+	// A request head that never ends holds the listener's shutdown.
+	c, err := net.Dial("tcp", public)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET /?c=camp1&click_id=slow HTTP/1.1\r\nHost: x\r\n")
+	time.Sleep(100 * time.Millisecond)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+		t.Fatal("the edge stopped before the open request was done: the test holds nothing")
+	case <-time.After(time.Second):
+	}
+	began := time.Now()
+	p.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a second signal did not stop the shutdown")
+	}
+	if code := p.cmd.ProcessState.ExitCode(); code != 1 {
+		t.Errorf("exit %d after a shutdown cut short, want 1", code)
+	}
+	t.Logf("stopped %v after the second signal", time.Since(began).Round(time.Millisecond))
+	if len(p.logLines("second signal")) == 0 {
+		t.Errorf("the log does not say why it stopped at once")
+	}
+	// The store was closed: the click is there after a restart.
+	q := startEdge(t, cfg, public, admin)
+	if code, body := q.adminGet("/admin/v1/clicks/kept"); code != 200 {
+		t.Fatalf("the click after the restart: %d %s", code, body)
+	}
+	q.stop()
 }

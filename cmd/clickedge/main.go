@@ -216,7 +216,7 @@ func serve(args []string, stderr io.Writer) int {
 		select {
 		case err := <-e.Errors():
 			log.Error("listener stopped", "err", err)
-			return shutdown(e, log, 1)
+			return shutdown(e, log, 1, sigs)
 		case s := <-sigs:
 			if s != syscall.SIGHUP {
 				return drain(e, log, s, sigs)
@@ -254,7 +254,7 @@ func drain(e *edge.Edge, log *slog.Logger, s os.Signal, sigs <-chan os.Signal) i
 				break wait
 			case err := <-e.Errors():
 				log.Error("listener stopped", "err", err)
-				return shutdown(e, log, 1)
+				return shutdown(e, log, 1, sigs)
 			case s := <-sigs:
 				if s == syscall.SIGHUP {
 					log.Info("config reload ignored: the edge is draining")
@@ -265,15 +265,34 @@ func drain(e *edge.Edge, log *slog.Logger, s os.Signal, sigs <-chan os.Signal) i
 			}
 		}
 	}
-	return shutdown(e, log, 0)
+	return shutdown(e, log, 0, sigs)
 }
 
 // shutdown stops the edge within 25 s (requests in flight finish),
 // leaving room inside the usual 30 s a supervisor waits after SIGTERM
-// (plus shutdown_grace, when one is set).
-func shutdown(e *edge.Edge, log *slog.Logger, code int) int {
+// (plus shutdown_grace, when one is set). A SIGTERM or SIGINT meanwhile (a
+// second Ctrl-C) cuts it short: what is on the wire is left, the store is
+// still closed, and the exit is 1.
+func shutdown(e *edge.Edge, log *slog.Logger, code int, sigs <-chan os.Signal) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				if s == syscall.SIGHUP {
+					continue
+				}
+				log.Info("second signal during the shutdown: stopping at once", "signal", s.String())
+				cancel()
+				return
+			case <-done:
+				return
+			}
+		}
+	}()
 	if err := e.Shutdown(ctx); err != nil {
 		log.Error("shutdown", "err", err)
 		return 1
