@@ -261,6 +261,16 @@ func (s *Store) ReplicationPosition(peer string) (uint64, error) {
 	return s.getUint64(appendReplPosKey(nil, peer), "replication position of "+peer)
 }
 
+// UnreadableRecordError is ApplyReplicated's error for a record it cannot
+// read: Index is its place in the records given, none of which it applied.
+type UnreadableRecordError struct {
+	Index int
+	Err   error
+}
+
+func (e *UnreadableRecordError) Error() string { return e.Err.Error() }
+func (e *UnreadableRecordError) Unwrap() error { return e.Err }
+
 // Applied counts what ApplyReplicated stored: records new here.
 type Applied struct {
 	Clicks, Installs, Events, Signups int
@@ -283,6 +293,25 @@ func (s *Store) ApplyReplicated(peer string, seq uint64, recs [][]byte) (Applied
 	var firstErr, err error
 	sem := make(chan struct{}, applyParallel)
 	var convs []replConversion
+	// Every record is read before any is stored: one that cannot be read
+	// stores nothing, and the caller applies those before it alone.
+	var probe Click
+	var probeBuf []byte
+	for i, rec := range recs {
+		kind, ok := ReplicationKind(rec)
+		var derr error
+		switch {
+		case !ok:
+			derr = fmt.Errorf("%w: unknown kind or version", ErrCorrupt)
+		case kind == ReplClick:
+			probeBuf, derr = decodeReplClick(rec, &probe, probeBuf[:0])
+		default:
+			_, derr = decodeReplConversion(kind, rec)
+		}
+		if derr != nil {
+			return Applied{}, &UnreadableRecordError{Index: i, Err: fmt.Errorf("store: apply %s record %d: %w", peer, i, derr)}
+		}
+	}
 	for i, rec := range recs {
 		kind, ok := ReplicationKind(rec)
 		if !ok {
@@ -392,6 +421,21 @@ func (tx *ConvTx) applyReplicated(r replConversion, a *Applied) error {
 			}
 			tx.putEvent(r.event, false)
 			a.Events++
+			// A peer's decided signup for an install whose signup is held
+			// here (the same signup sent to both, each making its own
+			// event_id): the install's signup is the peer's from now on,
+			// and the hold here ends with nothing posted.
+			if sid, ok, err := tx.Signup(r.event.InstallID); err != nil {
+				return err
+			} else if ok && sid != r.event.EventID && r.event.Match != MatchPending {
+				held, ok, err := tx.Event(sid)
+				if err != nil {
+					return err
+				}
+				if ok && held.Match == MatchPending && held.Kind == r.event.Kind {
+					tx.putSignup(r.event.InstallID, r.event.EventID, false)
+				}
+			}
 		}
 	case ReplSignup:
 		if _, seen, err := tx.Signup(r.installID); err != nil {

@@ -35,6 +35,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/clickedge/clickedge/config"
@@ -83,6 +84,11 @@ func (t *Tracker) mayArriveLater(cv *Conversion, in *store.Install) (bool, error
 		_, stored, err := t.st.GetClick([]byte(id), &c, nil)
 		if err != nil || !stored {
 			return !stored, err
+		}
+		if c.Flags&store.FlagBot != 0 {
+			// A link-preview bot's fetch: the person's click of the same
+			// link, which is stored over it, may be on its way.
+			return true, nil
 		}
 	}
 	return false, nil
@@ -155,6 +161,15 @@ func (t *Tracker) RetryHolds(now time.Time, early bool) (int, error) {
 		due = append(due, hold{store.OutboxPos{At: e.At, ID: e.ID}, append([]byte(nil), e.Payload...)})
 		return true
 	})
+	if err == nil && len(due) < heldBatch {
+		// A hold is never put further ahead than holdRetry: one due later
+		// than that was put when the clock read later than it does now
+		// (stepped back since), and is due now.
+		err = t.st.OutboxScan(store.QueueHold, store.StatusPending, next+1, math.MaxInt64, false, heldBatch-len(due), func(e store.OutboxEntry) bool {
+			due = append(due, hold{store.OutboxPos{At: e.At, ID: e.ID}, append([]byte(nil), e.Payload...)})
+			return true
+		})
+	}
 	if err != nil || len(due) == 0 {
 		return 0, err
 	}
@@ -221,6 +236,20 @@ func (t *Tracker) decideHeld(tx *store.ConvTx, cfg *config.Config, cv *Conversio
 	}
 	if !ok {
 		in = nil
+	}
+	if cv.Type == ConversionSignup {
+		if sid, ok, err := tx.Signup(cv.InstallID); err != nil {
+			return nil, false, err
+		} else if ok && sid != cv.EventID {
+			// A peer region decided this install's signup meanwhile, and
+			// posted it.
+			ev.Match, ev.Postback = store.MatchOrganic, "duplicate"
+			if in != nil && in.Attributed() {
+				ev.Attributed, ev.Match, ev.ClickID, ev.Campaign = true, in.Match, in.ClickID, in.Campaign
+			}
+			tx.PutEvent(ev)
+			return ev, false, nil
+		}
 	}
 	if cv.Type == ConversionInstall && in != nil && in.Match != store.MatchPending {
 		// Decided in another region while held here (the same install_id

@@ -616,6 +616,7 @@ func (r *Replicator) followOnce(peer string, lag *metrics.Gauge, state *peerStat
 	r.log.Info("replication: applying a peer's stream", "peer", peer, "stream", StreamName(peer), "after", pos)
 	state.err.Store(nil)
 	recs := make([][]byte, 0, applyBatch)
+	seqs := make([]uint64, 0, applyBatch)
 	check := time.NewTicker(streamCheckEvery)
 	defer check.Stop()
 	appliedSinceCheck := false
@@ -640,7 +641,7 @@ func (r *Replicator) followOnce(peer string, lag *metrics.Gauge, state *peerStat
 			continue
 		case m = <-msgs:
 		}
-		recs = recs[:0]
+		recs, seqs = recs[:0], seqs[:0]
 		var last *jetstream.MsgMetadata
 		for {
 			md, err := m.Metadata()
@@ -649,6 +650,7 @@ func (r *Replicator) followOnce(peer string, lag *metrics.Gauge, state *peerStat
 			}
 			if md.Sequence.Stream > pos {
 				recs = append(recs, m.Data())
+				seqs = append(seqs, md.Sequence.Stream)
 				last = md
 			}
 			if len(recs) == applyBatch {
@@ -665,6 +667,13 @@ func (r *Replicator) followOnce(peer string, lag *metrics.Gauge, state *peerStat
 			continue
 		}
 		a, err := r.o.Store.ApplyReplicated(peer, last.Sequence.Stream, recs)
+		var bad *store.UnreadableRecordError
+		if errors.As(err, &bad) && bad.Index > 0 {
+			// Those before it are applied: the stream stops at it.
+			if _, aerr := r.o.Store.ApplyReplicated(peer, seqs[bad.Index-1], recs[:bad.Index]); aerr == nil {
+				state.applied.Store(seqs[bad.Index-1])
+			}
+		}
 		if err != nil {
 			// A record this version cannot read stops the stream here
 			// rather than skipping it: an operator must look.
