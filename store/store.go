@@ -115,6 +115,10 @@ type Store struct {
 	// (scans see closed and stop; see export.go).
 	exportMu sync.RWMutex
 
+	// walFS: an async store's WAL files, which syncWALFiles fdatasyncs.
+	walFS      *asyncWALFS
+	walSyncReq chan struct{}
+
 	stop   chan struct{}
 	wg     sync.WaitGroup
 	closed atomic.Bool
@@ -164,14 +168,19 @@ func Open(o Options) (*Store, error) {
 	// blocks. Size it so that CacheSize is left for blocks.
 	cache := pebble.NewCache(o.CacheSize + 2*memTableSize)
 	fs := o.fs
+	var walFS *asyncWALFS
 	switch {
+	case o.Durability == Async:
+		if fs == nil {
+			fs = vfs.Default
+		}
+		walFS = newAsyncWALFS(fs)
+		fs = walFS
 	case fs != nil:
 		// Tests that bring a file system (in-memory, crashable,
 		// sync-counting) keep its syncs; see walsync_linux.go.
-	case o.Durability == Sync:
-		fs = walSyncFS(vfs.Default)
 	default:
-		fs = vfs.Default
+		fs = walSyncFS(vfs.Default)
 	}
 	bal := &ballast{fs: fs, path: filepath.Join(o.Dir, ballastName), log: o.Logger, spentLog: logthrottle.New(5 * time.Second)}
 	stalls := new(writeStalls)
@@ -214,6 +223,8 @@ func Open(o Options) (*Store, error) {
 		db: db, cache: cache, opts: o, log: o.Logger, now: o.Now, stalls: stalls,
 		sync:        pebble.Sync,
 		bucketWidth: widthFor(o.Retention),
+		walFS:       walFS,
+		walSyncReq:  make(chan struct{}, 1),
 		stop:        make(chan struct{}),
 		replWake:    make(chan struct{}, 1),
 		replApplied: make(chan struct{}, 1),
@@ -269,6 +280,10 @@ func Open(o Options) (*Store, error) {
 	if o.Durability == Async {
 		s.wg.Add(1)
 		go s.every(o.SyncInterval, s.syncWAL)
+		if walFS != nil {
+			s.wg.Add(1)
+			go s.syncWALFiles()
+		}
 	}
 	s.wg.Add(2)
 	go s.retentionLoop()
@@ -493,8 +508,31 @@ func (s *Store) liveBuckets(dst []bucket, oldest, newest int64) []bucket {
 // unsynced (durability async, every SyncInterval).
 func (s *Store) syncWAL() {
 	if s.unsynced.Swap(false) {
+		// With walFS, this writes the WAL's buffer to the file at once
+		// (its sync returns at once); syncWALFiles makes the fdatasync.
 		if err := s.db.LogData(nil, pebble.Sync); err != nil {
 			s.log.Error("store: WAL sync failed", "err", err)
+		}
+		if s.walFS != nil {
+			select {
+			case s.walSyncReq <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// syncWALFiles fdatasyncs the WAL files when syncWAL asks, until Close.
+func (s *Store) syncWALFiles() {
+	defer s.wg.Done()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-s.walSyncReq:
+			if err := s.walFS.syncAll(); err != nil {
+				s.log.Error("store: WAL sync failed", "err", err)
+			}
 		}
 	}
 }

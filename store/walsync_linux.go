@@ -2,7 +2,6 @@ package store
 
 import (
 	"fmt"
-	"strings"
 	"syscall"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -35,7 +34,6 @@ func walSyncFS(fs vfs.FS) vfs.FS { return heldSyncFS{fs} }
 
 // isWAL reports whether name is a Pebble WAL file ("000123.log", and the
 // failover writer's "000123-001.log").
-func isWAL(name string) bool { return strings.HasSuffix(name, ".log") }
 
 func (fs heldSyncFS) Create(name string, cat vfs.DiskWriteCategory) (vfs.File, error) {
 	f, err := fs.FS.Create(name, cat)
