@@ -477,6 +477,9 @@ func (d *Dispatcher) pass() time.Duration {
 		d.lateFrom = min(d.lateFrom, d.lastPassAt-lateMargin.Milliseconds(), d.notifiedFrom.Swap(math.MaxInt64))
 	}
 	from = min(from, d.rescanFrom.Swap(math.MaxInt64))
+	if back := d.lastPassAt - ps.now; back > clockStepBack.Milliseconds() {
+		d.redate(ps.now, back)
+	}
 	if d.lastFullAt == 0 || ps.now-d.lastFullAt >= fullScanEvery.Milliseconds() || ps.now < d.lastPassAt {
 		// First, periodic, or the clock went back: from 0.
 		from, d.lastFullAt, d.lateFrom = 0, ps.now, math.MaxInt64
@@ -531,6 +534,58 @@ func (d *Dispatcher) pass() time.Duration {
 		return min(time.Second, time.Duration(max(ps.next-now, 1))*time.Millisecond)
 	}
 	return time.Second
+}
+
+// clockStepBack is how far the clock must go back between two passes for
+// the pending postbacks' due times to be moved back with it.
+const clockStepBack = time.Second
+
+// redateBatch bounds one transaction of redate.
+const redateBatch = 10000
+
+// redate moves back by back (milliseconds) every pending postback due after
+// now, but not before now: the clock was stepped back (NTP correcting a
+// clock that ran ahead), and a retry put at its time plus a backoff would
+// otherwise wait out the step, hours or days past max_interval, while
+// postbacks queued after it went at once. What each had left to wait is
+// kept. Those in flight are left to the recorder, which moves them.
+func (d *Dispatcher) redate(now, back int64) {
+	d.log.Warn("dispatch: the clock went back; pending postbacks are moved back with it", "by", time.Duration(back)*time.Millisecond)
+	type entry struct {
+		at      int64
+		id      uint64
+		payload []byte
+	}
+	from, fromID := now+1, uint64(0)
+	for {
+		var batch []entry
+		read := 0
+		d.mu.Lock()
+		err := d.st.OutboxScanFrom(store.QueuePostback, store.StatusPending, from, fromID, math.MaxInt64, 0, func(e store.OutboxEntry) bool {
+			from, fromID = e.At, e.ID+1 // resume past it
+			if _, busy := d.inFlight[e.ID]; !busy {
+				batch = append(batch, entry{e.At, e.ID, append([]byte(nil), e.Payload...)})
+			}
+			read++
+			return read < redateBatch
+		})
+		d.mu.Unlock()
+		if err == nil && len(batch) > 0 {
+			err = d.st.Update(func(w *store.Writer) error {
+				for _, e := range batch {
+					w.OutboxMove(store.QueuePostback, e.id, store.StatusPending, e.at, store.StatusPending, max(now, e.at-back), e.payload)
+				}
+				return nil
+			})
+		}
+		if err != nil {
+			d.log.Error("dispatch: moving pending postbacks back with the clock", "err", err)
+			return
+		}
+		if read < redateBatch {
+			return
+		}
+	}
 }
 
 // visit decides what to do with one pending entry met by a pass.
