@@ -269,47 +269,63 @@ func TestHangingPartnerDoesNotDelayOthers(t *testing.T) {
 	waitCount(t, st, store.StatusDelivered, 50)
 }
 
-func TestBreakerOpensAndReschedulesWithoutSending(t *testing.T) {
+// breakerRig starts a dispatcher with one partner (one connection) whose
+// sink answers with h, and n of its postbacks due.
+func breakerRig(t *testing.T, n int, h func(*fasthttp.RequestCtx, *sinkReq)) (*store.Store, *sink, *fakeClock, *Dispatcher) {
 	st := openStore(t, store.Async)
 	snk := newSink(t)
-	snk.setHandler(func(ctx *fasthttp.RequestCtx, _ *sinkReq) { ctx.SetStatusCode(503) })
+	snk.setHandler(h)
 	clk := newClock()
 	cfg := parseConfig(t, true, partnerYAML("net", snk.addr, ""))
 	cfg.Partners["net"].MaxConns = 1
 	var jobs []*Job
-	for range 20 {
+	for range n {
 		jobs = append(jobs, newJob(st, "net", "install", clk.Now()))
 	}
 	enqueue(t, st, jobs...)
 	d := start(t, st, cfg, clk)
 	d.Notify(len(jobs))
+	return st, snk, clk, d
+}
+
+// waitAllDeferred waits until each of the n pending postbacks was tried or
+// held back: due later than now.
+func waitAllDeferred(t *testing.T, d *Dispatcher, clk *fakeClock, n int) {
 	waitFor(t, "every postback to be tried or held back", func() bool {
-		tried, held := 0, 0
+		deferred := 0
 		for _, v := range list(t, d, store.StatusPending) {
 			next, _ := time.Parse(time.RFC3339Nano, v.NextAt)
-			switch {
-			case len(v.Attempts) > 0:
-				tried++
-			case next.After(clk.Now()):
-				held++
+			if len(v.Attempts) > 0 || next.After(clk.Now()) {
+				deferred++
 			}
 		}
-		return tried+held == 20
+		return deferred == n
 	})
-	if n := snk.n.Load(); n != breakerThreshold {
-		t.Fatalf("sink got %d requests; want the breaker to stop sending after %d", n, breakerThreshold)
-	}
-	// The breaker's period passes: the partner is tried again.
-	snk.setHandler(nil)
+}
+
+// passTimeUntilDelivered moves the clock on 10 s at a time until n
+// postbacks are delivered.
+func passTimeUntilDelivered(t *testing.T, st *store.Store, d *Dispatcher, clk *fakeClock, n int64) {
 	for range 200 {
-		if count(t, st, store.StatusDelivered) == 20 {
+		if count(t, st, store.StatusDelivered) == n {
 			break
 		}
 		clk.Add(10 * time.Second)
 		d.Notify(0)
 		time.Sleep(5 * time.Millisecond)
 	}
-	waitCount(t, st, store.StatusDelivered, 20)
+	waitCount(t, st, store.StatusDelivered, n)
+}
+
+func TestBreakerOpensAndReschedulesWithoutSending(t *testing.T) {
+	st, snk, clk, d := breakerRig(t, 20, func(ctx *fasthttp.RequestCtx, _ *sinkReq) { ctx.SetStatusCode(503) })
+	waitAllDeferred(t, d, clk, 20)
+	if n := snk.n.Load(); n != breakerThreshold {
+		t.Fatalf("sink got %d requests; want the breaker to stop sending after %d", n, breakerThreshold)
+	}
+	// The breaker's period passes: the partner is tried again.
+	snk.setHandler(nil)
+	passTimeUntilDelivered(t, st, d, clk, 20)
 }
 
 // TestBreakerHonoursRetryAfter: a partner that answers 503 or 429 with a
@@ -317,47 +333,18 @@ func TestBreakerOpensAndReschedulesWithoutSending(t *testing.T) {
 // alone: its other postbacks are held back too (up to its max_interval),
 // and go out once the time has passed.
 func TestBreakerHonoursRetryAfter(t *testing.T) {
-	st := openStore(t, store.Async)
-	snk := newSink(t)
 	var first atomic.Bool
-	snk.setHandler(func(ctx *fasthttp.RequestCtx, _ *sinkReq) {
+	st, snk, clk, d := breakerRig(t, 10, func(ctx *fasthttp.RequestCtx, _ *sinkReq) {
 		if first.CompareAndSwap(false, true) {
 			ctx.Response.Header.Set("Retry-After", "120")
 			ctx.SetStatusCode(429)
 		}
 	})
-	clk := newClock()
-	cfg := parseConfig(t, true, partnerYAML("net", snk.addr, ""))
-	cfg.Partners["net"].MaxConns = 1
-	var jobs []*Job
-	for range 10 {
-		jobs = append(jobs, newJob(st, "net", "install", clk.Now()))
-	}
-	enqueue(t, st, jobs...)
-	d := start(t, st, cfg, clk)
-	d.Notify(len(jobs))
-	waitFor(t, "every postback to be tried or held back", func() bool {
-		n := 0
-		for _, v := range list(t, d, store.StatusPending) {
-			next, _ := time.Parse(time.RFC3339Nano, v.NextAt)
-			if next.After(clk.Now()) {
-				n++
-			}
-		}
-		return n == 10
-	})
+	waitAllDeferred(t, d, clk, 10)
 	if n := snk.n.Load(); n != 1 {
 		t.Fatalf("the partner got %d requests after asking for none for 120 s; want 1", n)
 	}
-	for range 200 {
-		if count(t, st, store.StatusDelivered) == 10 {
-			break
-		}
-		clk.Add(10 * time.Second)
-		d.Notify(0)
-		time.Sleep(5 * time.Millisecond)
-	}
-	waitCount(t, st, store.StatusDelivered, 10)
+	passTimeUntilDelivered(t, st, d, clk, 10)
 }
 
 // TestBreakerIgnoresPermanentFailures: a partner answering 404 is up; its

@@ -1,7 +1,6 @@
 package edge
 
 import (
-	"context"
 	"crypto/tls"
 	"io"
 	"net"
@@ -11,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clickedge/clickedge/config"
 	"github.com/clickedge/clickedge/internal/testcert"
 )
 
@@ -22,24 +20,12 @@ import (
 func TestPlainHTTPToTLSListener(t *testing.T) {
 	dir := t.TempDir()
 	cert, key := testcert.Write(t, dir, "edge")
-	cfg, err := config.Parse("test.yaml", []byte(`listen: "127.0.0.1:0"
+	e := startTestEdge(t, `listen: "127.0.0.1:0"
 admin_listen: "127.0.0.1:0"
 data_dir: "`+filepath.Join(dir, "data")+`"
 tls_cert: "`+cert+`"
 tls_key: "`+key+`"
-`), func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := Start(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		e.Shutdown(ctx)
-	})
+`)
 	for _, tc := range []struct {
 		name, send, want string
 	}{
