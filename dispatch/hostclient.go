@@ -196,7 +196,7 @@ const maxAnswerBody = 64 << 10
 // one was sent again at once as if its connection had been stale.
 func drainBody(resp *fasthttp.Response) {
 	if bs := resp.BodyStream(); bs != nil {
-		io.Copy(io.Discard, io.LimitReader(bs, maxAnswerBody))
+		io.Copy(io.Discard, io.LimitReader(bs, maxAnswerBody+1)) // +1: a body of exactly the limit reads to its end
 		resp.CloseBodyStream()
 	}
 }

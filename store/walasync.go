@@ -3,6 +3,7 @@ package store
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
@@ -18,6 +19,11 @@ type asyncWALFS struct {
 	vfs.FS
 	mu    sync.Mutex
 	files map[*asyncWALFile]struct{}
+	// failed is the first fdatasync error, returned by every WAL sync
+	// Pebble makes from then on: a failed fdatasync may have dropped the
+	// pages it could not write, and Pebble cannot go on past a WAL write
+	// that failed (it stops the process, as in sync mode).
+	failed atomic.Pointer[error]
 }
 
 func newAsyncWALFS(fs vfs.FS) *asyncWALFS {
@@ -59,6 +65,7 @@ func (fs *asyncWALFS) syncAll() error {
 		if !f.closed {
 			if err := f.File.SyncData(); err != nil && first == nil {
 				first = err
+				fs.failed.CompareAndSwap(nil, &err)
 			}
 		}
 		f.mu.Unlock()
@@ -73,9 +80,17 @@ type asyncWALFile struct {
 	closed bool
 }
 
-func (f *asyncWALFile) Sync() error                { return nil }
-func (f *asyncWALFile) SyncData() error            { return nil }
-func (f *asyncWALFile) SyncTo(int64) (bool, error) { return false, nil }
+func (f *asyncWALFile) Sync() error                { return f.fs.err() }
+func (f *asyncWALFile) SyncData() error            { return f.fs.err() }
+func (f *asyncWALFile) SyncTo(int64) (bool, error) { return false, f.fs.err() }
+
+// err is the first fdatasync error syncAll met, if any.
+func (fs *asyncWALFS) err() error {
+	if p := fs.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
 
 // Close syncs for real: a WAL Pebble is done with is on disk.
 func (f *asyncWALFile) Close() error {
