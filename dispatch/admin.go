@@ -79,7 +79,7 @@ func (d *Dispatcher) List(st store.Status, limit int, partner string) ([]View, e
 
 // secretParams are query parameter names whose values are masked in the
 // admin API and logs: partners put API keys in their postback URLs. A name
-// matches when, lower-cased and without '-' and '_', it is one of these or
+// matches when, lower-cased and without '-', '_' and spaces, it is one of these or
 // ends with one: api_key, x-api-key, apiKey, accessToken, client_secret.
 var secretParams = []string{"token", "key", "secret", "password", "passwd", "auth", "signature", "sig", "hmac"}
 
@@ -88,7 +88,7 @@ var secretParams = []string{"token", "key", "secret", "password", "passwd", "aut
 func credentialName(name string) bool {
 	n := strings.Map(func(r rune) rune {
 		switch {
-		case r == '-' || r == '_':
+		case r == '-' || r == '_' || r == ' ' || r == '\t':
 			return -1
 		case 'A' <= r && r <= 'Z':
 			return r + 'a' - 'A'

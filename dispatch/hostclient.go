@@ -84,6 +84,10 @@ func (cs clientSettings) client(addr string, isTLS bool) *fasthttp.HostClient {
 		// buffer made such a 200 a transport error, posted again. The
 		// reader is held only while a request is in flight.
 		ReadBufferSize: 32 << 10,
+		// An answer that is not HTTP (a partner or a proxy echoing the
+		// request) is not quoted into the attempt's error: it may hold the
+		// URL's credentials, which the admin listing masks.
+		SecureErrorLogMessage: true,
 	}
 	hc.RetryIfErr = func(_ *fasthttp.Request, attempts int, err error) (resetTimeout, retry bool) {
 		if !staleConn(err) {

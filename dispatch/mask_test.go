@@ -56,6 +56,8 @@ func TestMaskCredentialNames(t *testing.T) {
 		{"https://pb.example/i?accessToken=1&authToken=2", "https://pb.example/i?accessToken=****&authToken=****"},
 		{"https://pb.example/i?AUTH=1&hmac=2&client_secret=3", "https://pb.example/i?AUTH=****&hmac=****&client_secret=****"},
 		{"https://pb.example/i?click_id=1&sub1=2&event=3", "https://pb.example/i?click_id=1&sub1=2&event=3"},
+		// Spaces around a name (form-encoded '+', or %20) do not hide it.
+		{"https://pb.example/i?token+=1&+key%20=2", "https://pb.example/i?token+=****&+key%20=****"},
 	} {
 		if got := maskURL(tc.raw, ""); got != tc.want {
 			t.Errorf("maskURL(%q) = %q, want %q", tc.raw, got, tc.want)
