@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -27,11 +28,22 @@ func FuzzParseExportFilter(f *testing.F) {
 		args.Parse(query)
 		flt, msg := parseExportFilter(&args, events, now)
 		if msg != "" {
+			// A known filter's own message, or the first parameter it
+			// does not know, named (the admin refuses those since 049f6a9).
+			known := []string{"from", "to", "attributed", "campaign", "app", "partner", "name", "type"}
 			name, _, ok := strings.Cut(msg, ":")
-			if !ok || !strings.Contains("from to attributed app partner name type", name) {
-				t.Fatalf("%q: message %q names no parameter", query, msg)
+			if ok && slices.Contains(known, name) {
+				return
 			}
-			return
+			for k := range args.All() {
+				if !slices.Contains(known, string(k)) {
+					if !strings.HasPrefix(msg, string(k)+": not a parameter here (") {
+						t.Fatalf("%q: message %q does not name %q", query, msg, k)
+					}
+					return
+				}
+			}
+			t.Fatalf("%q: message %q names no parameter", query, msg)
 		}
 		if flt.from > flt.to {
 			t.Fatalf("%q: range [%d, %d) ends before it begins", query, flt.from, flt.to)

@@ -107,8 +107,14 @@ func (h *Histogram) valuesAt(ps ...float64) []int64 {
 		// p in millionths (99.9 -> 999000) so that p·n/100 is exact in
 		// integers: in floating point 0.999·1000 is 999.0000000000001,
 		// whose ceiling is one rank too high.
-		pm := int64(math.Round(p * 1e4))
-		ranks[i] = min(max((pm*n+999_999)/1_000_000, 1), n)
+		// Any other p (the report's curve asks for 100·(1-10^-x)) is
+		// ranked as it is: rounding it to millionths moved its rank.
+		if x := p * 1e4; math.Abs(x-math.Round(x)) < 1e-6 {
+			pm := int64(math.Round(x))
+			ranks[i] = min(max((pm*n+999_999)/1_000_000, 1), n)
+		} else {
+			ranks[i] = min(max(int64(math.Ceil(p/100*float64(n))), 1), n)
+		}
 		out[i] = h.maxUS
 	}
 	i, seen := 0, int64(0)

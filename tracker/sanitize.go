@@ -160,7 +160,9 @@ func hasBraceMacro(v []byte) bool {
 // hasEncodedBraceMacro finds "%7Bname%7D" in any case anywhere in v. The name
 // may itself hold escapes ("%7Bcampaign%20name%7D", "%7B%7Bx%7D%7D"), of
 // bytes a name may hold: encoded JSON ("%7B%22id%22%3A42%7D", a deep
-// link's state) is no macro, as "{"id":42}" is none.
+// link's state) is no macro, as "{"id":42}" is none. The name is judged as
+// it reads decoded: "%7B1%2F2%7D" is "{1/2}", no macro, and a GUID with
+// its dashes escaped is still a GUID.
 func hasEncodedBraceMacro(v []byte) bool {
 	for i := 0; i+3 <= len(v); i++ {
 		k := bytes.IndexByte(v[i:], '%')
@@ -171,22 +173,39 @@ func hasEncodedBraceMacro(v []byte) bool {
 		if !isEscape(v[i:], 'B') {
 			continue
 		}
+		var name [36]byte // enough to tell a GUID
+		n, letter := 0, false
+	scan:
 		for j := i + 3; j+3 <= len(v) && j-i-3 < 3*maxMacroName; j++ {
 			if isEscape(v[j:], 'D') {
-				if hasLetter(v[i+3:j]) && !isGUID(v[i+3:j]) {
+				if letter && !(n == len(name) && isGUID(name[:])) {
 					return true
 				}
-				break
+				break scan
 			}
-			if c := v[j]; c == '%' {
+			c := v[j]
+			switch {
+			case c == '%':
 				d, ok := unescapedByte(v[j:])
 				if !ok || (d != '{' && !isBraceNameByte(d)) {
-					break
+					break scan
 				}
+				c = d
 				j += 2
-			} else if !isBraceNameByte(c) && c != '+' {
-				break
+			case c == '+':
+				c = ' '
+			case !isBraceNameByte(c):
+				break scan
 			}
+			if c == '{' { // "%7B%7Bx%7D%7D": the name follows the last brace
+				n, letter = 0, false
+				continue
+			}
+			letter = letter || c|0x20 >= 'a' && c|0x20 <= 'z'
+			if n < len(name) {
+				name[n] = c
+			}
+			n++
 		}
 	}
 	return false
