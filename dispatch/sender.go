@@ -76,6 +76,7 @@ func newSender(d *Dispatcher, name string, p *Partner, allowPrivate bool, pace *
 		retiredCh:    make(chan struct{}),
 	}
 	s.hosts.settings = clientSettings{
+		answers:  new(answerOf),
 		name:     "clickedge/" + d.o.Version,
 		maxConns: pc.MaxConns,
 		timeout:  pc.Timeout,
@@ -195,6 +196,8 @@ func (s *sender) work() {
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
+	s.hosts.settings.answers.add(req, resp)
+	defer s.hosts.settings.answers.remove(req)
 	var bufs attemptBufs
 	var paceTimer *time.Timer
 	if s.pace != nil {
