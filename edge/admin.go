@@ -55,19 +55,19 @@ func (e *Edge) adminHandler(ctx *fasthttp.RequestCtx) {
 	}
 	get, post := fasthttp.MethodGet, fasthttp.MethodPost
 	if id, ok := pathID(ctx, "/admin/v1/clicks/"); ok {
-		if allowMethod(ctx, get) {
+		if allowMethod(ctx, get) && knownParams(ctx) {
 			e.adminClick(ctx, id)
 		}
 		return
 	}
 	if id, ok := pathID(ctx, "/admin/v1/installs/"); ok {
-		if allowMethod(ctx, get) {
+		if allowMethod(ctx, get) && knownParams(ctx) {
 			e.adminInstall(ctx, id)
 		}
 		return
 	}
 	if strings.HasPrefix(path, "/admin/v1/devices/") {
-		if allowMethod(ctx, get) {
+		if allowMethod(ctx, get) && knownParams(ctx, "app", "limit") {
 			e.adminDevice(ctx)
 		}
 		return
@@ -86,11 +86,11 @@ func (e *Edge) adminHandler(ctx *fasthttp.RequestCtx) {
 	case path == "/admin/v1/postbacks/redrive":
 		serve, method = e.adminRedrive, post
 	case path == "/admin/v1/checkpoint":
-		serve, method = e.adminCheckpoint, post
+		serve, method = withoutParams(e.adminCheckpoint), post
 	case path == "/admin/v1/report":
 		serve = e.adminReport
 	case path == "/admin/v1/replication":
-		serve = e.adminReplication
+		serve = withoutParams(e.adminReplication)
 	case strings.HasPrefix(path, "/debug/pprof/"):
 		// Go's profiles (net/http/pprof's paths), so that an operator can
 		// see where a busy edge's CPU and memory go, in production.
@@ -358,8 +358,7 @@ func why(in *store.Install) string {
 
 func (e *Edge) adminPostbacks(ctx *fasthttp.RequestCtx) {
 	args := ctx.QueryArgs()
-	if msg := unknownParam(args, "status", "limit", "partner"); msg != "" {
-		writeJSON(ctx, fasthttp.StatusBadRequest, map[string]string{"error": msg})
+	if !knownParams(ctx, "status", "limit", "partner") {
 		return
 	}
 	st := store.StatusPending
@@ -388,9 +387,7 @@ func (e *Edge) adminPostbacks(ctx *fasthttp.RequestCtx) {
 }
 
 func (e *Edge) adminRedrive(ctx *fasthttp.RequestCtx) {
-	if msg := unknownParam(ctx.QueryArgs(), "partner"); msg != "" {
-		// Dropped, it would redrive every failed postback of every partner.
-		writeJSON(ctx, fasthttp.StatusBadRequest, map[string]string{"error": msg})
+	if !knownParams(ctx, "partner") { // dropped, it would redrive every failed postback of every partner
 		return
 	}
 	partner := string(ctx.QueryArgs().Peek("partner"))
@@ -407,12 +404,34 @@ func (e *Edge) adminRedrive(ctx *fasthttp.RequestCtx) {
 	writeJSON(ctx, fasthttp.StatusOK, map[string]int{"redriven": n})
 }
 
+// knownParams answers 400 naming the first query parameter of the request
+// that is not one of known, and reports whether there was none.
+func knownParams(ctx *fasthttp.RequestCtx, known ...string) bool {
+	if msg := unknownParam(ctx.QueryArgs(), known...); msg != "" {
+		writeJSON(ctx, fasthttp.StatusBadRequest, map[string]string{"error": msg})
+		return false
+	}
+	return true
+}
+
+// withoutParams is serve for an endpoint that takes no query parameter.
+func withoutParams(serve func(*fasthttp.RequestCtx)) func(*fasthttp.RequestCtx) {
+	return func(ctx *fasthttp.RequestCtx) {
+		if knownParams(ctx) {
+			serve(ctx)
+		}
+	}
+}
+
 // unknownParam names the first query parameter of args that is not one of
 // known, or is "": a misspelt filter must not widen what is answered or
 // re-sent.
 func unknownParam(args *fasthttp.Args, known ...string) string {
 	for k := range args.All() {
 		if name := string(k); !slices.Contains(known, name) {
+			if len(known) == 0 {
+				return name + ": not a parameter here (this endpoint takes none)"
+			}
 			return name + ": not a parameter here (" + strings.Join(known, ", ") + ")"
 		}
 	}
