@@ -281,16 +281,34 @@ func (e *Edge) Drain() time.Duration {
 
 // Shutdown stops accepting, lets requests in flight finish, stops the
 // dispatcher (recording attempts in flight) and closes the store.
+//
+// With a deadline, the listeners drain within what leaves the dispatcher
+// config.ShutdownAttemptWait of it (or a fifth of it, if more): fasthttp
+// closes only idle connections, so a client that had sent part of a
+// request head (a phone on a bad network) held the drain for the whole
+// deadline, and the dispatcher was then stopped on a spent context, its
+// attempt on the wire unrecorded and sent again after the restart.
+// Connections still open when the drain's time is up are left: a head
+// that never finished stored nothing.
 func (e *Edge) Shutdown(ctx context.Context) error {
 	var errs []error
 	if h, ok := e.pubLn.(*handshakes); ok {
 		h.closeHandshakes()
 	}
-	if err := e.public.ShutdownWithContext(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("edge: public listener: %w", err))
-	}
-	if err := e.admin.ShutdownWithContext(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("edge: admin listener: %w", err))
+	drain, cancel := drainContext(ctx)
+	defer cancel()
+	for _, l := range []struct {
+		name string
+		srv  *fasthttp.Server
+	}{{"public", e.public}, {"admin", e.admin}} {
+		err := l.srv.ShutdownWithContext(drain)
+		switch {
+		case err == nil:
+		case ctx.Err() == nil && drain.Err() != nil:
+			e.log.Warn("shutdown: connections still open when the listeners' drain ended are left (a request head that never finished)", "listener", l.name)
+		default:
+			errs = append(errs, fmt.Errorf("edge: %s listener: %w", l.name, err))
+		}
 	}
 	// fasthttp closes only the listeners its Serve has registered: a Serve
 	// goroutine that had not got that far (a SIGTERM right after start)
@@ -313,4 +331,16 @@ func (e *Edge) Shutdown(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// drainContext is ctx for the listeners' drain: it ends
+// config.ShutdownAttemptWait before ctx does, or after a fifth of ctx's
+// time when that is longer.
+func drainContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	left := time.Until(dl)
+	return context.WithTimeout(ctx, max(left-config.ShutdownAttemptWait, left/5))
 }
