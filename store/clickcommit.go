@@ -148,6 +148,16 @@ func (s *Store) commitClick(sc *scratch, own *pebble.Batch, b bucket, id []byte,
 				continue
 			}
 		}
+		if probed {
+			// The uncreditable clicks with this id in other buckets go
+			// with it (see creditable); in b the Set replaces it.
+			for _, start := range sc.shadowed {
+				if start != b.start {
+					sc.key = appendClickKey(sc.key[:0], start, id)
+					own.Delete(sc.key, nil)
+				}
+			}
+		}
 		b.ids.add(idh)
 		g := c.open
 		if g == nil {

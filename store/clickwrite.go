@@ -104,6 +104,7 @@ func (s *Store) putClick(c *Click, replicate bool) (stored bool, err error) {
 func (s *Store) clickStored(sc *scratch, id []byte, idh uint64, credit bool) (bool, error) {
 	var bs [16]bucket
 	var it *pebble.Iterator
+	sc.shadowed = sc.shadowed[:0]
 	for _, b := range s.allBuckets(bs[:0]) {
 		if b.ids.rulesOut(idh) {
 			continue
@@ -129,6 +130,7 @@ func (s *Store) clickStored(sc *scratch, id []byte, idh uint64, credit bool) (bo
 		if flags, ok := clickFlags(val); !ok || creditable(flags) {
 			return true, it.Close() // a record it cannot read keeps its id
 		}
+		sc.shadowed = append(sc.shadowed, b.start)
 	}
 	if it == nil {
 		return false, nil
@@ -143,7 +145,11 @@ func (s *Store) clickStored(sc *scratch, id []byte, idh uint64, credit bool) (bo
 // before its recipient taps it, and a per-recipient link's click_id was
 // taken by the bot, so the person's click was dropped as its duplicate and
 // their install went organic. The person's click is stored over the
-// bot's (beside it when their buckets differ: findClick prefers it).
+// bot's: the Set replaces it in the same bucket, and commitClick deletes
+// it from another in the same batch, so that one record stays under the
+// id and an earlier release, which reads the newest bucket's, finds the
+// person's after a rollback. (A bot's click still in a group not yet
+// committed is left; findClick prefers the creditable record.)
 func creditable(f ClickFlags) bool { return f&(FlagBot|FlagInvalidID) == 0 }
 
 // expiryMargin is how close (seconds) to the retention cutoff a click's

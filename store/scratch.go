@@ -29,6 +29,9 @@ type scratch struct {
 	iterOpts pebble.IterOptions
 	// done receives the outcome of the group commit a click waits for.
 	done chan error
+	// shadowed are the buckets where clickStored found an uncreditable
+	// click with the id of the creditable one it let in.
+	shadowed []uint32
 }
 
 var scratchPool = sync.Pool{New: func() any {

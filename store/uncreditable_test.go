@@ -49,6 +49,12 @@ func TestUncreditableClickYieldsItsID(t *testing.T) {
 			if ua, err := s.ClickUserAgent(human.ClickID); err != nil || ua != string(human.UserAgent) {
 				t.Fatalf("ClickUserAgent = %q, %v; want the person's %q", ua, err, human.UserAgent)
 			}
+			// One record under the id, whichever bucket each was in: an
+			// earlier release, which reads the newest bucket's record,
+			// finds the person's click after a rollback.
+			if n := clickRecords(t, s, human.ClickID); n != 1 {
+				t.Fatalf("%d records under the id, want 1 (the bot's left beside the person's)", n)
+			}
 			var m Click
 			if _, ok, _ := s.LatestByDevice(human.App, DeviceGAID, human.GAID, tc.human.Unix()+3600, tc.human.Unix()-3600, acceptAll, &m, nil); !ok || string(m.AffID) != "the-person" {
 				t.Fatalf("the person's device key: %v %q", ok, m.AffID)
@@ -65,4 +71,20 @@ func TestUncreditableClickYieldsItsID(t *testing.T) {
 			}
 		})
 	}
+}
+
+// clickRecords counts the records stored under click id id, in every
+// bucket.
+func clickRecords(t *testing.T, s *Store, id []byte) int {
+	t.Helper()
+	n := 0
+	var bs [16]bucket
+	for _, b := range s.allBuckets(bs[:0]) {
+		_, closer, err := s.db.Get(appendClickKey(nil, b.start, id))
+		if err == nil {
+			closer.Close()
+			n++
+		}
+	}
+	return n
 }
