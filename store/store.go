@@ -513,11 +513,14 @@ func (s *Store) syncWAL() {
 		if err := s.db.LogData(nil, pebble.Sync); err != nil {
 			s.log.Error("store: WAL sync failed", "err", err)
 		}
-		if s.walFS != nil {
-			select {
-			case s.walSyncReq <- struct{}{}:
-			default:
-			}
+	}
+	// What the LogData wrote, and what the store's own synced writes did
+	// (the id floor, a bucket's key, retention's deletions: their syncs
+	// return at once too), is fdatasynced.
+	if s.walFS != nil && s.walFS.dirty.Load() {
+		select {
+		case s.walSyncReq <- struct{}{}:
+		default:
 		}
 	}
 }

@@ -24,6 +24,11 @@ type asyncWALFS struct {
 	// pages it could not write, and Pebble cannot go on past a WAL write
 	// that failed (it stops the process, as in sync mode).
 	failed atomic.Pointer[error]
+	// dirty: a WAL file was written since syncAll last began, by a
+	// commit or by Pebble's flush of its buffer for a synced write (the
+	// store's own pebble.Sync writes: the id floor, a bucket's key,
+	// retention's deletions), which the next syncWAL then syncs.
+	dirty atomic.Bool
 }
 
 func newAsyncWALFS(fs vfs.FS) *asyncWALFS {
@@ -53,6 +58,7 @@ func (fs *asyncWALFS) wrap(name string, f vfs.File, err error) (vfs.File, error)
 
 // syncAll fdatasyncs every open WAL file.
 func (fs *asyncWALFS) syncAll() error {
+	fs.dirty.Store(false) // a write from now on is synced by the next
 	fs.mu.Lock()
 	files := make([]*asyncWALFile, 0, len(fs.files))
 	for f := range fs.files {
@@ -78,6 +84,12 @@ type asyncWALFile struct {
 	fs     *asyncWALFS
 	mu     sync.Mutex
 	closed bool
+}
+
+func (f *asyncWALFile) Write(p []byte) (int, error) {
+	n, err := f.File.Write(p)
+	f.fs.dirty.Store(true)
+	return n, err
 }
 
 func (f *asyncWALFile) Sync() error                { return f.fs.err() }
