@@ -297,17 +297,26 @@ func (e *Edge) Shutdown(ctx context.Context) error {
 	}
 	drain, cancel := drainContext(ctx)
 	defer cancel()
-	for _, l := range []struct {
+	// Both listeners drain at once: one slow public client must not take
+	// the admin listener's time (a checkpoint or an export under way).
+	listeners := []struct {
 		name string
 		srv  *fasthttp.Server
-	}{{"public", e.public}, {"admin", e.admin}} {
-		err := l.srv.ShutdownWithContext(drain)
+		err  error
+	}{{name: "public", srv: e.public}, {name: "admin", srv: e.admin}}
+	var drained sync.WaitGroup
+	for i := range listeners {
+		l := &listeners[i]
+		drained.Go(func() { l.err = l.srv.ShutdownWithContext(drain) })
+	}
+	drained.Wait()
+	for _, l := range listeners {
 		switch {
-		case err == nil:
+		case l.err == nil:
 		case ctx.Err() == nil && drain.Err() != nil:
 			e.log.Warn("shutdown: connections still open when the listeners' drain ended are left (a request head that never finished)", "listener", l.name)
 		default:
-			errs = append(errs, fmt.Errorf("edge: %s listener: %w", l.name, err))
+			errs = append(errs, fmt.Errorf("edge: %s listener: %w", l.name, l.err))
 		}
 	}
 	// fasthttp closes only the listeners its Serve has registered: a Serve

@@ -337,6 +337,11 @@ func (s *Store) DB() *pebble.DB { return s.db }
 // copy holds every write made before the call. A store opened on dir is a
 // restore.
 func (s *Store) Checkpoint(dir string) error {
+	// Close waits for a checkpoint under way, as for an export: closed
+	// under it, Pebble's Close failed (the checkpoint holds a version) and
+	// the checkpoint went on over a closing database.
+	s.exportMu.RLock()
+	defer s.exportMu.RUnlock()
 	if err := s.shut("checkpoint"); err != nil {
 		return err
 	}
