@@ -42,7 +42,8 @@ FUZZ_TARGETS := ./tracker:FuzzClickParse ./tracker:FuzzUserAgent ./tracker:FuzzA
 	./tracker:FuzzParseConversionJSON ./tracker:FuzzParseConversionForm ./tracker:FuzzParseDecimal \
 	./tracker:FuzzClickIDFromReferrer ./tracker:FuzzHeldCodec ./tracker:FuzzAnonymizedIP ./tracker:FuzzAppendAppURL ./tracker:FuzzRedirectAllowed ./dispatch:FuzzRender ./dispatch:FuzzJobCodec \
 	./store:FuzzClickCodec ./store:FuzzInstallRecord ./store:FuzzReplicationRecord ./store:FuzzArchiveSegment ./config:FuzzParse ./config:FuzzParseSize \
-	./edge:FuzzParseExportFilter
+	./edge:FuzzParseExportFilter ./tracker:FuzzIsMacro ./tracker:FuzzUserAgentPromises ./store:FuzzClickFlags \
+	./loadtest:FuzzValueAtNearestRank
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
