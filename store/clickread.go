@@ -52,7 +52,7 @@ func (s *Store) GetClick(id []byte, c *Click, buf []byte) ([]byte, bool, error) 
 	if err := s.shut("get click"); err != nil {
 		return buf, false, err
 	}
-	buf, _, ok, err := s.findClick(id, c, buf)
+	buf, _, _, ok, err := s.findClick(id, c, buf)
 	if err != nil {
 		return buf, false, fmt.Errorf("store: get click %q: %w", id, err)
 	}
@@ -63,17 +63,17 @@ func (s *Store) GetClick(id []byte, c *Click, buf []byte) ([]byte, bool, error) 
 }
 
 // findClick looks for click id in every bucket, newest first, and returns
-// the bucket it is in. A click is stored in one bucket only (PutClick looks
+// the bucket it is in and its user agent's hash. A click is stored in one bucket only (PutClick looks
 // in all of them first), unless an uncreditable click (a bot's) was stored
 // with its id before a creditable one, which is then found instead,
 // whichever bucket each is in (see creditable). Lookups by click_id are
 // mostly for recent clicks, which the first bucket tried holds.
-func (s *Store) findClick(id []byte, c *Click, buf []byte) ([]byte, bucket, bool, error) {
+func (s *Store) findClick(id []byte, c *Click, buf []byte) ([]byte, bucket, uint64, bool, error) {
 	sc := getScratch()
 	defer putScratch(sc)
 	it, err := s.newIter(sc, nil, nil)
 	if err != nil {
-		return buf, bucket{}, false, err
+		return buf, bucket{}, 0, false, err
 	}
 	defer it.Close()
 	var bs [16]bucket
@@ -81,46 +81,41 @@ func (s *Store) findClick(id []byte, c *Click, buf []byte) ([]byte, bucket, bool
 	found := false
 	for _, b := range s.allBuckets(bs[:0]) {
 		var ok bool
-		if buf, ok, err = getClick(it, sc, b.start, id, c, buf); err != nil {
-			return buf, b, false, err
+		var uaHash uint64
+		if buf, uaHash, ok, err = getClick(it, sc, b.start, id, c, buf); err != nil {
+			return buf, b, 0, false, err
 		}
 		if ok && creditable(c.Flags) {
-			return buf, b, true, nil
+			return buf, b, uaHash, true, nil
 		}
 		if ok && !found {
 			first, found = b, true
 		}
 	}
 	if !found {
-		return buf, bucket{}, false, nil
+		return buf, bucket{}, 0, false, nil
 	}
-	buf, ok, err := getClick(it, sc, first.start, id, c, buf)
-	return buf, first, ok, err
+	buf, uaHash, ok, err := getClick(it, sc, first.start, id, c, buf)
+	return buf, first, uaHash, ok, err
 }
 
 // getClick reads click id of bucket into c through it, positioned
 // anywhere, using sc's key buffer; it does not set c.ClickID, so that id
-// need not outlive the call.
-func getClick(it *pebble.Iterator, sc *scratch, bucket uint32, id []byte, c *Click, buf []byte) ([]byte, bool, error) {
+// need not outlive the call. It returns the click's user agent's hash.
+func getClick(it *pebble.Iterator, sc *scratch, bucket uint32, id []byte, c *Click, buf []byte) ([]byte, uint64, bool, error) {
 	sc.key = appendClickKey(sc.key[:0], bucket, id)
 	if !seekKey(it, sc.key) {
-		return buf, false, it.Error()
+		return buf, 0, false, it.Error()
 	}
-	buf, err := readClick(it, c, buf)
-	return buf, err == nil, err
-}
-
-// readClick decodes the record under it into c; see GetClick for buf.
-func readClick(it *pebble.Iterator, c *Click, buf []byte) ([]byte, error) {
 	val, err := it.ValueAndErr()
 	if err != nil {
-		return buf, err
+		return buf, 0, false, err
 	}
 	buf = append(buf[:0], val...)
 	n := len(buf)
 	*c = Click{}
-	buf, _, err = decodeClick(buf[:n:n], c, buf)
-	return buf, err
+	buf, uaHash, err := decodeClick(buf[:n:n], c, buf)
+	return buf, uaHash, err == nil, err
 }
 
 // ClickUserAgent returns the user agent of the click stored under id, which
@@ -130,47 +125,25 @@ func (s *Store) ClickUserAgent(id []byte) (string, error) {
 		return "", err
 	}
 	var c Click
-	var bs [16]bucket
-	var b bucket // the click's, as findClick picks it
-	var hash uint64
-	found := false
-	for _, bk := range s.allBuckets(bs[:0]) {
-		val, closer, err := s.db.Get(appendClickKey(nil, bk.start, id))
-		if err == pebble.ErrNotFound {
-			continue
-		}
-		if err != nil {
-			return "", fmt.Errorf("store: get click %q: %w", id, err)
-		}
-		_, h, err := decodeClick(val, &c, nil)
-		closer.Close()
-		if err != nil {
-			return "", fmt.Errorf("store: get click %q: %w", id, err)
-		}
-		if !found {
-			b, hash, found = bk, h, true
-		}
-		if creditable(c.Flags) {
-			b, hash = bk, h
-			break
-		}
+	_, b, hash, ok, err := s.findClick(id, &c, nil)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("store: get click %q: %w", id, err)
+	case !ok:
+		return "", ErrNotFound
+	case hash == 0:
+		return "", nil
 	}
-	if found {
-		if hash == 0 {
-			return "", nil
-		}
-		ua, closer, err := s.db.Get(appendUAKey(nil, b.start, hash))
-		if err == pebble.ErrNotFound {
-			return "", nil
-		}
-		if err != nil {
-			return "", fmt.Errorf("store: get user agent of click %q: %w", id, err)
-		}
-		v := string(ua)
-		closer.Close()
-		return v, nil
+	ua, closer, err := s.db.Get(appendUAKey(nil, b.start, hash))
+	if err == pebble.ErrNotFound {
+		return "", nil
 	}
-	return "", ErrNotFound
+	if err != nil {
+		return "", fmt.Errorf("store: get user agent of click %q: %w", id, err)
+	}
+	v := string(ua)
+	closer.Close()
+	return v, nil
 }
 
 // Match is a candidate test: attribution passes one that checks the click's
@@ -375,7 +348,7 @@ func (s *Store) latest(q *latestQuery, at, oldest int64, c *Click, buf []byte) (
 			}
 			id := k[n+4:] // valid until the iterator moves
 			var ok bool
-			buf, ok, err = getClick(cit, csc, b.start, id, c, buf)
+			buf, _, ok, err = getClick(cit, csc, b.start, id, c, buf)
 			if err != nil {
 				return buf, false, fmt.Errorf("click %q: %w", id, err)
 			}
@@ -399,7 +372,7 @@ func (s *Store) latest(q *latestQuery, at, oldest int64, c *Click, buf []byte) (
 	}
 	if !holdsBest {
 		var ok bool
-		if buf, ok, err = getClick(cit, csc, bestBucket, best, c, buf); err != nil || !ok {
+		if buf, _, ok, err = getClick(cit, csc, bestBucket, best, c, buf); err != nil || !ok {
 			return buf, false, err
 		}
 	}

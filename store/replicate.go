@@ -282,56 +282,43 @@ type Applied struct {
 // skipped (unless it is held here: a peer's decided install or event
 // takes the place of one held), so applying a record twice (after a crash
 // between the two steps) changes nothing. It reports what it stored. A
-// record that cannot be decoded is an error: nothing after it is applied.
+// record that cannot be decoded is an *UnreadableRecordError, and nothing
+// is applied.
 func (s *Store) ApplyReplicated(peer string, seq uint64, recs [][]byte) (Applied, error) {
+	// Every record is read before any is stored: one that cannot be read
+	// stores nothing, and the caller applies those before it alone.
+	var clicks []*Click
+	var convs []replConversion
+	for i, rec := range recs {
+		kind, ok := ReplicationKind(rec)
+		var err error
+		switch {
+		case !ok:
+			err = fmt.Errorf("%w: unknown kind or version", ErrCorrupt)
+		case kind == ReplClick:
+			c := new(Click)
+			if _, err = decodeReplClick(rec, c, nil); err == nil {
+				clicks = append(clicks, c)
+			}
+		default:
+			var r replConversion
+			if r, err = decodeReplConversion(kind, rec); err == nil {
+				convs = append(convs, r)
+			}
+		}
+		if err != nil {
+			return Applied{}, &UnreadableRecordError{Index: i, Err: fmt.Errorf("store: apply %s record %d: %w", peer, i, err)}
+		}
+	}
 	// Clicks go through the group commit one goroutine each, so that a
 	// burst shares its fsyncs (sync mode) and first-write-wins holds
 	// against clicks arriving here at the same moment.
 	var a Applied
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	var firstErr, err error
+	var firstErr error
 	sem := make(chan struct{}, applyParallel)
-	var convs []replConversion
-	// Every record is read before any is stored: one that cannot be read
-	// stores nothing, and the caller applies those before it alone.
-	var probe Click
-	var probeBuf []byte
-	for i, rec := range recs {
-		kind, ok := ReplicationKind(rec)
-		var derr error
-		switch {
-		case !ok:
-			derr = fmt.Errorf("%w: unknown kind or version", ErrCorrupt)
-		case kind == ReplClick:
-			probeBuf, derr = decodeReplClick(rec, &probe, probeBuf[:0])
-		default:
-			_, derr = decodeReplConversion(kind, rec)
-		}
-		if derr != nil {
-			return Applied{}, &UnreadableRecordError{Index: i, Err: fmt.Errorf("store: apply %s record %d: %w", peer, i, derr)}
-		}
-	}
-	for i, rec := range recs {
-		kind, ok := ReplicationKind(rec)
-		if !ok {
-			err = fmt.Errorf("store: apply %s record %d: %w: unknown kind or version", peer, i, ErrCorrupt)
-			break
-		}
-		if kind != ReplClick {
-			var r replConversion
-			if r, err = decodeReplConversion(kind, rec); err != nil {
-				err = fmt.Errorf("store: apply %s record %d: %w", peer, i, err)
-				break
-			}
-			convs = append(convs, r)
-			continue
-		}
-		c := new(Click)
-		if _, err = decodeReplClick(rec, c, nil); err != nil {
-			err = fmt.Errorf("store: apply %s record %d: %w", peer, i, err)
-			break
-		}
+	for _, c := range clicks {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
@@ -348,11 +335,8 @@ func (s *Store) ApplyReplicated(peer string, seq uint64, recs [][]byte) (Applied
 		}()
 	}
 	wg.Wait()
-	if err == nil {
-		err = firstErr
-	}
-	if err != nil {
-		return Applied{Clicks: a.Clicks}, err
+	if firstErr != nil {
+		return Applied{Clicks: a.Clicks}, firstErr
 	}
 	if len(convs) > 0 {
 		// In the order published: an install before the events of the
@@ -368,7 +352,7 @@ func (s *Store) ApplyReplicated(peer string, seq uint64, recs [][]byte) (Applied
 			return Applied{Clicks: a.Clicks}, err
 		}
 	}
-	err = s.Update(func(w *Writer) error {
+	err := s.Update(func(w *Writer) error {
 		w.key = appendReplPosKey(w.key[:0], peer)
 		var v [8]byte
 		binary.BigEndian.PutUint64(v[:], seq)

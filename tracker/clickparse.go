@@ -449,19 +449,12 @@ func isZeroID(v []byte) bool {
 // isUpperUUID reports whether v is 8-4-4-4-12 hex digits with no lower-case
 // letter, as iOS writes the IDFA; Android writes the GAID in lower case.
 func isUpperUUID(v []byte) bool {
-	if len(v) != 36 {
+	if !isGUID(v) {
 		return false
 	}
-	for i, c := range v {
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'F') {
-				return false
-			}
+	for _, c := range v {
+		if 'a' <= c && c <= 'f' {
+			return false
 		}
 	}
 	return true

@@ -6,19 +6,13 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 
+	"github.com/clickedge/clickedge/dispatch"
 	"github.com/clickedge/clickedge/internal/promlabel"
 	"github.com/clickedge/clickedge/store"
 )
 
 // Click outcomes, one counter each, made up front so that counting a click
 // allocates nothing.
-// latencyBuckets are the upper bounds, in seconds, of the request latency
-// histograms: a click takes well under a millisecond, and Prometheus's
-// default buckets start at 5 ms, so every click fell in the first and
-// histogram_quantile could not tell 0.3 ms from 4 ms. 100 µs to 10 s
-// (dispatch's delivery histogram uses the same).
-var latencyBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
-
 var (
 	clicksStored          = metrics.NewCounter(`clickedge_clicks_total{result="stored"}`)
 	clicksFlagged         = metrics.NewCounter(`clickedge_clicks_total{result="flagged"}`)
@@ -46,10 +40,10 @@ var (
 		"view_through_off": metrics.NewCounter(`clickedge_impressions_total{result="view_through_off"}`),
 	}
 
-	clickDuration  = metrics.NewPrometheusHistogramExt(`clickedge_click_duration_seconds`, latencyBuckets)
-	commitDuration = metrics.NewPrometheusHistogramExt(`clickedge_click_commit_duration_seconds`, latencyBuckets)
+	clickDuration  = metrics.NewPrometheusHistogramExt(`clickedge_click_duration_seconds`, dispatch.LatencyBuckets)
+	commitDuration = metrics.NewPrometheusHistogramExt(`clickedge_click_commit_duration_seconds`, dispatch.LatencyBuckets)
 
-	conversionDuration = metrics.NewPrometheusHistogramExt(`clickedge_conversion_duration_seconds`, latencyBuckets)
+	conversionDuration = metrics.NewPrometheusHistogramExt(`clickedge_conversion_duration_seconds`, dispatch.LatencyBuckets)
 	// installsClickAfterBegin counts installs that a click made after their
 	// download began would otherwise have been credited to (install_begin_time).
 	installsClickAfterBegin = metrics.NewCounter(`clickedge_installs_click_after_begin_total`)

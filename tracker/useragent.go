@@ -27,7 +27,7 @@ import (
 // and Safari 26's names its own (see reducedAndroid).
 func ParseUserAgent(ua []byte) (p store.Platform, osVersion []byte) {
 	if i := indexFold(ua, "android"); i >= 0 {
-		if bytes.Contains(ua, reducedAndroid) {
+		if bytes.HasPrefix(ua[i:], reducedAndroid) { // where the word is: no second scan of the agent
 			return store.PlatformAndroid, nil
 		}
 		return store.PlatformAndroid, androidVersion(ua[i:])
@@ -49,10 +49,11 @@ func ParseUserAgent(ua []byte) (p store.Platform, osVersion []byte) {
 // Agents that hide the OS version behind a fixed one, so that fingerprint
 // matching, which compares versions, does not read the fixed one:
 //   - Chrome's reduced agent (Chrome 110 on, and the browsers built on it)
-//     says "(Linux; Android 10; K)" on every Android: no version is read;
+//     says "(Linux; Android 10; K)" on every Android, its first "Android":
+//     no version is read;
 //   - Safari 26 says "iPhone OS 18_6" (later 18_7) on every iOS, and puts
 //     the OS's version in its own Version/26.x, which is read instead.
-var reducedAndroid = []byte("(Linux; Android 10; K)")
+var reducedAndroid = []byte("Android 10; K)")
 
 // frozenSafariVersion returns the Version/ of a Safari agent whose OS
 // version v is one Safari 26 freezes (18.6, 18.7) and whose Version/ is 26
