@@ -43,7 +43,7 @@ func (r *Report) writeHTML(w io.Writer) error {
 			Title: si.title, What: si.what, Color: seriesColors[k], Count: si.s.Count,
 			P50: ms(p.P50), P90: ms(p.P90), P99: ms(p.P99), P999: ms(p.P999), Max: ms(p.Max),
 			// plotSVG escapes the little text it holds; the rest is numbers.
-			Plot: template.HTML(plotSVG(si, seriesColors[k])),
+			Plot: template.HTML(plotSVG(si, seriesColors[k], wideLayout) + plotSVG(si, seriesColors[k], narrowLayout)),
 		})
 	}
 	for _, k := range slices.Sorted(maps.Keys(r.Settings)) {
@@ -70,12 +70,26 @@ h2{font-size:18px;margin:30px 0 2px}
 p.lead{margin:0 0 18px;color:#475066}
 p.what{margin:0 0 6px;color:#475066}
 table{border-collapse:collapse;font-variant-numeric:tabular-nums}
+.scroll{overflow-x:auto}
+.meta td{overflow-wrap:anywhere}
 th,td{padding:5px 12px;text-align:left;border-bottom:1px solid #e3e6ec}
 th{font-weight:600;color:#475066;font-size:13px}
 td.n,th.n{text-align:right}
 .summary td:first-child{font-weight:600;white-space:nowrap}
 .swatch{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:7px;vertical-align:-1px}
 svg.plot{width:100%;height:auto;display:block}
+svg.narrow{display:none;max-width:560px}
+@media (max-width:800px){
+svg.wide{display:none}
+svg.narrow{display:block}
+}
+@media (max-width:600px){
+main{padding:20px 14px 32px}
+h1{font-size:22px}
+.summary .what,.summary .opt{display:none}
+th,td{padding:5px 8px}
+.meta{display:block}
+}
 .grid{stroke:#e8ebf0;stroke-width:1}
 .frame{fill:none;stroke:#9aa3b2;stroke-width:1}
 .xtick{font-size:13px;text-anchor:middle;fill:#475066}
@@ -96,10 +110,10 @@ footer{margin-top:28px;color:#7a8394;font-size:13px}
 <main>
 <h1>clickedge attribution latency</h1>
 <p class="lead">How long one clickedge takes to answer a click, to accept a conversion, and to deliver the partner postback a conversion causes{{if .Host}}, measured on {{.Host}}{{end}}{{if .Time}} at {{.Time}}{{end}}. Latencies are in milliseconds.</p>
-<table class="summary">
-<tr><th>series</th><th>measured</th><th class="n">count</th><th class="n">p50</th><th class="n">p90</th><th class="n">p99</th><th class="n">p99.9</th><th class="n">max</th></tr>
-{{range .Series}}<tr><td><span class="swatch" style="background:{{.Color}}"></span>{{.Title}}</td><td>{{.What}}</td><td class="n">{{.Count}}</td><td class="n">{{.P50}}</td><td class="n">{{.P90}}</td><td class="n">{{.P99}}</td><td class="n">{{.P999}}</td><td class="n">{{.Max}}</td></tr>
-{{end}}</table>
+<div class="scroll"><table class="summary">
+<tr><th>series</th><th class="what">measured</th><th class="n opt">count</th><th class="n">p50</th><th class="n opt">p90</th><th class="n">p99</th><th class="n">p99.9</th><th class="n">max</th></tr>
+{{range .Series}}<tr><td><span class="swatch" style="background:{{.Color}}"></span>{{.Title}}</td><td class="what">{{.What}}</td><td class="n opt">{{.Count}}</td><td class="n">{{.P50}}</td><td class="n opt">{{.P90}}</td><td class="n">{{.P99}}</td><td class="n">{{.P999}}</td><td class="n">{{.Max}}</td></tr>
+{{end}}</table></div>
 {{range .Series}}
 <section>
 <h2>{{.Title}}: {{.What}}</h2>

@@ -95,7 +95,7 @@ func TestReportJSONEmpty(t *testing.T) {
 		t.Errorf("machine not filled in: %#v", m["machine"])
 	}
 	html, _ := os.ReadFile(filepath.Join(dir, "report.html"))
-	if strings.Count(string(html), "no samples") != 3 {
+	if strings.Count(string(html), "no samples") != 6 { // a wide and a narrow plot each
 		t.Error("empty series are not shown as such")
 	}
 }
@@ -112,8 +112,8 @@ func TestReportHTML(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := string(b)
-	if n := strings.Count(page, "<svg"); n != 3 {
-		t.Errorf("%d <svg> elements, want one per series", n)
+	if n := strings.Count(page, "<svg"); n != 6 {
+		t.Errorf("%d <svg> elements, want two per series (wide and narrow)", n)
 	}
 	if strings.Contains(strings.ToLower(page), "<script") {
 		t.Error("page contains a script")
@@ -189,7 +189,7 @@ func TestLabelsDoNotOverlap(t *testing.T) {
 	// Four labels on one spot must all find room.
 	for range 4 {
 		before := len(taken)
-		placeLabel(300, 200, 90, &taken)
+		placeLabel(wideLayout, 300, 200, 90, &taken)
 		placed = append(placed, taken[before])
 	}
 	for i := range placed {
