@@ -32,10 +32,12 @@ package tracker
 // postback reports when the conversion happened.
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/clickedge/clickedge/config"
@@ -173,6 +175,11 @@ func (t *Tracker) RetryHolds(now time.Time, early bool) (int, error) {
 	if err != nil || len(due) == 0 {
 		return 0, err
 	}
+	// Installs first: an event or signup held beside its install (an SDK
+	// that sends both at once, the event first) is then decided after its
+	// install in the same pass, and takes its attribution, rather than a
+	// pass later. The transaction reads its own writes.
+	slices.SortStableFunc(due, func(a, b hold) int { return cmp.Compare(heldRank(a.payload), heldRank(b.payload)) })
 	cfg := t.cfg.Load()
 	window := pendingWindow(cfg)
 	tx := t.st.BeginConversions()
@@ -188,7 +195,12 @@ func (t *Tracker) RetryHolds(now time.Time, early bool) (int, error) {
 			continue
 		}
 		final := now.Sub(since) >= window
-		decided, still, err := t.decideHeld(tx, cfg, &cv, now, final)
+		// An event's or signup's install held here too arrived before the
+		// event's window ended (else the event would not find it), so it
+		// is decided within one more window: the event waits for it that
+		// long, and takes its attribution (CONTRACT §4).
+		installFinal := now.Sub(since) >= 2*window+holdRetry
+		decided, still, err := t.decideHeld(tx, cfg, &cv, now, final, installFinal)
 		if err != nil {
 			tx.Abort()
 			return 0, fmt.Errorf("held conversion %q: %w", cv.EventID, err)
@@ -214,10 +226,20 @@ func (t *Tracker) RetryHolds(now time.Time, early bool) (int, error) {
 	return len(due), nil
 }
 
+// heldRank orders a pass's holds: installs before the rest.
+func heldRank(payload []byte) int {
+	if len(payload) >= 2 && ConversionType(payload[1]) == ConversionInstall {
+		return 0
+	}
+	return 1
+}
+
 // decideHeld decides held conversion cv again. It returns its event record
 // as decided, or still set when it stays held (neither when there is
-// nothing left to decide).
-func (t *Tracker) decideHeld(tx *store.ConvTx, cfg *config.Config, cv *Conversion, now time.Time, final bool) (decided *store.Event, still bool, err error) {
+// nothing left to decide). Past final, an install is decided with what is
+// here; an event or signup is too, unless its install is held here still,
+// which it waits for until installFinal.
+func (t *Tracker) decideHeld(tx *store.ConvTx, cfg *config.Config, cv *Conversion, now time.Time, final, installFinal bool) (decided *store.Event, still bool, err error) {
 	ev, ok, err := tx.Event(cv.EventID)
 	if err != nil || !ok {
 		return nil, false, err // gone
@@ -277,7 +299,7 @@ func (t *Tracker) decideHeld(tx *store.ConvTx, cfg *config.Config, cv *Conversio
 		in = fresh
 	}
 	if in == nil || in.Match == store.MatchPending {
-		if !final {
+		if !final || in != nil && !installFinal {
 			return nil, true, nil
 		}
 		in = nil // past the window: decided without its install
