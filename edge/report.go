@@ -78,6 +78,12 @@ func (e *Edge) adminReport(ctx *fasthttp.RequestCtx) {
 	})
 	if err == nil {
 		err = e.st.ExportEvents(from, to, func(ev *store.Event) bool {
+			if ev.Postback == "duplicate" {
+				// Stored only by a hold that a peer region decided
+				// meanwhile (a signup sent to both): the peer's record,
+				// applied here too, is the one counted, as it is there.
+				return true
+			}
 			r := row(ev.Campaign)
 			if r.Partner == "" && r.installOf == "" && ev.Campaign != "" {
 				r.installOf = ev.InstallID
