@@ -75,6 +75,9 @@ func (s *Store) Stats() Stats {
 		BlockCacheHits:      m.BlockCache.Hits,
 		BlockCacheMisses:    m.BlockCache.Misses,
 	}
+	if n, ok := s.diskBytes(); ok && n > st.DiskBytes {
+		st.DiskBytes = n
+	}
 	for i := range st.Levels {
 		st.Levels[i] = LevelStats{Files: m.Levels[i].TablesCount, Bytes: m.Levels[i].TablesSize}
 	}

@@ -44,6 +44,10 @@ type result struct {
 	DeepLink string
 	Type     ConversionType
 	queued   bool
+	// decided is the install this conversion decided, counted by
+	// countConversion once its transaction has committed.
+	decided    *store.Install
+	afterBegin bool
 }
 
 func (r *result) appendJSON(b []byte) []byte {
@@ -110,6 +114,7 @@ func (t *Tracker) conversion(ctx *fasthttp.RequestCtx) {
 		err = tx.Commit()
 	}
 	if err != nil {
+		conversionErrors.Inc()
 		if n, ok := t.storeFailed.conversion.Allow(); ok {
 			t.log.Error("conversion not stored", "install_id", cv.InstallID, "err", err, "suppressed", n)
 		}
@@ -189,6 +194,7 @@ func (t *Tracker) conversionBatch(ctx *fasthttp.RequestCtx) {
 		tx.Abort()
 	}
 	if failed != nil {
+		conversionErrors.Add(lines)
 		if n, ok := t.storeFailed.batch.Allow(); ok {
 			t.log.Error("conversion batch not stored", "lines", lines, "err", failed, "suppressed", n)
 		}
@@ -300,6 +306,9 @@ func startsJSONObject(body []byte) bool {
 }
 
 func countConversion(r *result) {
+	if r.decided != nil {
+		countDecided(r.decided, r.afterBegin) // decided: counted once
+	}
 	mi := 5 // unattributed signup/event
 	switch {
 	case r.Postback == "duplicate":
@@ -389,7 +398,7 @@ func (t *Tracker) decide(tx *store.ConvTx, cfg *config.Config, cv *Conversion, n
 			}
 		}
 		if in.Match != store.MatchPending {
-			countDecided(in, afterBegin) // decided: counted once
+			res.decided, res.afterBegin = in, afterBegin // counted once committed
 		}
 		tx.PutInstall(in)
 	case ConversionSignup:
@@ -447,6 +456,7 @@ func (t *Tracker) decide(tx *store.ConvTx, cfg *config.Config, cv *Conversion, n
 	tx.PutEvent(ev)
 	r := resultOf(ev)
 	r.queued = res.queued
+	r.decided, r.afterBegin = res.decided, res.afterBegin
 	if cv.Type == ConversionInstall {
 		r.DeepLink = in.DeepLink
 	}

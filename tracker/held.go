@@ -184,6 +184,8 @@ func (t *Tracker) RetryHolds(now time.Time, early bool) (int, error) {
 	window := pendingWindow(cfg)
 	tx := t.st.BeginConversions()
 	queued := 0
+	var decidedEvents []*store.Event
+	var decidedInstalls []decidedInstall
 	for _, h := range due {
 		var cv Conversion
 		since, err := decodeHeld(h.payload, &cv)
@@ -200,7 +202,7 @@ func (t *Tracker) RetryHolds(now time.Time, early bool) (int, error) {
 		// is decided within one more window: the event waits for it that
 		// long, and takes its attribution (CONTRACT §4).
 		installFinal := now.Sub(since) >= 2*window+holdRetry
-		decided, still, err := t.decideHeld(tx, cfg, &cv, now, final, installFinal)
+		decided, still, err := t.decideHeld(tx, cfg, &cv, now, final, installFinal, &decidedInstalls)
 		if err != nil {
 			tx.Abort()
 			return 0, fmt.Errorf("held conversion %q: %w", cv.EventID, err)
@@ -214,16 +216,30 @@ func (t *Tracker) RetryHolds(now time.Time, early bool) (int, error) {
 			if decided.Postback == "queued" {
 				queued++
 			}
-			countHeldDecided(decided)
+			decidedEvents = append(decidedEvents, decided)
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, err
 	}
+	// Counted once committed: a failed commit leaves them held, to be
+	// decided (and counted) again.
+	for _, d := range decidedInstalls {
+		countDecided(d.in, d.afterBegin)
+	}
+	for _, ev := range decidedEvents {
+		countHeldDecided(ev)
+	}
 	if queued > 0 {
 		t.notify(queued, now.UnixMilli())
 	}
 	return len(due), nil
+}
+
+// decidedInstall is an install a pass decided, counted once committed.
+type decidedInstall struct {
+	in         *store.Install
+	afterBegin bool
 }
 
 // heldRank orders a pass's holds: installs before the rest.
@@ -239,7 +255,7 @@ func heldRank(payload []byte) int {
 // nothing left to decide). Past final, an install is decided with what is
 // here; an event or signup is too, unless its install is held here still,
 // which it waits for until installFinal.
-func (t *Tracker) decideHeld(tx *store.ConvTx, cfg *config.Config, cv *Conversion, now time.Time, final, installFinal bool) (decided *store.Event, still bool, err error) {
+func (t *Tracker) decideHeld(tx *store.ConvTx, cfg *config.Config, cv *Conversion, now time.Time, final, installFinal bool, installs *[]decidedInstall) (decided *store.Event, still bool, err error) {
 	ev, ok, err := tx.Event(cv.EventID)
 	if err != nil || !ok {
 		return nil, false, err // gone
@@ -294,7 +310,7 @@ func (t *Tracker) decideHeld(tx *store.ConvTx, cfg *config.Config, cv *Conversio
 				return nil, err == nil, err
 			}
 		}
-		countDecided(fresh, afterBegin) // decided: counted once
+		*installs = append(*installs, decidedInstall{fresh, afterBegin}) // counted once committed
 		tx.PutInstall(fresh)
 		in = fresh
 	}

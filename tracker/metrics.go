@@ -48,6 +48,9 @@ var (
 	// download began would otherwise have been credited to (install_begin_time).
 	installsClickAfterBegin = metrics.NewCounter(`clickedge_installs_click_after_begin_total`)
 	conversionsRejected     = metrics.NewCounter(`clickedge_conversions_rejected_total`)
+	// conversionErrors counts conversions answered 500: decided or
+	// committed, the store failed (a batch's every line).
+	conversionErrors = metrics.NewCounter(`clickedge_conversion_errors_total`)
 	// conversionsUnauthorized counts requests refused for want of one of
 	// conversion_tokens.
 	conversionsUnauthorized = metrics.NewCounter(`clickedge_conversions_unauthorized_total`)
