@@ -397,7 +397,14 @@ func (d *Dispatcher) syncSenders() {
 				pace = s.pace.successor() // the partner's pace goes on
 			}
 		}
-		d.senders[name] = newSender(d, name, p, ps.cfg.AllowPrivateTargets, pace)
+		ns := newSender(d, name, p, ps.cfg.AllowPrivateTargets, pace)
+		if s != nil {
+			// The partner's health goes on, as its pace does: a reload that
+			// lowers max_conns for a struggling partner had reset its
+			// breaker, Retry-After included, and sent to it at once.
+			ns.inheritBreaker(s)
+		}
+		d.senders[name] = ns
 	}
 	d.retireSenders(ps.byName)
 	d.sendersFor = ps

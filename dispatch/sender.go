@@ -126,6 +126,20 @@ func (s *sender) retire() {
 	}
 }
 
+// inheritBreaker gives s, which replaces old after a reload, old's breaker
+// as it stands. Attempts old still has on the wire feed old's, not s's.
+// Scheduler only, before s is given a task.
+func (s *sender) inheritBreaker(old *sender) {
+	old.mu.Lock()
+	failures, trips, until, failing := old.failures, old.trips, old.openUntil.Load(), old.failing.Load()
+	old.mu.Unlock()
+	s.mu.Lock()
+	s.failures, s.trips = failures, trips
+	s.openUntil.Store(until)
+	s.failing.Store(failing)
+	s.mu.Unlock()
+}
+
 func (s *sender) breakerOpenUntil(now int64) int64 {
 	if until := s.openUntil.Load(); until > now {
 		return until

@@ -196,10 +196,18 @@ func serve(args []string, stderr io.Writer) int {
 	// Signals are caught before the edge listens: a SIGHUP that arrives
 	// once its port accepts connections must reload it, and SIGHUP's
 	// default action would end the process. One that arrives during Start
-	// waits in the channel and is acted on once Start returns.
+	// waits in the channel and is acted on once Start returns. SIGHUP has a
+	// channel of its own: os/signal drops a signal that finds its channel
+	// full, and a burst of SIGHUPs during a reload (a config-management run
+	// that reloads once per file it writes) had filled the shared one, so
+	// that the SIGTERM after them was lost and the edge ran on. One SIGHUP
+	// waiting is enough: a reload reads the file as it is then.
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
+	hups := make(chan os.Signal, 1)
+	signal.Notify(hups, syscall.SIGHUP)
+	defer signal.Stop(hups)
 	e, err := edge.Start(cfg, log)
 	if err != nil {
 		if de := (*store.DirError)(nil); f.dataSet && errors.As(err, &de) {
@@ -218,9 +226,8 @@ func serve(args []string, stderr io.Writer) int {
 			log.Error("listener stopped", "err", err)
 			return shutdown(e, log, 1, sigs)
 		case s := <-sigs:
-			if s != syscall.SIGHUP {
-				return drain(e, log, s, sigs)
-			}
+			return drain(e, log, s, sigs, hups)
+		case <-hups:
 			next, err := f.load()
 			if err != nil {
 				log.Error("config reload refused; keeping the running config", "err", err)
@@ -241,7 +248,7 @@ func serve(args []string, stderr io.Writer) int {
 // drains for that long (a load balancer sees /healthz fail and stops
 // sending; the requests that still come are served), unless a second
 // signal cuts it short; then it stops.
-func drain(e *edge.Edge, log *slog.Logger, s os.Signal, sigs <-chan os.Signal) int {
+func drain(e *edge.Edge, log *slog.Logger, s os.Signal, sigs, hups <-chan os.Signal) int {
 	grace := e.Drain()
 	log.Info("draining", "signal", s.String(), "shutdown_grace", grace.String())
 	if grace > 0 {
@@ -255,11 +262,9 @@ func drain(e *edge.Edge, log *slog.Logger, s os.Signal, sigs <-chan os.Signal) i
 			case err := <-e.Errors():
 				log.Error("listener stopped", "err", err)
 				return shutdown(e, log, 1, sigs)
+			case <-hups:
+				log.Info("config reload ignored: the edge is draining")
 			case s := <-sigs:
-				if s == syscall.SIGHUP {
-					log.Info("config reload ignored: the edge is draining")
-					continue
-				}
 				log.Info("second signal: stopping now", "signal", s.String())
 				break wait
 			}
@@ -282,9 +287,6 @@ func shutdown(e *edge.Edge, log *slog.Logger, code int, sigs <-chan os.Signal) i
 		for {
 			select {
 			case s := <-sigs:
-				if s == syscall.SIGHUP {
-					continue
-				}
 				log.Info("second signal during the shutdown: stopping at once", "signal", s.String())
 				cancel()
 				return
