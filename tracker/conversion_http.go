@@ -132,8 +132,10 @@ func (t *Tracker) conversion(ctx *fasthttp.RequestCtx) {
 
 // conversionBatch serves POST /v1/conversions/batch: NDJSON in, one result
 // line per input line out, in order. Every line is decided in one
-// transaction and committed with one fsync; a bad line answers its error
-// and does not stop the others.
+// transaction and committed with one fsync; a bad line (one that does not
+// parse or validate) answers its error and does not stop the others, while
+// a store failure fails the whole batch, answered 500 with nothing stored,
+// for its sender to send again.
 func (t *Tracker) conversionBatch(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
 	if !ctx.IsPost() {
