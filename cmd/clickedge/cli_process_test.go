@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -230,7 +231,11 @@ func TestServeLogFlags(t *testing.T) {
 	public, admin := freeAddr(t), freeAddr(t)
 	p := startEdgeFlags(t, writeConfig(t, dir, public, admin, ""), public, admin, []string{"-log-format", "json", "-log-level", "warn"})
 	p.stop()
-	lines := p.logLines("")
+	lines := slices.DeleteFunc(p.logLines(""), func(l string) bool {
+		// The machine's, not the start's: a disk with under a GiB free
+		// has no room for the emergency ballast, and says so.
+		return strings.Contains(l, "no room for the emergency ballast")
+	})
 	if len(lines) != 0 {
 		t.Fatalf("at -log-level warn a clean start and stop logged %d lines: %q", len(lines), lines)
 	}
