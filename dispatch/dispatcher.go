@@ -106,7 +106,10 @@ type Options struct {
 	BatchSize int
 	// DeliveredRetention is how long delivered postbacks stay listable.
 	DeliveredRetention time.Duration
-	Now                func() time.Time
+	// FailedRetention is how long failed postbacks are kept for redrive
+	// after they failed.
+	FailedRetention time.Duration
+	Now             func() time.Time
 }
 
 const (
@@ -214,6 +217,11 @@ func New(o Options) *Dispatcher {
 	}
 	if o.DeliveredRetention <= 0 {
 		o.DeliveredRetention = 7 * 24 * time.Hour
+	}
+	if o.FailedRetention <= 0 {
+		// The longest click_lookback: a partner takes a postback for its
+		// click no later, so a redrive past it would be refused anyway.
+		o.FailedRetention = 30 * 24 * time.Hour
 	}
 	d := &Dispatcher{
 		st: o.Store, log: o.Logger, now: o.Now, wallClock: wallClock, o: o,
@@ -371,7 +379,7 @@ func (d *Dispatcher) schedule() {
 		d.syncSenders()
 		wait := d.pass()
 		if now := d.now(); now.Sub(lastPrune) > time.Hour {
-			d.pruneDelivered(now)
+			d.prune(now)
 			lastPrune = now
 		}
 		timer.Reset(wait)
@@ -848,15 +856,20 @@ func (d *Dispatcher) write(batch []result) {
 	}
 }
 
-// pruneDelivered deletes delivered postbacks older than DeliveredRetention,
-// with one range deletion.
-func (d *Dispatcher) pruneDelivered(now time.Time) {
-	cutoff := now.Add(-d.o.DeliveredRetention).UnixMilli()
+// prune deletes delivered postbacks older than DeliveredRetention and
+// failed ones that failed longer than FailedRetention ago, with one range
+// deletion each: without it a partner that refuses every postback (a
+// template gone wrong for a day) grew the failed list, and the disk, for
+// the life of the store. A redrive that read a failed entry just before
+// its deletion still moves it: its SingleDelete then meets nothing, which
+// Pebble allows.
+func (d *Dispatcher) prune(now time.Time) {
 	err := d.st.Update(func(w *store.Writer) error {
-		w.OutboxDeleteBefore(store.QueuePostback, store.StatusDelivered, cutoff)
+		w.OutboxDeleteBefore(store.QueuePostback, store.StatusDelivered, now.Add(-d.o.DeliveredRetention).UnixMilli())
+		w.OutboxDeleteBefore(store.QueuePostback, store.StatusFailed, now.Add(-d.o.FailedRetention).UnixMilli())
 		return nil
 	})
 	if err != nil {
-		d.log.Error("dispatch: pruning delivered postbacks failed", "err", err)
+		d.log.Error("dispatch: pruning delivered and failed postbacks failed", "err", err)
 	}
 }

@@ -1017,6 +1017,45 @@ func TestPruneDelivered(t *testing.T) {
 	}
 }
 
+// TestPruneFailed: failed postbacks are kept for redrive for
+// FailedRetention after they failed, then deleted: a partner that refuses
+// every postback (a template gone wrong for a day) had grown the failed
+// list, and the disk, for the life of the store.
+func TestPruneFailed(t *testing.T) {
+	st := openStore(t, store.Async)
+	snk := newSink(t)
+	snk.setHandler(func(ctx *fasthttp.RequestCtx, _ *sinkReq) { ctx.SetStatusCode(404) })
+	clk := newClock()
+	d := New(Options{Store: st, Config: parseConfig(t, true, partnerYAML("net", snk.addr, "")),
+		Logger: quietLogger(), Now: clk.Now, FailedRetention: 48 * time.Hour})
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop(context.Background())
+	old := newJob(st, "net", "install", clk.Now())
+	enqueue(t, st, old)
+	d.Notify(1)
+	waitCount(t, st, store.StatusFailed, 1)
+	clk.Add(40 * time.Hour)
+	recent := newJob(st, "net", "install", clk.Now())
+	enqueue(t, st, recent)
+	d.Notify(1)
+	waitCount(t, st, store.StatusFailed, 2)
+	clk.Add(10 * time.Hour) // the first failed 50h ago, the second 10h
+	d.Notify(0)
+	waitCount(t, st, store.StatusFailed, 1)
+	viewOf(t, list(t, d, store.StatusFailed), recent.ID)
+	if _, err := st.OutboxGet(store.QueuePostback, old.ID); err != store.ErrNotFound {
+		t.Errorf("pruned postback's payload: %v; want ErrNotFound", err)
+	}
+	// What is left is redriven as ever.
+	snk.setHandler(nil)
+	if n, err := d.Redrive("net"); err != nil || n != 1 {
+		t.Fatalf("redrive: %d, %v; want 1", n, err)
+	}
+	waitCount(t, st, store.StatusDelivered, 1)
+}
+
 // TestRedriveConcurrent: two redrives at once move each failed postback
 // once (a postback moved twice is indexed twice); an undecodable one stays
 // failed and does not stop the rest.

@@ -78,7 +78,10 @@ func (w *Writer) release() {
 
 // OutboxDeleteBefore deletes every entry of q with status st due or
 // recorded before the time before, in one range deletion: for archived
-// statuses, whose entries are never moved one by one.
+// statuses, whose segments are never deleted one by one, and for failed
+// postbacks, which a redrive may move one by one (its SingleDelete of an
+// entry the range deleted meets nothing, which Pebble allows; only a key
+// Set twice would break it).
 func (w *Writer) OutboxDeleteBefore(q Queue, st Status, before int64) {
 	if before <= 0 {
 		return
