@@ -177,6 +177,10 @@ func (d *Dispatcher) Redrive(partner string) (int, error) {
 	// looked at and either moved or left failed on purpose.
 	var at int64
 	var id uint64
+	// What this redrive moved: after a clock step back end lies in the
+	// future, and one it moved, tried and refused again since is met again
+	// at or after nowMs.
+	moved := map[uint64]struct{}{}
 	for {
 		type entry struct {
 			id, at int64
@@ -186,12 +190,16 @@ func (d *Dispatcher) Redrive(partner string) (int, error) {
 		full := false
 		err := d.st.OutboxScanFrom(store.QueuePostback, store.StatusFailed, at, id, end+1, 0, func(e store.OutboxEntry) bool {
 			at, id = e.At, e.ID+1
+			if _, again := moved[e.ID]; again && e.At >= nowMs {
+				return true
+			}
 			var j Job
 			if DecodeJob(e.Payload, &j) != nil || partner != "" && j.Partner != partner {
 				return true
 			}
 			j.FirstDue = nowMs
 			batch = append(batch, entry{int64(e.ID), e.At, AppendJob(nil, &j)})
+			moved[e.ID] = struct{}{}
 			full = len(batch) == redriveBatch
 			return !full
 		})

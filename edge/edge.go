@@ -51,7 +51,10 @@ type Edge struct {
 	errs   chan error
 
 	started      *config.Config // as at Start: the values of keys a reload cannot change
-	checkpointMu sync.Mutex     // one checkpoint at a time
+	exportsMu    sync.Mutex
+	exports      map[net.Conn]struct{} // connections streaming an export
+	stopping     bool                  // under exportsMu: Shutdown has drained the listeners
+	checkpointMu sync.Mutex            // one checkpoint at a time
 }
 
 // Start opens the store, binds both listeners and serves. The config must
@@ -314,7 +317,7 @@ func (e *Edge) Shutdown(ctx context.Context) error {
 		switch {
 		case l.err == nil:
 		case ctx.Err() == nil && drain.Err() != nil:
-			e.log.Warn("shutdown: connections still open when the listeners' drain ended are left (a request head that never finished)", "listener", l.name)
+			e.log.Warn("shutdown: connections still open when the listeners' drain ended are left (a request head that never finished, or an export still streaming: its lines get a second each now)", "listener", l.name)
 		default:
 			errs = append(errs, fmt.Errorf("edge: %s listener: %w", l.name, l.err))
 		}
@@ -326,6 +329,7 @@ func (e *Edge) Shutdown(ctx context.Context) error {
 	// harmless.
 	e.pubLn.Close()
 	e.admLn.Close()
+	e.stopExports()
 	close(e.holds)
 	e.wg.Wait()
 	if err := e.disp.Stop(ctx); err != nil {

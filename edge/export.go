@@ -3,6 +3,7 @@ package edge
 import (
 	"bufio"
 	"encoding/json"
+	"net"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -70,6 +71,8 @@ func (e *Edge) adminExport(ctx *fasthttp.RequestCtx, what string) {
 	ctx.SetContentType("application/x-ndjson")
 	conn := ctx.Conn()
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+		e.trackExport(conn, true)
+		defer e.trackExport(conn, false)
 		enc := json.NewEncoder(w)
 		sent := true // false once the client has gone: stop reading
 		// The admin listener's write timeout bounds one answer; an export
@@ -78,7 +81,13 @@ func (e *Edge) adminExport(ctx *fasthttp.RequestCtx, what string) {
 		// in megabytes of socket and pipe buffers, so it is measured
 		// against how long the client takes to drain those, not one line.
 		send := func(v any) bool {
-			conn.SetWriteDeadline(time.Now().Add(exportWriteTimeout))
+			e.exportsMu.Lock()
+			wait := exportWriteTimeout
+			if e.stopping {
+				wait = exportStopWait
+			}
+			conn.SetWriteDeadline(time.Now().Add(wait))
+			e.exportsMu.Unlock()
 			sent = enc.Encode(v) == nil
 			return sent
 		}
@@ -102,6 +111,34 @@ func (e *Edge) adminExport(ctx *fasthttp.RequestCtx, what string) {
 	})
 }
 
+// trackExport adds conn to the exports under way (add) or removes it.
+func (e *Edge) trackExport(conn net.Conn, add bool) {
+	e.exportsMu.Lock()
+	defer e.exportsMu.Unlock()
+	if !add {
+		delete(e.exports, conn)
+		return
+	}
+	if e.exports == nil {
+		e.exports = map[net.Conn]struct{}{}
+	}
+	e.exports[conn] = struct{}{}
+}
+
+// stopExports gives every export still streaming once the listeners'
+// drain is over exportStopWait per line: a client that stopped reading
+// would otherwise hold the store's Close (it waits for the export's scan)
+// for exportWriteTimeout, while one that reads goes on to the error line
+// the store's closing ends the export with.
+func (e *Edge) stopExports() {
+	e.exportsMu.Lock()
+	defer e.exportsMu.Unlock()
+	e.stopping = true
+	for c := range e.exports {
+		c.SetWriteDeadline(time.Now().Add(exportStopWait))
+	}
+}
+
 // adminWriteTimeout bounds the admin listener's writes of one answer
 // (a variable for tests). exportWriteTimeout is how long an export's client
 // may take to drain the buffered lines (at least 4 MB of socket buffers in
@@ -109,6 +146,7 @@ func (e *Edge) adminExport(ctx *fasthttp.RequestCtx, what string) {
 var (
 	adminWriteTimeout  = 30 * time.Second
 	exportWriteTimeout = 10 * time.Minute
+	exportStopWait     = time.Second
 )
 
 // parseExportFilter reads an export's query; msg names the bad parameter.
