@@ -989,71 +989,61 @@ func TestTransportErrorsRetry(t *testing.T) {
 	}
 }
 
-func TestPruneDelivered(t *testing.T) {
-	st := openStore(t, store.Async)
-	snk := newSink(t)
-	clk := newClock()
-	d := New(Options{Store: st, Config: parseConfig(t, true, partnerYAML("net", snk.addr, "")),
-		Logger: quietLogger(), Now: clk.Now, DeliveredRetention: 24 * time.Hour})
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
+// TestPrune: delivered postbacks stay listable for DeliveredRetention, and
+// failed ones are kept for redrive for FailedRetention after they failed;
+// then both go. (The failed list had no end: a partner that refused every
+// postback, a template gone wrong for a day, grew it, and the disk, for the
+// life of the store.)
+func TestPrune(t *testing.T) {
+	for _, tc := range []struct {
+		status    store.Status
+		answer    int
+		retention Options
+		first     time.Duration // the second postback's age when the first is past retention
+		past      time.Duration
+	}{
+		{store.StatusDelivered, 200, Options{DeliveredRetention: 24 * time.Hour}, 20 * time.Hour, 5 * time.Hour},
+		{store.StatusFailed, 404, Options{FailedRetention: 48 * time.Hour}, 40 * time.Hour, 10 * time.Hour},
+	} {
+		t.Run(tc.status.String(), func(t *testing.T) {
+			st := openStore(t, store.Async)
+			snk := newSink(t)
+			snk.setHandler(func(ctx *fasthttp.RequestCtx, _ *sinkReq) { ctx.SetStatusCode(tc.answer) })
+			clk := newClock()
+			o := tc.retention
+			o.Store, o.Config, o.Logger, o.Now = st, parseConfig(t, true, partnerYAML("net", snk.addr, "")), quietLogger(), clk.Now
+			d := New(o)
+			if err := d.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer d.Stop(context.Background())
+			old := newJob(st, "net", "install", clk.Now())
+			enqueue(t, st, old)
+			d.Notify(1)
+			waitCount(t, st, tc.status, 1)
+			clk.Add(tc.first)
+			recent := newJob(st, "net", "install", clk.Now())
+			enqueue(t, st, recent)
+			d.Notify(1)
+			waitCount(t, st, tc.status, 2)
+			clk.Add(tc.past) // the first is past its retention, the second not
+			d.Notify(0)
+			waitCount(t, st, tc.status, 1)
+			viewOf(t, list(t, d, tc.status), recent.ID)
+			if _, err := st.OutboxGet(store.QueuePostback, old.ID); err != store.ErrNotFound {
+				t.Errorf("pruned postback's payload: %v; want ErrNotFound", err)
+			}
+			if tc.status != store.StatusFailed {
+				return
+			}
+			// What is left is redriven as ever.
+			snk.setHandler(nil)
+			if n, err := d.Redrive("net"); err != nil || n != 1 {
+				t.Fatalf("redrive: %d, %v; want 1", n, err)
+			}
+			waitCount(t, st, store.StatusDelivered, 1)
+		})
 	}
-	defer d.Stop(context.Background())
-	old := newJob(st, "net", "install", clk.Now())
-	enqueue(t, st, old)
-	d.Notify(1)
-	waitCount(t, st, store.StatusDelivered, 1)
-	clk.Add(20 * time.Hour)
-	recent := newJob(st, "net", "install", clk.Now())
-	enqueue(t, st, recent)
-	d.Notify(1)
-	waitCount(t, st, store.StatusDelivered, 2)
-	clk.Add(5 * time.Hour) // the first is 25h old, the second 5h
-	d.Notify(0)
-	waitCount(t, st, store.StatusDelivered, 1)
-	viewOf(t, list(t, d, store.StatusDelivered), recent.ID)
-	if _, err := st.OutboxGet(store.QueuePostback, old.ID); err != store.ErrNotFound {
-		t.Errorf("pruned postback's payload: %v; want ErrNotFound", err)
-	}
-}
-
-// TestPruneFailed: failed postbacks are kept for redrive for
-// FailedRetention after they failed, then deleted: a partner that refuses
-// every postback (a template gone wrong for a day) had grown the failed
-// list, and the disk, for the life of the store.
-func TestPruneFailed(t *testing.T) {
-	st := openStore(t, store.Async)
-	snk := newSink(t)
-	snk.setHandler(func(ctx *fasthttp.RequestCtx, _ *sinkReq) { ctx.SetStatusCode(404) })
-	clk := newClock()
-	d := New(Options{Store: st, Config: parseConfig(t, true, partnerYAML("net", snk.addr, "")),
-		Logger: quietLogger(), Now: clk.Now, FailedRetention: 48 * time.Hour})
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer d.Stop(context.Background())
-	old := newJob(st, "net", "install", clk.Now())
-	enqueue(t, st, old)
-	d.Notify(1)
-	waitCount(t, st, store.StatusFailed, 1)
-	clk.Add(40 * time.Hour)
-	recent := newJob(st, "net", "install", clk.Now())
-	enqueue(t, st, recent)
-	d.Notify(1)
-	waitCount(t, st, store.StatusFailed, 2)
-	clk.Add(10 * time.Hour) // the first failed 50h ago, the second 10h
-	d.Notify(0)
-	waitCount(t, st, store.StatusFailed, 1)
-	viewOf(t, list(t, d, store.StatusFailed), recent.ID)
-	if _, err := st.OutboxGet(store.QueuePostback, old.ID); err != store.ErrNotFound {
-		t.Errorf("pruned postback's payload: %v; want ErrNotFound", err)
-	}
-	// What is left is redriven as ever.
-	snk.setHandler(nil)
-	if n, err := d.Redrive("net"); err != nil || n != 1 {
-		t.Fatalf("redrive: %d, %v; want 1", n, err)
-	}
-	waitCount(t, st, store.StatusDelivered, 1)
 }
 
 // TestRedriveConcurrent: two redrives at once move each failed postback

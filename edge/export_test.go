@@ -3,7 +3,6 @@ package edge
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -180,19 +179,7 @@ apps:
   com.example.app: {web: "https://example.com/"}
 `)
 	const n = 8000
-	var batch strings.Builder
-	for i := range n {
-		fmt.Fprintf(&batch, `{"type":"install","install_id":"install-%06d","app":"com.example.app","user_agent":"%s"}`+"\n", i, strings.Repeat("x", 400))
-	}
-	resp, err := http.Post("http://"+e.PublicAddr()+"/v1/conversions/batch", "application/x-ndjson", strings.NewReader(batch.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("batch: %d", resp.StatusCode)
-	}
+	postInstalls(t, e, "install", n)
 
 	slow := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 		d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
@@ -202,7 +189,7 @@ apps:
 	}}
 	req, _ := http.NewRequest("GET", "http://"+e.AdminAddr()+"/admin/v1/export/installs", nil)
 	req.Header.Set("Authorization", "Bearer tok")
-	resp, err = (&http.Client{Transport: slow}).Do(req)
+	resp, err := (&http.Client{Transport: slow}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
