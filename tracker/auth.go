@@ -37,7 +37,7 @@ func (t *Tracker) conversionAllowed(ctx *fasthttp.RequestCtx) bool {
 		return true
 	}
 	conversionsUnauthorized.Inc()
-	ctx.SetConnectionClose()
+	closeUnread(ctx)
 	jsonError(ctx, fasthttp.StatusUnauthorized, "missing or wrong bearer token (conversion_tokens)")
 	ctx.Response.Header.Set(fasthttp.HeaderWWWAuthenticate, `Bearer realm="clickedge"`)
 	return false

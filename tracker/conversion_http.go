@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net"
 	"strconv"
 	"time"
 
@@ -85,7 +86,7 @@ func (t *Tracker) conversion(ctx *fasthttp.RequestCtx) {
 	body, err := readBody(ctx, MaxConversionBody)
 	if err != nil {
 		conversionsRejected.Inc()
-		ctx.SetConnectionClose()
+		closeUnread(ctx)
 		jsonError(ctx, fasthttp.StatusBadRequest, err.Error())
 		return
 	}
@@ -149,7 +150,7 @@ func (t *Tracker) conversionBatch(ctx *fasthttp.RequestCtx) {
 		if !t.takeBatchRead() {
 			conversionsRejected.Inc()
 			batchesBusy.Inc()
-			ctx.SetConnectionClose()
+			closeUnread(ctx)
 			ctx.Response.Header.Set(fasthttp.HeaderRetryAfter, "1")
 			jsonError(ctx, fasthttp.StatusServiceUnavailable, "busy: too many large batches being received at once; retry")
 			return
@@ -159,7 +160,7 @@ func (t *Tracker) conversionBatch(ctx *fasthttp.RequestCtx) {
 	body, err := readBody(ctx, MaxBatchBody)
 	if err != nil {
 		conversionsRejected.Inc()
-		ctx.SetConnectionClose()
+		closeUnread(ctx)
 		jsonError(ctx, fasthttp.StatusBadRequest, err.Error())
 		return
 	}
@@ -225,6 +226,20 @@ func (t *Tracker) conversionBatch(ctx *fasthttp.RequestCtx) {
 	ctx.SetContentType("application/x-ndjson")
 	ctx.SetBody(out)
 	conversionDuration.UpdateDuration(start)
+}
+
+// closeUnread closes the connection after this answer, whose request body
+// may be left unread, with a lingering close (deadline.Conn.LingerOnClose):
+// the client, still sending the body, reads the answer instead of a reset.
+func closeUnread(ctx *fasthttp.RequestCtx) {
+	ctx.SetConnectionClose()
+	c := ctx.Conn()
+	if tc, ok := c.(interface{ NetConn() net.Conn }); ok { // TLS
+		c = tc.NetConn()
+	}
+	if l, ok := c.(interface{ LingerOnClose() }); ok {
+		l.LingerOnClose()
+	}
 }
 
 // methodNotAllowed answers 405 with the Allow header RFC 9110 §15.5.6

@@ -9,6 +9,7 @@ package deadline
 
 import (
 	"errors"
+	"io"
 	"net"
 	"os"
 	"sync"
@@ -55,12 +56,46 @@ func WrapClient(c net.Conn) *Conn {
 }
 
 // Close sends a held write, if the socket takes it at once, and closes
-// the connection.
+// the connection. After LingerOnClose it closes lingering: see there.
 func (c *Conn) Close() error {
 	if c.raw != nil && c.raw.holdWrites {
 		c.raw.sendHeldNow()
 	}
+	c.mu.Lock()
+	linger := c.linger
+	c.linger = false
+	c.mu.Unlock()
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok && linger && cw.CloseWrite() == nil {
+		go lingerClose(c.Conn)
+		return nil
+	}
 	return c.Conn.Close()
+}
+
+// Lingering close (RFC 9112 §9.6): how long, and how many bytes, a
+// connection closed with a request body unread is drained for.
+const (
+	lingerTime  = 2 * time.Second
+	lingerBytes = 16 << 20
+)
+
+// LingerOnClose makes Close a lingering close: it sends its FIN after the
+// answer, then reads and drops what the peer still sends (up to lingerTime
+// or lingerBytes, or until the peer's own FIN) before it closes. A server
+// that answers a request without reading its body (one refused from its
+// head) and closes at once leaves unread data in its socket, which the
+// kernel answers with a reset: the client's write of the rest of the body
+// fails, and most clients report that instead of the answer.
+func (c *Conn) LingerOnClose() {
+	c.mu.Lock()
+	c.linger = true
+	c.mu.Unlock()
+}
+
+func lingerClose(c net.Conn) {
+	c.SetReadDeadline(time.Now().Add(lingerTime))
+	io.Copy(io.Discard, io.LimitReader(c, lingerBytes))
+	c.Close()
 }
 
 // Conn is a net.Conn whose deadlines are armed lazily.
@@ -69,6 +104,7 @@ type Conn struct {
 	mu          sync.Mutex
 	read, write lazyDeadline
 	raw         *rawIO // nil: Conn's own Read and Write
+	linger      bool   // Close lingers (LingerOnClose)
 }
 
 func (c *Conn) readOnce(b []byte) (int, error) {
