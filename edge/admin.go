@@ -350,6 +350,8 @@ func why(in *store.Install) string {
 		return "no usable click_id; click " + in.ClickID + " was the latest click for this app with the same advertising id within its campaign's click_lookback"
 	case store.MatchFingerprint:
 		return "no usable click_id or advertising id match; click " + in.ClickID + " was the latest click for this app from the same IP, platform and OS version within its campaign's fingerprint_lookback"
+	case store.MatchPending:
+		return "held: its click (or the click its click_id names) may still be on its way from another region; decided again until replication.pending_window has passed"
 	case store.MatchViewThrough:
 		return "no click matched; impression " + in.ClickID + " (shown as click " + tracker.LegacyImpressionIDPrefix + in.ClickID + ") was the latest shown to this advertising id within its campaign's view_through_lookback"
 	}

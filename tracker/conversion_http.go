@@ -466,6 +466,11 @@ func (t *Tracker) decide(tx *store.ConvTx, cfg *config.Config, cv *Conversion, n
 		// from another region: held, not declared unattributed (held.go).
 		held := *cv
 		held.EventID = res.EventID
+		if cv.Type == ConversionInstall && held.App == "" && len(cfg.Apps) == 1 {
+			// The app it is for now (the config's one): a reload may
+			// add another before it is decided.
+			held.App = in.App
+		}
 		t.hold(tx, &held, ev, now)
 	} else {
 		res.queued = t.attributeEvent(tx, cfg, cv, in, ev, now)

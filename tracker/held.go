@@ -201,8 +201,11 @@ func (t *Tracker) RetryHolds(now time.Time, early bool) (int, error) {
 		// event's window ended (else the event would not find it), so it
 		// is decided within one more window: the event waits for it that
 		// long, and takes its attribution (CONTRACT §4).
-		installFinal := now.Sub(since) >= 2*window+holdRetry
-		decided, still, err := t.decideHeld(tx, cfg, &cv, now, final, installFinal, &decidedInstalls)
+		// Unless this pass read a full batch: its install's hold may be
+		// among those a later pass reads (an edge restarted after its
+		// holds' windows, with more than one pass due); it waits a pass.
+		installFinal := now.Sub(since) >= 2*window+holdRetry && len(due) < heldBatch
+		decided, still, err := t.decideHeld(tx, cfg, &cv, since, now, final, installFinal, &decidedInstalls)
 		if err != nil {
 			tx.Abort()
 			return 0, fmt.Errorf("held conversion %q: %w", cv.EventID, err)
@@ -255,10 +258,27 @@ func heldRank(payload []byte) int {
 // nothing left to decide). Past final, an install is decided with what is
 // here; an event or signup is too, unless its install is held here still,
 // which it waits for until installFinal.
-func (t *Tracker) decideHeld(tx *store.ConvTx, cfg *config.Config, cv *Conversion, now time.Time, final, installFinal bool, installs *[]decidedInstall) (decided *store.Event, still bool, err error) {
+func (t *Tracker) decideHeld(tx *store.ConvTx, cfg *config.Config, cv *Conversion, since, now time.Time, final, installFinal bool, installs *[]decidedInstall) (decided *store.Event, still bool, err error) {
 	ev, ok, err := tx.Event(cv.EventID)
-	if err != nil || !ok {
-		return nil, false, err // gone
+	if err != nil {
+		return nil, false, err
+	}
+	if !ok {
+		// The hold outlived its record: event_retention deleted it while
+		// the edge was stopped for longer than the retention. It was never
+		// decided (a decision deletes the hold with it), so its record is
+		// made again from what the hold kept and it is decided as usual:
+		// else a held install stayed pending for good, never posted nor
+		// replicated, and a held event was never posted.
+		at := cv.EventTime
+		if at == 0 {
+			at = since.Unix()
+		}
+		ev = &store.Event{EventID: cv.EventID, InstallID: cv.InstallID, Kind: uint8(cv.Type),
+			Name: eventName(cv), Time: at, Match: store.MatchPending, Postback: "pending"}
+		if cv.HasRevenue {
+			ev.Revenue, ev.Currency = cv.Revenue.String(), cv.Currency
+		}
 	}
 	if ev.Match != store.MatchPending {
 		// Decided already, and not here (a decision here deletes the
