@@ -196,7 +196,15 @@ func (t *Tracker) RetryHolds(now time.Time, early bool) (int, error) {
 			tx.OutboxDelete(store.QueueHold, h.pos.ID, store.StatusPending, h.pos.At)
 			continue
 		}
-		final := now.Sub(since) >= window
+		// The window counts from the start when the hold is older: a
+		// stopped edge receives nothing, and what the peers sent while it
+		// was down (the click an install waits for) comes after the start,
+		// with the replication backlog.
+		from := since
+		if from.Before(t.started) {
+			from = t.started
+		}
+		final := now.Sub(from) >= window
 		// An event's or signup's install held here too arrived before the
 		// event's window ended (else the event would not find it), so it
 		// is decided within one more window: the event waits for it that
@@ -204,7 +212,7 @@ func (t *Tracker) RetryHolds(now time.Time, early bool) (int, error) {
 		// Unless this pass read a full batch: its install's hold may be
 		// among those a later pass reads (an edge restarted after its
 		// holds' windows, with more than one pass due); it waits a pass.
-		installFinal := now.Sub(since) >= 2*window+holdRetry && len(due) < heldBatch
+		installFinal := now.Sub(from) >= 2*window+holdRetry && len(due) < heldBatch
 		decided, still, err := t.decideHeld(tx, cfg, &cv, since, now, final, installFinal, &decidedInstalls)
 		if err != nil {
 			tx.Abort()

@@ -27,7 +27,10 @@ type Tracker struct {
 	// wallClock is set when now is time.Now: a click then takes its time
 	// from the clock reading that starts its latency measurement.
 	wallClock bool
-	notify    func(queued int, firstDue int64) // wakes the postback dispatcher after a commit
+	// started is when the tracker was made: a hold received before it has
+	// its pending_window counted from it (held.go).
+	started time.Time
+	notify  func(queued int, firstDue int64) // wakes the postback dispatcher after a commit
 	// draining is set when the edge is about to stop (SetDraining).
 	draining atomic.Bool
 	// storeFailed throttles the per-request "not stored" errors: a failing
@@ -91,6 +94,7 @@ func New(o Options) *Tracker {
 	if t.notify == nil {
 		t.notify = func(int, int64) {}
 	}
+	t.started = t.now()
 	t.cfg.Store(o.Config)
 	t.clickReqs.New = func() any { return new(clickRequest) }
 	return t
