@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -67,6 +68,8 @@ type Store struct {
 	db    *pebble.DB
 	cache *pebble.Cache
 	opts  Options
+	// fresh: the data directory held no store when it was opened.
+	fresh bool
 	log   *slog.Logger
 	now   func() time.Time
 	sync  *pebble.WriteOptions
@@ -182,6 +185,7 @@ func Open(o Options) (*Store, error) {
 	default:
 		fs = walSyncFS(vfs.Default)
 	}
+	fresh := !hasManifest(fs, o.Dir)
 	bal := &ballast{fs: fs, path: filepath.Join(o.Dir, ballastName), log: o.Logger, spentLog: logthrottle.New(5 * time.Second)}
 	stalls := new(writeStalls)
 	po := &pebble.Options{
@@ -220,7 +224,7 @@ func Open(o Options) (*Store, error) {
 		return nil, &DirError{Dir: o.Dir, Err: err}
 	}
 	s := &Store{
-		db: db, cache: cache, opts: o, log: o.Logger, now: o.Now, stalls: stalls,
+		db: db, cache: cache, opts: o, log: o.Logger, now: o.Now, stalls: stalls, fresh: fresh,
 		sync:        pebble.Sync,
 		bucketWidth: widthFor(o.Retention),
 		walFS:       walFS,
@@ -354,6 +358,24 @@ func (s *Store) Checkpoint(dir string) error {
 // BlockCacheSize is the part of Pebble's cache left for blocks
 // (Options.CacheSize): the cache also holds the memtables, on top of it.
 func (s *Store) BlockCacheSize() int64 { return s.cache.MaxSize() - 2*memTableSize }
+
+// Fresh reports whether the data directory held no store when it was
+// opened: a new one, or one whose data was lost.
+func (s *Store) Fresh() bool { return s.fresh }
+
+// hasManifest reports whether dir holds a Pebble store: a MANIFEST file.
+func hasManifest(fs vfs.FS, dir string) bool {
+	names, err := fs.List(dir)
+	if err != nil {
+		return false
+	}
+	for _, n := range names {
+		if strings.HasPrefix(n, "MANIFEST-") {
+			return true
+		}
+	}
+	return false
+}
 
 // Now returns the store's clock.
 func (s *Store) Now() time.Time { return s.now() }

@@ -111,6 +111,8 @@ type Replicator struct {
 	stop chan struct{}
 	wg   sync.WaitGroup
 
+	lastConnErr atomic.Pointer[string] // connErr's last
+
 	// What each follower last applied, for Status.
 	peers sync.Map // peer -> *peerState
 
@@ -141,6 +143,13 @@ func Start(o Options) (*Replicator, error) {
 		nats.RetryOnFailedConnect(true),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(time.Second),
+		// A server that refuses the credentials (an edge started before
+		// its user was added, accounts rotated in the wrong order) is an
+		// outage like any other: keep trying, and say why. By default the
+		// client closes the connection for good after two refusals.
+		nats.IgnoreAuthErrorAbort(),
+		nats.ReconnectErrHandler(func(_ *nats.Conn, err error) { r.connErr(err) }),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { r.connErr(err) }),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
 				r.log.Warn("replication: disconnected from NATS; records queue in the outbox", "err", err)
@@ -170,7 +179,114 @@ func Start(o Options) (*Replicator, error) {
 	for _, peer := range o.Peers {
 		go r.follow(peer)
 	}
+	// A new store (a new region, or one whose data directory was lost)
+	// reads its own region's stream once: what the region recorded before
+	// is still there. It marks the reading pending first, so that a crash
+	// during it resumes it; a store that existed before, written by a
+	// version that never read its own stream, does not read it again.
+	if known, err := o.Store.ReplicationStream(o.Region); err != nil {
+		r.log.Warn("replication: cannot read the own stream's mark; not reading the region's own stream", "err", err)
+	} else if known == ownStreamPending || known == 0 && o.Store.Fresh() {
+		if err := o.Store.SetReplicationStream(o.Region, ownStreamPending, false); err != nil {
+			r.log.Warn("replication: cannot mark the region's own stream to read", "err", err)
+		} else {
+			r.wg.Add(1)
+			go r.recoverOwn()
+		}
+	}
 	return r, nil
+}
+
+// ownStreamPending is the own stream's identity while a new store reads it.
+const ownStreamPending = -1
+
+// recoverOwn applies this region's own stream, up to its end at the time,
+// to a new store, then marks it read.
+func (r *Replicator) recoverOwn() {
+	defer r.wg.Done()
+	backoff := minBackoff
+	for {
+		err := r.recoverOwnOnce()
+		if err == nil {
+			return
+		}
+		r.log.Warn("replication: cannot apply the region's own stream to a new store; will retry", "err", err)
+		if !r.sleep(backoff) {
+			return
+		}
+		backoff = nextBackoff(backoff)
+	}
+}
+
+func (r *Replicator) recoverOwnOnce() error {
+	own := r.o.Region
+	ctx, cancel := r.ctx(10 * time.Second)
+	defer cancel()
+	created, last := int64(1), uint64(0)
+	stream, err := r.js.Stream(ctx, StreamName(own))
+	switch {
+	case err == nil:
+		created, last = stream.CachedInfo().Created.UnixNano(), stream.CachedInfo().State.LastSeq
+	case !errors.Is(err, jetstream.ErrStreamNotFound):
+		return err
+	}
+	pos, err := r.o.Store.ReplicationPosition(own)
+	if err != nil {
+		return err
+	}
+	if pos < last {
+		cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: pos + 1}
+		cons, err := r.js.OrderedConsumer(ctx, StreamName(own), cfg)
+		if err != nil {
+			return err
+		}
+		r.log.Info("replication: applying the region's own stream to a new store", "stream", StreamName(own), "records", last-pos)
+		for pos < last {
+			select {
+			case <-r.stop:
+				return nil
+			default:
+			}
+			batch, err := cons.Fetch(int(min(last-pos, applyBatch)), jetstream.FetchMaxWait(5*time.Second))
+			if err != nil {
+				return err
+			}
+			var recs [][]byte
+			seq := pos
+			for m := range batch.Messages() {
+				md, err := m.Metadata()
+				if err != nil {
+					return err
+				}
+				if md.Sequence.Stream > last {
+					continue
+				}
+				recs, seq = append(recs, m.Data()), md.Sequence.Stream
+			}
+			if len(recs) == 0 {
+				if err := batch.Error(); err != nil {
+					return err
+				}
+				break // aged out under us
+			}
+			if _, err := r.o.Store.ApplyReplicated(own, seq, recs); err != nil {
+				return err
+			}
+			pos = seq
+		}
+	}
+	return r.o.Store.SetReplicationStream(own, created, false)
+}
+
+// connErr logs an error of the connection, once until another one.
+func (r *Replicator) connErr(err error) {
+	if err == nil {
+		return
+	}
+	msg := err.Error()
+	if prev := r.lastConnErr.Swap(&msg); prev == nil || *prev != msg {
+		r.log.Warn("replication: NATS refused or failed the connection; will retry", "err", err)
+	}
 }
 
 // Stop stops publishing and applying, and closes the connection. Records

@@ -1,0 +1,107 @@
+package replication
+
+import (
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/clickedge/clickedge/internal/testcert"
+)
+
+// startAuthNATS runs a JetStream server on 127.0.0.1:port that admits
+// user/pass only.
+func startAuthNATS(t *testing.T, port int, dir, user, pass string) *server.Server {
+	t.Helper()
+	ns, err := server.NewServer(&server.Options{
+		Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir,
+		Username: user, Password: pass, NoLog: true, NoSigs: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats server did not start")
+	}
+	t.Cleanup(ns.Shutdown)
+	return ns
+}
+
+// A NATS server that refuses the edge's credentials for a while (restarted
+// with its accounts half rotated, or an edge started before its user was
+// added) is an outage like any other: the outbox waits, the reason is
+// logged, and replication resumes once the server admits the edge, without
+// restarting the edge.
+func TestRefusedCredentialsRetried(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// connected: whether the edges first meet a server that admits
+		// them (and it is then restarted refusing them).
+		connected bool
+	}{
+		{"refused at start", false},
+		{"refused after a restart", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			natsDir := t.TempDir()
+			pass := "wrong"
+			if tc.connected {
+				pass = "s3cret"
+			}
+			ns := startAuthNATS(t, -1, natsDir, "edge", pass)
+			port := ns.Addr().(*net.TCPAddr).Port
+			url := "nats://edge:s3cret@" + ns.Addr().String()
+			east := startRegion(t, "us-east", t.TempDir(), url)
+			south := startRegion(t, "ap-south", t.TempDir(), url, "us-east")
+			if tc.connected {
+				east.st.PutClick(click("before", time.Now()))
+				eventually(t, "a click before the restart", func() bool { return hasClick(south.st, "before") })
+				ns.Shutdown()
+				ns.WaitForShutdown()
+				ns = startAuthNATS(t, port, natsDir, "edge", "wrong")
+			}
+			east.st.PutClick(click("during", time.Now()))
+			time.Sleep(4 * time.Second) // the edges try, and are refused
+			if !strings.Contains(strings.ToLower(east.log.String()), "authorization") {
+				t.Errorf("nothing logged says NATS refused the credentials:\n%s", east.log)
+			}
+			ns.Shutdown()
+			ns.WaitForShutdown()
+			startAuthNATS(t, port, natsDir, "edge", "s3cret") // fixed
+			eventually(t, "the click published once the server admits the edge", func() bool {
+				return hasClick(south.st, "during")
+			})
+		})
+	}
+}
+
+// A server whose certificate the edge does not trust (a tls:// URL to a
+// server with a private CA) never admits it: the log says why, rather than
+// only that requests time out.
+func TestUntrustedServerCertificateLogged(t *testing.T) {
+	certFile, keyFile := testcert.Write(t, t.TempDir(), "nats")
+	tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: certFile, KeyFile: keyFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns, err := server.NewServer(&server.Options{
+		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
+		TLS: true, TLSConfig: tc, NoLog: true, NoSigs: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats server did not start")
+	}
+	t.Cleanup(ns.Shutdown)
+	east := startRegion(t, "us-east", t.TempDir(), "tls://"+ns.Addr().String())
+	east.st.PutClick(click("c1", time.Now()))
+	eventually(t, "the reason logged", func() bool {
+		return strings.Contains(east.log.String(), "certificate")
+	})
+}
