@@ -174,6 +174,12 @@ func Start(o Options) (*Replicator, error) {
 	r.log.Info("replication: started", "region", o.Region, "stream", StreamName(o.Region), "peers", strings.Join(o.Peers, " "),
 		"connected", nc.IsConnected(), "backlog", o.Store.ReplicationBacklog())
 	outboxDepth.Report(o.Store.ReplicationBacklog)
+	connected.Report(func() int64 {
+		if nc.IsConnected() {
+			return 1
+		}
+		return 0
+	})
 	r.wg.Add(1 + len(o.Peers))
 	go r.publish()
 	for _, peer := range o.Peers {
@@ -825,6 +831,11 @@ var (
 // outboxDepth is clickedge_replication_outbox_depth: the records the last
 // replicator started has yet to publish.
 var outboxDepth = latest.NewGauge(`clickedge_replication_outbox_depth`)
+
+// connected is clickedge_replication_connected: 1 while the last
+// replicator started is connected to NATS. The lag cannot be measured
+// while it is not, and keeps its last value; this says why.
+var connected = latest.NewGauge(`clickedge_replication_connected`)
 
 func min2(a, b store.OutboxPos) store.OutboxPos {
 	if b.Less(a) {
