@@ -145,6 +145,21 @@ func (s *Store) ReplicationWake() <-chan struct{} { return s.replWake }
 // an install: a conversion held for one may be decided now.
 func (s *Store) ReplicationApplied() <-chan struct{} { return s.replApplied }
 
+// SetReplicationCaughtUp records that every peer's stream has been applied
+// to its end since the store opened: what the peers recorded while this
+// edge was stopped is here now.
+func (s *Store) SetReplicationCaughtUp() {
+	if !s.replCaughtUp.Swap(true) {
+		select {
+		case s.replApplied <- struct{}{}: // holds waiting for it are decided now
+		default:
+		}
+	}
+}
+
+// ReplicationCaughtUp reports whether SetReplicationCaughtUp was called.
+func (s *Store) ReplicationCaughtUp() bool { return s.replCaughtUp.Load() }
+
 // ReplicationBacklog is how many records wait in the replicate outbox.
 func (s *Store) ReplicationBacklog() int64 { return s.replBacklog.Load() }
 

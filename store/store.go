@@ -111,6 +111,9 @@ type Store struct {
 	replBacklog atomic.Int64
 	replWake    chan struct{}
 	replApplied chan struct{}
+	// replCaughtUp: the peers' streams were applied to their ends since
+	// the store opened (SetReplicationCaughtUp).
+	replCaughtUp atomic.Bool
 
 	stalls *writeStalls // Pebble's write stalls (stats.go)
 	// exportMu is held shared by each export's scan; Close takes it once

@@ -47,6 +47,9 @@ import (
 const (
 	// holdRetry is how often held conversions are decided again.
 	holdRetry = 250 * time.Millisecond
+	// heldStartCap bounds, in windows from when it was received, how long
+	// a hold kept over a restart waits for the replication backlog.
+	heldStartCap = 5
 	// heldBatch is how many holds one pass decides, in one transaction.
 	heldBatch   = 256
 	heldVersion = 1
@@ -196,12 +199,15 @@ func (t *Tracker) RetryHolds(now time.Time, early bool) (int, error) {
 			tx.OutboxDelete(store.QueueHold, h.pos.ID, store.StatusPending, h.pos.At)
 			continue
 		}
-		// The window counts from the start when the hold is older: a
-		// stopped edge receives nothing, and what the peers sent while it
-		// was down (the click an install waits for) comes after the start,
-		// with the replication backlog.
+		// A hold older than the edge's start waits for the replication
+		// backlog: a stopped edge receives nothing, and what the peers sent
+		// while it was down (the click an install waits for) comes after
+		// the start. Until the peers' streams are applied to their ends,
+		// its window counts from the start; but never past heldStartCap
+		// windows from when it was received, so that an edge restarted
+		// again and again with NATS out of reach still ends its holds.
 		from := since
-		if from.Before(t.started) {
+		if from.Before(t.started) && !t.st.ReplicationCaughtUp() && now.Sub(since) < heldStartCap*window {
 			from = t.started
 		}
 		final := now.Sub(from) >= window

@@ -112,6 +112,7 @@ type Replicator struct {
 	wg   sync.WaitGroup
 
 	lastConnErr atomic.Pointer[string] // connErr's last
+	caughtUp    atomic.Int64           // peers whose streams were applied to their ends
 
 	// What each follower last applied, for Status.
 	peers sync.Map // peer -> *peerState
@@ -173,6 +174,9 @@ func Start(o Options) (*Replicator, error) {
 	r.nc, r.js = nc, js
 	r.log.Info("replication: started", "region", o.Region, "stream", StreamName(o.Region), "peers", strings.Join(o.Peers, " "),
 		"connected", nc.IsConnected(), "backlog", o.Store.ReplicationBacklog())
+	if len(o.Peers) == 0 {
+		o.Store.SetReplicationCaughtUp() // nothing to wait for
+	}
 	outboxDepth.Report(o.Store.ReplicationBacklog)
 	connected.Report(func() int64 {
 		if nc.IsConnected() {
@@ -592,7 +596,8 @@ func (r *Replicator) measureLag(stream jetstream.Stream, pos uint64, lag *metric
 
 // peerState is what a follower reports.
 type peerState struct {
-	applied atomic.Uint64 // the stream sequence applied last
+	caughtUp atomic.Bool   // its stream was applied to its end since Start
+	applied  atomic.Uint64 // the stream sequence applied last
 	pending atomic.Uint64 // records behind it in the stream, at that time
 	lagMs   atomic.Int64  // how old the last applied record was, when some were pending
 	err     atomic.Pointer[string]
@@ -710,6 +715,9 @@ func (r *Replicator) followOnce(peer string, lag *metrics.Gauge, state *peerStat
 			pos, cfg.DeliverPolicy, cfg.OptStartSeq = 0, jetstream.DeliverAllPolicy, 0
 		}
 	}
+	if pos >= stream.CachedInfo().State.LastSeq {
+		r.peerCaughtUp(state)
+	}
 	switch state := stream.CachedInfo().State; {
 	case pos > state.LastSeq:
 		// The stream was deleted and made again: its sequences start over.
@@ -816,6 +824,18 @@ func (r *Replicator) followOnce(peer string, lag *metrics.Gauge, state *peerStat
 		state.applied.Store(pos)
 		state.pending.Store(last.NumPending)
 		state.lagMs.Store(behind.Milliseconds())
+		if last.NumPending == 0 {
+			r.peerCaughtUp(state)
+		}
+	}
+}
+
+// peerCaughtUp records that a peer's stream was applied to its end; once
+// every peer's was, the store is told (SetReplicationCaughtUp): holds kept
+// over a restart wait for it (tracker/held.go).
+func (r *Replicator) peerCaughtUp(state *peerState) {
+	if !state.caughtUp.Swap(true) && r.caughtUp.Add(1) == int64(len(r.o.Peers)) {
+		r.o.Store.SetReplicationCaughtUp()
 	}
 }
 
