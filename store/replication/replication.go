@@ -598,9 +598,9 @@ func (r *Replicator) measureLag(stream jetstream.Stream, pos uint64, lag *metric
 type peerState struct {
 	caughtUp atomic.Bool   // its stream was applied to its end since Start
 	applied  atomic.Uint64 // the stream sequence applied last
-	pending atomic.Uint64 // records behind it in the stream, at that time
-	lagMs   atomic.Int64  // how old the last applied record was, when some were pending
-	err     atomic.Pointer[string]
+	pending  atomic.Uint64 // records behind it in the stream, at that time
+	lagMs    atomic.Int64  // how old the last applied record was, when some were pending
+	err      atomic.Pointer[string]
 }
 
 // Status is the replication status the admin API shows.
