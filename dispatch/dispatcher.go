@@ -394,7 +394,11 @@ func (d *Dispatcher) syncSenders() {
 	}
 	for name, p := range ps.byName {
 		s := d.senders[name]
+		moved := s != nil && templateHosts(s.partner.Load().Config) != templateHosts(p.Config)
 		if s != nil && s.sameConfig(p.Config, ps.cfg.AllowPrivateTargets) {
+			if moved {
+				s.resetBreaker() // the old host's health is not the new one's
+			}
 			s.partner.Store(p)
 			continue
 		}
@@ -406,7 +410,7 @@ func (d *Dispatcher) syncSenders() {
 			}
 		}
 		ns := newSender(d, name, p, ps.cfg.AllowPrivateTargets, pace)
-		if s != nil {
+		if s != nil && !moved {
 			// The partner's health goes on, as its pace does: a reload that
 			// lowers max_conns for a struggling partner had reset its
 			// breaker, Retry-After included, and sent to it at once.

@@ -3,6 +3,7 @@ package dispatch
 import (
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -138,6 +139,40 @@ func (s *sender) inheritBreaker(old *sender) {
 	s.openUntil.Store(until)
 	s.failing.Store(failing)
 	s.mu.Unlock()
+}
+
+// resetBreaker closes s's breaker: its partner's templates now point at
+// other hosts, whose health the old ones' answers say nothing about.
+func (s *sender) resetBreaker() {
+	s.mu.Lock()
+	s.failures, s.trips = 0, 0
+	s.openUntil.Store(0)
+	s.failing.Store(false)
+	s.mu.Unlock()
+}
+
+// templateHosts is the sorted set of p's templates' scheme and host, as
+// written.
+func templateHosts(p *config.Partner) string {
+	var hs []string
+	add := func(t string) {
+		if t == "" {
+			return
+		}
+		if i := strings.Index(t, "://"); i >= 0 {
+			if j := strings.IndexAny(t[i+3:], "/?#"); j >= 0 {
+				t = t[:i+3+j]
+			}
+		}
+		hs = append(hs, t)
+	}
+	add(p.Install)
+	add(p.Signup)
+	for _, t := range p.Events {
+		add(t)
+	}
+	slices.Sort(hs)
+	return strings.Join(slices.Compact(hs), " ")
 }
 
 func (s *sender) breakerOpenUntil(now int64) int64 {
