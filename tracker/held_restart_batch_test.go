@@ -5,9 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/clickedge/clickedge/config"
-	"github.com/clickedge/clickedge/store"
 )
 
 // TestHeldEventAfterDowntimeTakesInstall: an event held beside its held
@@ -29,37 +26,22 @@ func TestHeldEventAfterDowntimeTakesInstall(t *testing.T) {
 		{"more than one pass", 300, 3 * time.Minute},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			cfg, err := config.Parse("test.yaml", []byte(attrBaseConfig+"replication:\n  peers: [eu]\n  pending_window: 60s\n"), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			clock := new(attrClock)
-			clock.Set(attrStart)
-			e := attrOpenEnv(t, dir, store.Sync, cfg, clock)
+			h, e := newHeldRestart(t)
+			clock := h.clock
 			runCmd(t, e, "click c=camp7d click_id=dv1 gaid=38400000-8cf0-11bd-b23e-10b96e400001")
 			clock.Add(time.Hour)
-			out := runCmd(t, e, `conversion {"type":"event","install_id":"f1","event_name":"purchase","event_id":"fe1","revenue":"2","currency":"USD"}`)
-			if !strings.Contains(out, `"match":"pending"`) {
-				t.Fatalf("event not held: %s", out)
-			}
+			mustHold(t, e, `{"type":"event","install_id":"f1","event_name":"purchase","event_id":"fe1","revenue":"2","currency":"USD"}`)
 			for i := range tc.others {
 				runCmd(t, e, fmt.Sprintf(`conversion {"type":"install","install_id":"o%d","app":"com.test.app","event_id":"eo%d"}`, i, i))
 			}
-			out = runCmd(t, e, `conversion {"type":"install","install_id":"f1","click_id":"elsewhere1","app":"com.test.app","gaid":"38400000-8cf0-11bd-b23e-10b96e400001","event_id":"fi1"}`)
-			if !strings.Contains(out, `"match":"pending"`) {
-				t.Fatalf("install not held: %s", out)
-			}
+			mustHold(t, e, `{"type":"install","install_id":"f1","click_id":"elsewhere1","app":"com.test.app","gaid":"38400000-8cf0-11bd-b23e-10b96e400001","event_id":"fi1"}`)
 			// The edge stops, and starts again some minutes later.
-			if err := e.st.Close(); err != nil {
-				t.Fatal(err)
-			}
-			clock.Add(tc.down)
-			e = attrOpenEnv(t, dir, store.Sync, cfg, clock)
+			e = h.restart(t, e, tc.down)
 			defer e.st.Close()
-			// Past both windows counted from the start too (a hold's
-			// window counts from the start, TestHeldWindowCountsFromStart):
-			// the batch boundary alone must not decide the event.
+			// Past both windows counted from the start too (a hold kept
+			// over a restart waits for the replication backlog,
+			// TestHeldWindowCountsFromStart): the batch boundary alone
+			// must not decide the event.
 			clock.Add(121 * time.Second)
 			// Two RunHolds ticks, a holdRetry apart: each runs passes at
 			// one now until one reads fewer than a pass's batch.

@@ -4,9 +4,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/clickedge/clickedge/config"
-	"github.com/clickedge/clickedge/store"
 )
 
 // TestHeldEndsUnderRepeatedRestarts: an install held for a click that
@@ -29,18 +26,9 @@ func TestHeldEndsUnderRepeatedRestarts(t *testing.T) {
 		{"NATS out of reach", false, 5*time.Minute + 10*time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			cfg, err := config.Parse("test.yaml", []byte(attrBaseConfig+"replication:\n  peers: [eu]\n  pending_window: 60s\n"), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			clock := new(attrClock)
-			clock.Set(attrStart)
-			e := attrOpenEnv(t, dir, store.Sync, cfg, clock)
-			out := runCmd(t, e, `conversion {"type":"install","install_id":"loop1","click_id":"never","app":"com.test.app","event_id":"el1"}`)
-			if !strings.Contains(out, `"match":"pending"`) {
-				t.Fatalf("install not held: %s", out)
-			}
+			h, e := newHeldRestart(t)
+			clock := h.clock
+			mustHold(t, e, `{"type":"install","install_id":"loop1","click_id":"never","app":"com.test.app","event_id":"el1"}`)
 			for clock.Now().Sub(attrStart) < tc.by {
 				// Up for 50 s, its holds passed over every second.
 				for range 50 {
@@ -49,11 +37,7 @@ func TestHeldEndsUnderRepeatedRestarts(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				if err := e.st.Close(); err != nil {
-					t.Fatal(err)
-				}
-				clock.Add(time.Second) // the restart
-				e = attrOpenEnv(t, dir, store.Sync, cfg, clock)
+				e = h.restart(t, e, time.Second)
 				if tc.caughtUp {
 					e.st.SetReplicationCaughtUp() // as the replicator says, seconds after a start
 				}

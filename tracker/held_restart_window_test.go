@@ -4,9 +4,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/clickedge/clickedge/config"
-	"github.com/clickedge/clickedge/store"
 )
 
 // TestHeldWindowCountsFromStart: an install held for its click when the
@@ -17,23 +14,10 @@ import (
 // the first pass after the start, before the backlog, as if no click
 // existed.
 func TestHeldWindowCountsFromStart(t *testing.T) {
-	dir := t.TempDir()
-	cfg, err := config.Parse("test.yaml", []byte(attrBaseConfig+"replication:\n  peers: [eu]\n  pending_window: 60s\n"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := new(attrClock)
-	clock.Set(attrStart)
-	e := attrOpenEnv(t, dir, store.Sync, cfg, clock)
-	out := runCmd(t, e, `conversion {"type":"install","install_id":"r1","click_id":"from-eu","app":"com.test.app","event_id":"er1"}`)
-	if !strings.Contains(out, `"match":"pending"`) {
-		t.Fatalf("install not held: %s", out)
-	}
-	if err := e.st.Close(); err != nil {
-		t.Fatal(err)
-	}
-	clock.Add(3 * time.Minute) // down for three windows
-	e = attrOpenEnv(t, dir, store.Sync, cfg, clock)
+	h, e := newHeldRestart(t)
+	clock := h.clock
+	mustHold(t, e, `{"type":"install","install_id":"r1","click_id":"from-eu","app":"com.test.app","event_id":"er1"}`)
+	e = h.restart(t, e, 3*time.Minute) // down for three windows
 	defer e.st.Close()
 	pass := func() {
 		if _, err := e.tr.RetryHolds(clock.Now(), false); err != nil {
@@ -58,10 +42,7 @@ func TestHeldWindowCountsFromStart(t *testing.T) {
 	}
 
 	// One that no click ever comes for is decided a window after the start.
-	out = runCmd(t, e, `conversion {"type":"install","install_id":"r2","click_id":"never","app":"com.test.app","event_id":"er2"}`)
-	if !strings.Contains(out, `"match":"pending"`) {
-		t.Fatalf("second install not held: %s", out)
-	}
+	mustHold(t, e, `{"type":"install","install_id":"r2","click_id":"never","app":"com.test.app","event_id":"er2"}`)
 	clock.Add(61 * time.Second)
 	pass()
 	if got := runCmd(t, e, "install r2"); strings.Contains(got, "match=pending") {
