@@ -177,16 +177,10 @@ func (d *Dispatcher) Redrive(partner string) (int, error) {
 	// looked at and either moved or left failed on purpose.
 	var at int64
 	var id uint64
-	// What this redrive moved, when end lies in the future (failures
-	// recorded under a clock that ran ahead, stepped back since): one it
-	// moved, tried and refused again since is met again at or after nowMs.
-	// Otherwise the scans end before any failure recorded from now on, and
-	// nothing needs remembering (a redrive of millions of postbacks would
-	// hold an entry each).
-	var moved map[uint64]struct{}
-	if end > nowMs {
-		moved = map[uint64]struct{}{}
-	}
+	// What this redrive moved: after a clock step back end lies in the
+	// future, and one it moved, tried and refused again since is met again
+	// at or after nowMs.
+	moved := map[uint64]struct{}{}
 	for {
 		type entry struct {
 			id, at int64
@@ -205,9 +199,7 @@ func (d *Dispatcher) Redrive(partner string) (int, error) {
 			}
 			j.FirstDue = nowMs
 			batch = append(batch, entry{int64(e.ID), e.At, AppendJob(nil, &j)})
-			if moved != nil {
-				moved[e.ID] = struct{}{}
-			}
+			moved[e.ID] = struct{}{}
 			full = len(batch) == redriveBatch
 			return !full
 		})
