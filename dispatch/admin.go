@@ -177,9 +177,12 @@ func (d *Dispatcher) Redrive(partner string) (int, error) {
 	// looked at and either moved or left failed on purpose.
 	var at int64
 	var id uint64
-	// What this redrive moved: after a clock step back end lies in the
-	// future, and one it moved, tried and refused again since is met again
-	// at or after nowMs.
+	// What this redrive moved: one it moved, tried and refused again since
+	// is recorded failed at or after nowMs, which the scans reach when end
+	// lies in the future (failures recorded under a clock that ran ahead)
+	// or when it was refused within nowMs itself
+	// (TestRedriveMovesEachOnceWhenRefusedInTheSameMillisecond). An entry
+	// per postback moved; the failed list is at most 30 days long.
 	moved := map[uint64]struct{}{}
 	for {
 		type entry struct {
