@@ -715,9 +715,6 @@ func (r *Replicator) followOnce(peer string, lag *metrics.Gauge, state *peerStat
 			pos, cfg.DeliverPolicy, cfg.OptStartSeq = 0, jetstream.DeliverAllPolicy, 0
 		}
 	}
-	if pos >= stream.CachedInfo().State.LastSeq {
-		r.peerCaughtUp(state)
-	}
 	switch state := stream.CachedInfo().State; {
 	case pos > state.LastSeq:
 		// The stream was deleted and made again: its sequences start over.
@@ -727,6 +724,11 @@ func (r *Replicator) followOnce(peer string, lag *metrics.Gauge, state *peerStat
 	case state.Msgs > 0 && state.FirstSeq > pos+1:
 		r.log.Warn("replication: records of a peer aged out of its stream before they were applied here",
 			"peer", peer, "stream", StreamName(peer), "applied", pos, "first", state.FirstSeq)
+	}
+	if pos >= stream.CachedInfo().State.LastSeq {
+		// Nothing to apply (after the checks above, which may start the
+		// stream over): caught up with this peer.
+		r.peerCaughtUp(state)
 	}
 	cons, err := r.js.OrderedConsumer(ctx, StreamName(peer), cfg)
 	if err != nil {
