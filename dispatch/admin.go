@@ -181,7 +181,7 @@ func (d *Dispatcher) Redrive(partner string) (int, error) {
 	// is recorded failed at or after nowMs, which the scans reach when end
 	// lies in the future (failures recorded under a clock that ran ahead)
 	// or when it was refused within nowMs itself
-	// (TestRedriveMovesEachOnceWhenRefusedInTheSameMillisecond). An entry
+	// (TestRedriveMovesEachOnce/same_millisecond). An entry
 	// per postback moved; the failed list is at most 30 days long.
 	moved := map[uint64]struct{}{}
 	for {

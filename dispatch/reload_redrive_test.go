@@ -5,55 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/valyala/fasthttp"
-
 	"github.com/clickedge/clickedge/store"
 )
-
-// One redrive moves each failed postback once, even when the dispatcher
-// tries some of them and they fail again before the redrive's later batches
-// (more than redriveBatch failed): they count, and are sent, once.
-func TestRedriveMovesEachOnce(t *testing.T) {
-	st := openStore(t, store.Async)
-	snk := newSink(t)
-	snk.setHandler(func(ctx *fasthttp.RequestCtx, _ *sinkReq) { ctx.SetStatusCode(404) })
-	cfg := parseConfig(t, true, partnerYAML("a", snk.addr, ""), partnerYAML("b", "127.0.0.1:9", ""))
-	d := start(t, st, cfg, nil) // wall clock
-	const nA, nB = 2*redriveBatch + 1, 200000
-	old := t0.UnixMilli()
-	put := func(w *store.Writer, partner string, at int64) {
-		j := newJob(st, partner, "install", t0)
-		j.Attempts = []Attempt{{Time: old, StatusCode: 404}}
-		w.OutboxPut(store.QueuePostback, j.ID, store.StatusFailed, at, AppendJob(nil, j))
-	}
-	err := st.Update(func(w *store.Writer) error {
-		for range redriveBatch {
-			put(w, "a", old)
-		}
-		for range nB { // another partner's failures, between a's: the scan walks them
-			put(w, "b", old+1)
-		}
-		for range redriveBatch {
-			put(w, "a", old+2)
-		}
-		put(w, "a", old+3)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := d.Redrive("a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if k != nA {
-		t.Errorf("Redrive(a) = %d; there were %d failed postbacks of a", k, nA)
-	}
-	time.Sleep(500 * time.Millisecond)
-	if got := snk.n.Load(); got > nA {
-		t.Errorf("one redrive of %d postbacks made the partner receive %d requests", nA, got)
-	}
-}
 
 // A partner added by a reload while a scheduler pass runs: a postback for
 // it that the tracker queued meanwhile waits for the next pass, which has

@@ -184,12 +184,12 @@ func (e *Edge) AdminAddr() string  { return e.admLn.Addr().String() }
 // Store returns the edge's store (benchmarks read it).
 func (e *Edge) Store() *store.Store { return e.st }
 
-// Reload swaps in a new config's apps, partners and campaigns, and its TLS
-// certificate. Listener addresses, data dir and durability need a restart.
 // betweenReloadSteps runs between Reload's two updates; tests make the
 // gap long enough to land a conversion in it.
 var betweenReloadSteps = func() {}
 
+// Reload swaps in a new config's apps, partners and campaigns, and its TLS
+// certificate. Listener addresses, data dir and durability need a restart.
 func (e *Edge) Reload(cfg *config.Config) error {
 	if e.started.Demo {
 		cfg.SetDemoSink(e.admLn.Addr().String())

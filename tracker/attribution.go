@@ -176,9 +176,6 @@ type viewThroughOf struct {
 	on  bool
 }
 
-// creditWindow says which clicks may be credited with an install made at
-// unix second at: none made after latest (at, or the second its download
-// began), and each within its campaign's window counted back from at.
 // campaignApp is the app that c's campaign names in cfg ("" when cfg has
 // no such campaign): a reload that renamed the app, or moved the campaign
 // to another, left the old name on the clicks stored before it, and their
@@ -190,6 +187,9 @@ func campaignApp(cfg *config.Config, c *store.Click) string {
 	return ""
 }
 
+// creditWindow says which clicks may be credited with an install made at
+// unix second at: none made after latest (at, or the second its download
+// began), and each within its campaign's window counted back from at.
 type creditWindow struct {
 	cfg    *config.Config
 	at     int64

@@ -13,10 +13,15 @@ import (
 // storing in dir, until the test ends.
 func Start(t testing.TB, port int, dir string) *server.Server {
 	t.Helper()
-	ns, err := server.NewServer(&server.Options{
-		Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir,
-		NoLog: true, NoSigs: true,
-	})
+	return StartWith(t, &server.Options{Port: port, StoreDir: dir})
+}
+
+// StartWith runs a JetStream server on 127.0.0.1 with o's other settings
+// (credentials, TLS), until the test ends.
+func StartWith(t testing.TB, o *server.Options) *server.Server {
+	t.Helper()
+	o.Host, o.JetStream, o.NoLog, o.NoSigs = "127.0.0.1", true, true, true
+	ns, err := server.NewServer(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,25 +9,14 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/clickedge/clickedge/internal/testcert"
+	"github.com/clickedge/clickedge/internal/testnats"
 )
 
 // startAuthNATS runs a JetStream server on 127.0.0.1:port that admits
 // user/pass only.
 func startAuthNATS(t *testing.T, port int, dir, user, pass string) *server.Server {
 	t.Helper()
-	ns, err := server.NewServer(&server.Options{
-		Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir,
-		Username: user, Password: pass, NoLog: true, NoSigs: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server did not start")
-	}
-	t.Cleanup(ns.Shutdown)
-	return ns
+	return testnats.StartWith(t, &server.Options{Port: port, StoreDir: dir, Username: user, Password: pass})
 }
 
 // A NATS server that refuses the edge's credentials for a while (restarted
@@ -87,18 +76,7 @@ func TestUntrustedServerCertificateLogged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns, err := server.NewServer(&server.Options{
-		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
-		TLS: true, TLSConfig: tc, NoLog: true, NoSigs: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server did not start")
-	}
-	t.Cleanup(ns.Shutdown)
+	ns := testnats.StartWith(t, &server.Options{Port: -1, StoreDir: t.TempDir(), TLS: true, TLSConfig: tc})
 	east := startRegion(t, "us-east", t.TempDir(), "tls://"+ns.Addr().String())
 	east.st.PutClick(click("c1", time.Now()))
 	eventually(t, "the reason logged", func() bool {
