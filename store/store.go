@@ -247,19 +247,16 @@ func Open(o Options) (*Store, error) {
 	}
 	s.ballast = bal
 	if err := s.dropLegacyLocators(); err != nil {
-		db.Close()
-		cache.Unref()
+		s.abandon()
 		return nil, fmt.Errorf("store: open %s: outbox locators: %w", o.Dir, err)
 	}
 	if err := s.loadBuckets(); err != nil {
-		db.Close()
-		cache.Unref()
+		s.abandon()
 		return nil, fmt.Errorf("store: open %s: %w", o.Dir, err)
 	}
 	legacy, err := s.findLegacyImpressions()
 	if err != nil {
-		db.Close()
-		cache.Unref()
+		s.abandon()
 		return nil, fmt.Errorf("store: open %s: legacy impressions: %w", o.Dir, err)
 	}
 	s.legacyImpressions.Store(legacy)
@@ -267,8 +264,7 @@ func Open(o Options) (*Store, error) {
 	// no longer replicates keeps them for when it does again.
 	n, err := s.OutboxCount(QueueReplicate, StatusPending)
 	if err != nil {
-		db.Close()
-		cache.Unref()
+		s.abandon()
 		return nil, fmt.Errorf("store: open %s: replication backlog: %w", o.Dir, err)
 	}
 	s.replBacklog.Store(n)
@@ -276,8 +272,7 @@ func Open(o Options) (*Store, error) {
 		s.commit.timer = newGroupTimer()
 	}
 	if err := s.loadIDFloor(); err != nil {
-		db.Close()
-		cache.Unref()
+		s.abandon()
 		return nil, fmt.Errorf("store: open %s: %w", o.Dir, err)
 	}
 	if len(s.buckets) > 0 {
@@ -296,6 +291,18 @@ func Open(o Options) (*Store, error) {
 	go s.retentionLoop()
 	go s.every(idFloorEvery, s.saveIDFloorLogged)
 	return s, nil
+}
+
+// abandon closes the database of a store that failed to open.
+func (s *Store) abandon() {
+	s.db.Close()
+	if s.walFS != nil {
+		s.walFS.syncAll()
+	}
+	if s.commit.timer != nil {
+		s.commit.timer.close()
+	}
+	s.cache.Unref()
 }
 
 // Close stops background work, syncs and closes the database.
@@ -324,6 +331,13 @@ func (s *Store) Close() error {
 	}
 	if cerr := s.db.Close(); err == nil {
 		err = cerr
+	}
+	if s.walFS != nil {
+		// The WAL Pebble closed last is fdatasynced and closed here
+		// (see asyncWALFile.Close).
+		if serr := s.walFS.syncAll(); err == nil {
+			err = serr
+		}
 	}
 	if s.commit.timer != nil {
 		s.commit.timer.close()
