@@ -262,7 +262,7 @@ func Run(ctx context.Context, o Options, logw io.Writer) (*Report, error) {
 	r := &Report{
 		Settings: map[string]any{
 			"clicks": o.Clicks, "conversions": o.Conversions, "click_rate": o.Rate * 10,
-			"conversion_rate": o.Rate, "durability": o.Durability, "target": target,
+			"conversion_rate": o.Rate, "durability": o.Durability, "target": redactedURL(target),
 			"conns": o.Conns, "click_errors": clickErrs, "conversion_errors": convErrs,
 			"postbacks_missing": missing,
 		},
@@ -276,7 +276,7 @@ func Run(ctx context.Context, o Options, logw io.Writer) (*Report, error) {
 	}
 	if o.NATS != "" {
 		r.Settings["regions"] = "clicks at one edge, installs at another"
-		r.Settings["nats"] = o.NATS
+		r.Settings["nats"] = redactedURL(o.NATS)
 		r.Settings["installs_held"] = held
 	}
 	return r, nil
@@ -464,3 +464,17 @@ func (s *sink) wait(ctx context.Context, timeout time.Duration) (*loadtest.Histo
 }
 
 func (s *sink) close() { s.srv.Shutdown() }
+
+// redactedURL is u, a URL or a comma-separated list of them as NATS takes,
+// with each one's credentials masked (user:password, or a token alone as
+// in nats://token@host): the report is made to be passed around.
+func redactedURL(u string) string {
+	parts := strings.Split(u, ",")
+	for i, p := range parts {
+		if pu, err := url.Parse(p); err == nil && pu.User != nil {
+			pu.User = nil // url.User would escape the asterisks
+			parts[i] = strings.Replace(pu.String(), "://", "://****@", 1)
+		}
+	}
+	return strings.Join(parts, ",")
+}

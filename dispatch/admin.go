@@ -129,8 +129,8 @@ func maskURL(raw, secret string) string {
 	return raw[:q+1] + strings.Join(parts, "&")
 }
 
-// maskUserinfo replaces the password of raw's userinfo, if it has one,
-// with "****".
+// maskUserinfo replaces the password of raw's userinfo with "****", or
+// its user when it has no password: that is how API keys are given.
 func maskUserinfo(raw string) string {
 	_, rest, ok := strings.Cut(raw, "://")
 	if !ok {
@@ -146,8 +146,11 @@ func maskUserinfo(raw string) string {
 		return raw
 	}
 	colon := strings.IndexByte(authority[:at], ':')
-	if colon < 0 {
-		return raw
+	switch {
+	case colon < 0: // a user alone is the credential (https://KEY@host/)
+		return raw[:start] + "****" + raw[start+at:]
+	case colon == at-1: // and so is one with an empty password
+		return raw[:start] + "****" + raw[start+colon:]
 	}
 	return raw[:start+colon+1] + "****" + raw[start+at:]
 }

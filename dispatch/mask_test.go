@@ -27,12 +27,16 @@ func TestMaskURL(t *testing.T) {
 }
 
 // maskURL, what the admin listing and the logs show, also masks the
-// password of a URL's userinfo: fasthttp sends it as Basic credentials.
+// password of a URL's userinfo (fasthttp sends it as Basic credentials),
+// or its user when there is no password.
 func TestMaskURLUserinfo(t *testing.T) {
 	for _, tc := range []struct{ raw, want string }{
 		{"http://acme:hunter2pw@pb.example/i?c=1", "http://acme:****@pb.example/i?c=1"},
 		{"https://acme:p%40ss@pb.example:8443/i", "https://acme:****@pb.example:8443/i"},
-		{"http://acme@pb.example/i", "http://acme@pb.example/i"},             // no password
+		// A user alone, or with an empty password, is the credential:
+		// API keys are given so (https://KEY@host/, sent as Basic KEY:).
+		{"http://acme@pb.example/i", "http://****@pb.example/i"},
+		{"https://sk_live_123:@pb.example/i", "https://****:@pb.example/i"},
 		{"http://pb.example/i?next=a:b@c", "http://pb.example/i?next=a:b@c"}, // not the authority
 		{"http://pb.example/a:b@c", "http://pb.example/a:b@c"},
 		{"http://u:p@pb.example", "http://u:****@pb.example"},
