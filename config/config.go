@@ -62,7 +62,10 @@ type Config struct {
 	Partners  map[string]*Partner
 	Campaigns map[string]*Campaign
 
-	Replication *Replication // nil when the key is absent
+	Replication *Replication // nil when the key is absent, or nats_url is
+	// noNATS is a replication block without nats_url, which makes a single
+	// region (CONTRACT §8): kept for the note that says so.
+	noNATS *Replication
 }
 
 // App is where a click is sent, by platform.
@@ -123,7 +126,7 @@ type Campaign struct {
 
 // Replication is CONTRACT §8.
 type Replication struct {
-	NATSURL       string        // default nats://127.0.0.1:4222
+	NATSURL       string        // absent or empty: single region (the block is dropped)
 	Peers         []string      // region names; default none
 	PendingWindow time.Duration // default 60s
 }
@@ -151,7 +154,6 @@ const (
 	defaultClickLookback       = 7 * 24 * time.Hour
 	defaultFingerprintLookback = 24 * time.Hour
 
-	defaultNATSURL       = "nats://127.0.0.1:4222"
 	defaultPendingWindow = 60 * time.Second
 )
 
@@ -214,5 +216,5 @@ func newCampaign(id string) *Campaign {
 }
 
 func newReplication() *Replication {
-	return &Replication{NATSURL: defaultNATSURL, Peers: []string{}, PendingWindow: defaultPendingWindow}
+	return &Replication{Peers: []string{}, PendingWindow: defaultPendingWindow}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -155,10 +156,42 @@ func TestReplicationExample(t *testing.T) {
 	if !reflect.DeepEqual(c.Replication, want) {
 		t.Fatalf("got %+v, want %+v", c.Replication, want)
 	}
-	c = mustParse(t, "replication: {}\n", env())
+	c = mustParse(t, "replication: {nats_url: \"nats://127.0.0.1:4222\"}\n", env())
 	want = &Replication{NATSURL: "nats://127.0.0.1:4222", Peers: []string{}, PendingWindow: 60 * time.Second}
 	if !reflect.DeepEqual(c.Replication, want) {
-		t.Fatalf("empty block: got %+v, want defaults %+v", c.Replication, want)
+		t.Fatalf("nats_url alone: got %+v, want defaults %+v", c.Replication, want)
+	}
+}
+
+// TestReplicationWithoutNATSURL: CONTRACT §8's nats_url reads "absent:
+// single region, Pebble alone". A block without it (or with it empty, as
+// ${NATS_URL} unset gives) is a single region, said in a note when it
+// names peers. It had defaulted to nats://127.0.0.1:4222, so an edge
+// without a NATS server there logged connection errors for good and grew
+// its outbox (found by an audit).
+func TestReplicationWithoutNATSURL(t *testing.T) {
+	for _, tc := range []struct{ name, yaml, note string }{
+		{"empty block", "replication: {}\n", ""},
+		{"peers only", "replication:\n  peers: [eu]\n  pending_window: 30s\n", "replication.nats_url is not set"},
+		{"empty from the environment", "replication:\n  nats_url: \"${NATS_URL}\"\n  peers: [eu]\n", "replication.nats_url is not set"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := mustParse(t, tc.yaml, env())
+			if c.Replication != nil {
+				t.Fatalf("replication %+v, want nil (single region)", c.Replication)
+			}
+			notes := strings.Join(Notes(c), "\n")
+			if tc.note == "" && strings.Contains(notes, "replication") {
+				t.Errorf("a note about replication: %s", notes)
+			}
+			if tc.note != "" && !strings.Contains(notes, tc.note) {
+				t.Errorf("notes %q, want one saying %q", notes, tc.note)
+			}
+		})
+	}
+	// Its peers are still checked: a typo is an error, not a silence.
+	if _, err := Parse("c.yaml", []byte("region: eu\nreplication:\n  peers: [eu]\n"), nil); err == nil {
+		t.Fatal("own region as a peer accepted")
 	}
 }
 

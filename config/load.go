@@ -60,6 +60,9 @@ func Parse(name string, data []byte, lookup func(string) (string, bool)) (*Confi
 	if err := c.validate(d.written); err != nil {
 		return nil, err
 	}
+	if r := c.Replication; r != nil && r.NATSURL == "" {
+		c.Replication, c.noNATS = nil, r // "absent: single region, Pebble alone"
+	}
 	return c, nil
 }
 

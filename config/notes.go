@@ -55,6 +55,10 @@ func notesAt(c *Config, now time.Time) []string {
 				" a SIGTERM waits for postbacks on the wire: one still waiting then is sent again after the restart (partners dedupe by {event_id})")
 		}
 	}
+	if r := c.noNATS; r != nil && len(r.Peers) > 0 {
+		notes = append(notes, "replication.nats_url is not set: this edge runs as a single region and applies nothing from replication.peers "+
+			"(set replication.nats_url to replicate)")
+	}
 	if c.AdminToken == "" {
 		notes = append(notes, "admin_token is not set: the admin API is off (404); /metrics and /healthz still answer")
 	}

@@ -82,6 +82,9 @@ func (c *Config) validateTop(v *validator) {
 	hostPort(v, "admin_listen", c.AdminListen)
 	if c.Listen == c.AdminListen && !strings.HasSuffix(c.Listen, ":0") {
 		v.fail("admin_listen", "%s is the same address as listen", quote(c.AdminListen))
+	} else if port, ok := sharedPort(c.Listen, c.AdminListen); ok {
+		v.fail("admin_listen", "%s and listen %s would both take port %s (one listens on every address)",
+			quote(c.AdminListen), quote(c.Listen), port)
 	}
 	switch {
 	case c.TLSCert != "" && c.TLSKey == "":
@@ -341,7 +344,11 @@ func (c *Config) validateCampaign(v *validator, path, id string, cp *Campaign) {
 
 func (c *Config) validateReplication(v *validator, path string, r *Replication) {
 	// nats.Connect takes a comma-separated server list; each must be NATS.
+	// None is a single region (Parse drops the block).
 	for _, s := range strings.Split(r.NATSURL, ",") {
+		if r.NATSURL == "" {
+			break
+		}
 		u, err := url.Parse(strings.TrimSpace(s))
 		if err != nil || (u.Scheme != "nats" && u.Scheme != "tls") || u.Hostname() == "" || badPort(u.Port()) {
 			v.fail(join(path, "nats_url"), "%s is not a nats:// or tls:// URL", v.quote(join(path, "nats_url"), r.NATSURL))
@@ -384,6 +391,26 @@ func hostPort(v *validator, path, addr string) {
 		v.fail(path, "%s has a bad port (want 0..65535)", quote(addr))
 	}
 }
+
+// sharedPort reports the port two listen addresses would both bind when
+// one of them is every address (":p", "0.0.0.0:p", "[::]:p"): the second
+// listener would fail at start with "address already in use".
+func sharedPort(a, b string) (string, bool) {
+	ha, pa, erra := net.SplitHostPort(a)
+	hb, pb, errb := net.SplitHostPort(b)
+	if erra != nil || errb != nil || badPort(pa) || badPort(pb) {
+		return "", false
+	}
+	na, _ := strconv.ParseUint(pa, 10, 16)
+	nb, _ := strconv.ParseUint(pb, 10, 16)
+	if na == 0 || na != nb || !(anyAddress(ha) || anyAddress(hb)) {
+		return "", false
+	}
+	return strconv.FormatUint(na, 10), true
+}
+
+// anyAddress reports whether a listen host is every address.
+func anyAddress(host string) bool { return host == "" || host == "0.0.0.0" || host == "::" }
 
 // badPort reports a port that is not a number in 0..65535; "" (no port) is fine.
 func badPort(port string) bool {

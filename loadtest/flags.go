@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -82,7 +83,27 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 	if o, err = o.withDefaults(); err != nil {
 		return fail(err)
 	}
+	if o.JSONPath != "" {
+		if err := checkWritable(o.JSONPath); err != nil {
+			return fail(fmt.Errorf("-json %s: %w", o.JSONPath, err))
+		}
+	}
 	return o, nil
+}
+
+// checkWritable reports why the result could not be written to path, as
+// WriteJSON will, before a run whose measurement would be lost with it:
+// through a temporary file in path's directory, renamed over path.
+func checkWritable(path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return errors.New("is a directory")
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".loadtest-*.json")
+	if err != nil {
+		return fmt.Errorf("cannot write there: %w", err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 func parseRate(s string) (float64, error) {

@@ -66,3 +66,24 @@ func TestMainExitCodes(t *testing.T) {
 		t.Errorf("bad rate: exit %d, stderr %q", code, stderr.String())
 	}
 }
+
+// TestMainChecksJSONPathFirst: a -json FILE that cannot be written is said
+// before the run, not after it, when the measurement would be lost (found
+// by an audit: a 5-minute run ended in "cannot write").
+func TestMainChecksJSONPathFirst(t *testing.T) {
+	edge := startFakeEdge(t, "demo", 0, 0)
+	dir := t.TempDir()
+	for _, path := range []string{
+		filepath.Join(dir, "missing", "out.json"), // no such directory
+		dir, // a directory
+	} {
+		var stdout, stderr strings.Builder
+		code := Main([]string{"-target", edge.URL, "-rate", "200", "-duration", "300ms", "-json", path}, &stdout, &stderr)
+		if code != 2 || !strings.Contains(stderr.String(), "-json "+path) {
+			t.Errorf("-json %s: exit %d, stderr %q; want 2 and a line naming -json", path, code, stderr.String())
+		}
+		if n := edge.seen.Load(); n != 0 {
+			t.Errorf("-json %s: the run went ahead (%d requests)", path, n)
+		}
+	}
+}

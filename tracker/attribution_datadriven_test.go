@@ -439,7 +439,7 @@ func (e *attrEnv) run(c *attrCmd) string {
 		text := strings.Join(input, "\n")
 		switch args {
 		case "base+replication":
-			text = attrBaseConfig + "replication:\n  peers: [eu]\n  pending_window: 60s\n"
+			text = attrBaseConfig + "replication:\n  nats_url: \"nats://127.0.0.1:4222\"\n  peers: [eu]\n  pending_window: 60s\n"
 		case "base+anonymize_ip":
 			text = attrBaseConfig + "anonymize_ip: true\n"
 		}

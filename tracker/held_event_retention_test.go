@@ -22,7 +22,7 @@ import (
 // it was held and then decided without it.
 func TestHeldInstallOutlivesEventRetention(t *testing.T) {
 	dir := t.TempDir()
-	cfg, err := config.Parse("test.yaml", []byte(attrBaseConfig+"event_retention: 24h\nreplication:\n  peers: [eu]\n  pending_window: 60s\n"), nil)
+	cfg, err := config.Parse("test.yaml", []byte(attrBaseConfig+"event_retention: 24h\nreplication:\n  nats_url: \"nats://127.0.0.1:4222\"\n  peers: [eu]\n  pending_window: 60s\n"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

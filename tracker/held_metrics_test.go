@@ -68,6 +68,7 @@ campaigns:
     partner: acme
     view_through_lookback: 24h
 replication:
+  nats_url: "nats://127.0.0.1:4222"
   peers: [eu]
   pending_window: 60s`, "\n")...)
 	runCmd(t, e, "impression c=video impression_id=h1 gaid=38400000-8cf0-11bd-b23e-10b96e400b07")

@@ -21,7 +21,7 @@ type heldRestart struct {
 // newHeldRestart opens the env, its clock at attrStart.
 func newHeldRestart(t *testing.T) (*heldRestart, *attrEnv) {
 	t.Helper()
-	cfg, err := config.Parse("test.yaml", []byte(attrBaseConfig+"replication:\n  peers: [eu]\n  pending_window: 60s\n"), nil)
+	cfg, err := config.Parse("test.yaml", []byte(attrBaseConfig+"replication:\n  nats_url: \"nats://127.0.0.1:4222\"\n  peers: [eu]\n  pending_window: 60s\n"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
