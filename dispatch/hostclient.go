@@ -39,6 +39,9 @@ type clientSettings struct {
 	// requests, for RetryIfErr, which fasthttp calls with the request
 	// alone (nil: no retry knows whether a head was read).
 	answers *answerOf
+	// starts are the open connections, which remember how each answer
+	// began (answerstart.go; nil: not remembered).
+	starts *answerStarts
 }
 
 // answerOf maps each worker's request to the response it reads into: a
@@ -116,10 +119,15 @@ func (cs clientSettings) client(addr string, isTLS bool) *fasthttp.HostClient {
 				return nil, err
 			}
 			c = deadline.WrapClient(c)
-			if tlsConfig == nil {
+			if tlsConfig != nil {
+				if c, err = handshake(c, tlsConfig, began.Add(left)); err != nil {
+					return nil, err
+				}
+			}
+			if cs.starts == nil {
 				return c, nil
 			}
-			return handshake(c, tlsConfig, began.Add(left))
+			return cs.starts.wrap(c), nil
 		},
 		DisablePathNormalizing: true,
 		// A body past this is left unread (the connection is closed); the
@@ -139,10 +147,10 @@ func (cs clientSettings) client(addr string, isTLS bool) *fasthttp.HostClient {
 		if !staleConn(err) {
 			return false, false
 		}
-		if resp := cs.answers.of(req); resp != nil && headRead(resp) {
-			// The partner answered, and its body was reset: it has the
-			// postback, and the status decides. Sent again at once, it
-			// would have it twice.
+		if resp := cs.answers.of(req); resp != nil && (headRead(resp) || cs.starts.status(resp.LocalAddr()) != 0) {
+			// The partner answered, and its body was reset (or its head
+			// was refused): it has the postback, and the status decides.
+			// Sent again at once, it would have it twice.
 			return false, false
 		}
 		// The pool's other idle connections are most likely stale too
@@ -237,6 +245,15 @@ func (h *hostClients) do(req *fasthttp.Request, resp *fasthttp.Response, timeout
 		// (see headRead). Taken for a transport error, an accepted
 		// postback was posted again every backoff until max_age.
 		return nil
+	}
+	if err != nil {
+		if code := h.settings.starts.status(resp.LocalAddr()); code != 0 {
+			// A head fasthttp refused: its status line decides
+			// (answerstart.go).
+			resp.Reset()
+			resp.SetStatusCode(code)
+			return nil
+		}
 	}
 	return err
 }

@@ -56,6 +56,9 @@ type sender struct {
 	trips     int
 	openUntil atomic.Int64 // unix ms
 	failing   atomic.Bool  // failures or trips is not 0
+	// askedUntil is the pause a Retry-After asked for (unix ms): answers
+	// that come during it were sent before it began, and do not lift it.
+	askedUntil int64
 }
 
 const breakerThreshold = 5
@@ -78,6 +81,7 @@ func newSender(d *Dispatcher, name string, p *Partner, allowPrivate bool, pace *
 	}
 	s.hosts.settings = clientSettings{
 		answers:  new(answerOf),
+		starts:   new(answerStarts),
 		name:     "clickedge/" + d.o.Version,
 		maxConns: pc.MaxConns,
 		timeout:  pc.Timeout,
@@ -132,10 +136,10 @@ func (s *sender) retire() {
 // Scheduler only, before s is given a task.
 func (s *sender) inheritBreaker(old *sender) {
 	old.mu.Lock()
-	failures, trips, until, failing := old.failures, old.trips, old.openUntil.Load(), old.failing.Load()
+	failures, trips, until, failing, asked := old.failures, old.trips, old.openUntil.Load(), old.failing.Load(), old.askedUntil
 	old.mu.Unlock()
 	s.mu.Lock()
-	s.failures, s.trips = failures, trips
+	s.failures, s.trips, s.askedUntil = failures, trips, asked
 	s.openUntil.Store(until)
 	s.failing.Store(failing)
 	s.mu.Unlock()
@@ -145,7 +149,7 @@ func (s *sender) inheritBreaker(old *sender) {
 // other hosts, whose health the old ones' answers say nothing about.
 func (s *sender) resetBreaker() {
 	s.mu.Lock()
-	s.failures, s.trips = 0, 0
+	s.failures, s.trips, s.askedUntil = 0, 0, 0
 	s.openUntil.Store(0)
 	s.failing.Store(false)
 	s.mu.Unlock()
@@ -187,7 +191,10 @@ func (s *sender) breakerOpenUntil(now int64) int64 {
 // up and refusing one postback; it does not hold the others back. A
 // retryable answer's Retry-After (asked) is the partner asking for nothing
 // until then, not for that postback alone: the breaker opens for it at
-// once, up to max_interval (the postback itself waits all it asked).
+// once, up to max_interval (the postback itself waits all it asked), and
+// a healthy answer to a request sent before it does not close it: a rate
+// limiter answers 429 to one request while others it took still come back
+// 200, and those had lifted the pause at once.
 func (s *sender) observe(healthy bool, now time.Time, r config.Retry, asked time.Duration) {
 	if healthy && !s.failing.Load() {
 		return // nothing to reset
@@ -196,6 +203,10 @@ func (s *sender) observe(healthy bool, now time.Time, r config.Retry, asked time
 	defer s.mu.Unlock()
 	if healthy {
 		s.failures, s.trips = 0, 0
+		if s.askedUntil > now.UnixMilli() {
+			return // sent before the partner asked for the pause
+		}
+		s.askedUntil = 0
 		s.openUntil.Store(0)
 		s.failing.Store(false)
 		return
@@ -204,6 +215,7 @@ func (s *sender) observe(healthy bool, now time.Time, r config.Retry, asked time
 	if asked > 0 {
 		if until := now.Add(min(asked, r.MaxInterval)).UnixMilli(); until > s.openUntil.Load() {
 			s.openUntil.Store(until)
+			s.askedUntil = until
 		}
 		return
 	}

@@ -1,6 +1,10 @@
 package deadline
 
-import "errors"
+import (
+	"errors"
+	"io"
+	"time"
+)
 
 // Held writes.
 //
@@ -27,6 +31,17 @@ import "errors"
 // maxHeld is the largest write held; a larger one is sent at once.
 const maxHeld = 16 << 10
 
+// idleCheckAfter is how long a connection must have been idle for its next
+// held write to look for the server's end of file first. A server that
+// ends an idle keep-alive connection with a lingering close (Apache
+// httpd's event MPM, after KeepAliveTimeout) sends its FIN, then reads and
+// drops what comes for two seconds and closes: no reset ever answers the
+// request, and the poller has forgotten that the FIN made the socket
+// readable, so the read waited out the attempt's timeout
+// (TestIdleHalfClosedConnNotWaitedOn). A busy connection keeps the system
+// call saved.
+const idleCheckAfter = 100 * time.Millisecond
+
 // exchange is the poller's read callback on a client connection: on its
 // first call it sends the held write and waits for the answer, on later
 // calls it reads.
@@ -40,6 +55,17 @@ func (r *rawIO) exchange(fd uintptr) bool {
 	if len(r.pending) == 0 {
 		return r.read(fd)
 	}
+	if !r.sentAt.IsZero() && time.Since(r.sentAt) >= idleCheckAfter && r.read(fd) {
+		// The server ended the connection while it was idle (or sent
+		// what nobody asked for): the request is not sent here, and the
+		// client makes it again on a fresh connection.
+		r.pending = r.pending[:0]
+		if r.rerr == nil {
+			r.rn, r.rerr = 0, io.EOF
+		}
+		return true
+	}
+	r.sentAt = time.Now()
 	r.wbuf, r.wdone, r.werr = r.pending, 0, nil
 	done := r.write(fd)
 	sent := r.wdone

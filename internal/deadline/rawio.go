@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -48,6 +49,7 @@ type rawIO struct {
 	pending     []byte
 	exchangeFn  func(fd uintptr) bool // rawIO.exchange, bound once
 	exchanged   bool                  // exchange has sent pending this Read
+	sentAt      time.Time             // when exchange last sent a held write
 	sendStalled bool                  // exchange could not send all of it
 	stalls      int                   // how often it could not (for tests)
 }
