@@ -439,9 +439,8 @@ func (m *dmModel) conversion(cv *dmConv, now int64, gen dmAnswer) dmAnswer {
 			if in.plat == "" {
 				in.plat = c.plat
 			}
-			if in.gaid == "" && in.idfa == "" && in.oaid == "" {
-				in.gaid, in.idfa, in.oaid = c.gaid, c.idfa, c.oaid
-			}
+			// README: the conversion's ids, else the click's, each on its own.
+			in.gaid, in.idfa, in.oaid = or2(in.gaid, c.gaid), or2(in.idfa, c.idfa), or2(in.oaid, c.oaid)
 		}
 		m.installs[cv.installID] = in
 	case "signup":

@@ -552,14 +552,20 @@ func (t *Tracker) newInstall(cfg *config.Config, cv *Conversion, eventID string,
 		in.Sub[i] = string(c.Sub[i])
 	}
 	// The device's ids, like its country, are the conversion's, else the
-	// click's: a partner that matched on its click's advertising id finds
-	// it in the postback when the install call leaves it out. (ip stays
+	// click's, each on its own: a partner that matched on its click's
+	// advertising id finds it in the postback when the install call leaves
+	// it out, even when it sends another. (ip stays
 	// the conversion's: CONTRACT §5 makes it the device at the conversion.)
 	if in.Country == "" {
 		in.Country = string(c.Country)
 	}
-	if in.GAID == "" && in.IDFA == "" && in.OAID == "" {
-		in.GAID, in.IDFA, in.OAID = string(c.GAID), string(c.IDFA), string(c.OAID)
+	for _, id := range [...]struct {
+		in    *string
+		click []byte
+	}{{&in.GAID, c.GAID}, {&in.IDFA, c.IDFA}, {&in.OAID, c.OAID}} {
+		if *id.in == "" { // each on its own: an install may send its oaid alone
+			*id.in = string(id.click)
+		}
 	}
 	return in, afterBegin, nil
 }
