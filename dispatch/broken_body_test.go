@@ -84,35 +84,40 @@ func TestBrokenBodyAfter2xxJudgedByStatus(t *testing.T) {
 		{"bad chunk framing", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nok\r\n0\r\n\r\n", "close"},
 		{"204 then reset", "HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\nzz", "reset"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			st := openStore(t, store.Async)
-			rp := newRawPartner(t, tc.head, tc.after)
-			clk := newClock()
-			cfg := parseConfig(t, true, fmt.Sprintf(`  p:
+		t.Run(tc.name, func(t *testing.T) { deliveredOnce(t, tc.head, tc.after) })
+	}
+}
+
+// deliveredOnce has a raw partner answer one postback with head, then
+// (after) close, hang or reset, and checks the postback is recorded
+// delivered after one request.
+func deliveredOnce(t *testing.T, head, after string) {
+	t.Helper()
+	st := openStore(t, store.Async)
+	rp := newRawPartner(t, head, after)
+	clk := newClock()
+	cfg := parseConfig(t, true, fmt.Sprintf(`  p:
     install: "http://%s/i?event_id={event_id}"
     timeout: "300ms"
     max_conns: 1
     retry: { base: "1s", max_interval: "8s", max_age: "1h" }
 `, rp.addr))
-			d := start(t, st, cfg, clk)
-			j := newJob(st, "p", "install", clk.Now())
-			enqueue(t, st, j)
-			d.Notify(1)
-			waitFor(t, "the postback recorded", func() bool {
-				if count(t, st, store.StatusDelivered)+count(t, st, store.StatusFailed) == 1 {
-					return true
-				}
-				v := list(t, d, store.StatusPending)
-				return len(v) == 1 && len(v[0].Attempts) > 0
-			})
-			time.Sleep(50 * time.Millisecond)
-			if n := count(t, st, store.StatusDelivered); n != 1 {
-				v := list(t, d, store.StatusPending)
-				t.Errorf("%d delivered; want 1 (pending: %+v)", n, v)
-			}
-			if n := rp.n.Load(); n != 1 {
-				t.Errorf("the partner got the postback %d times; want once", n)
-			}
-		})
+	d := start(t, st, cfg, clk)
+	j := newJob(st, "p", "install", clk.Now())
+	enqueue(t, st, j)
+	d.Notify(1)
+	waitFor(t, "the postback recorded", func() bool {
+		if count(t, st, store.StatusDelivered)+count(t, st, store.StatusFailed) == 1 {
+			return true
+		}
+		v := list(t, d, store.StatusPending)
+		return len(v) == 1 && len(v[0].Attempts) > 0
+	})
+	time.Sleep(50 * time.Millisecond)
+	if n := count(t, st, store.StatusDelivered); n != 1 {
+		t.Errorf("%d delivered; want 1 (pending: %+v)", n, list(t, d, store.StatusPending))
+	}
+	if n := rp.n.Load(); n != 1 {
+		t.Errorf("the partner got the postback %d times; want once", n)
 	}
 }

@@ -22,7 +22,6 @@ import (
 	"net/url"
 	"os"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -1186,35 +1185,31 @@ func dmRun(t testing.TB, sc *dmScenario) (diffs []string, log []string) {
 		}
 		got = append(got, string(u))
 	}
-	want := slices.Clone(m.jobs)
-	sort.Strings(got)
-	sort.Strings(want)
-	if !slices.Equal(got, want) {
-		for _, g := range got {
-			if !slices.Contains(want, g) {
-				diffs = append(diffs, "postback only the edge queued: "+g)
-			}
-		}
-		for _, w := range want {
-			if !slices.Contains(got, w) {
-				diffs = append(diffs, "postback only the model queued: "+w)
-			}
-		}
-		if len(got) != len(want) {
-			diffs = append(diffs, fmt.Sprintf("postbacks: edge %d, model %d", len(got), len(want)))
-		}
-	}
+	diffs = dmDiffPostbacks(diffs, got, m.jobs)
 	return diffs, log
 }
 
 var dmStats = map[string]int{}
 
-// dmSeeds is how many scenarios each test runs by default.
-func dmSeeds() int {
+// dmSeeds are the seeds of the scenarios each test runs: 1..300 (1..50
+// with -short), 1..DIFFATTR_SEEDS, or DIFFATTR_SEED alone.
+func dmSeeds() []int64 {
+	n := 300
 	if testing.Short() {
-		return 50
+		n = 50
 	}
-	return 300
+	if s := os.Getenv("DIFFATTR_SEEDS"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	if s := os.Getenv("DIFFATTR_SEED"); s != "" {
+		v, _ := strconv.ParseInt(s, 10, 64)
+		return []int64{v}
+	}
+	seeds := make([]int64, n)
+	for i := range seeds {
+		seeds[i] = int64(i + 1)
+	}
+	return seeds
 }
 
 func TestDiffAttribution(t *testing.T) {
@@ -1230,18 +1225,7 @@ func TestDiffAttribution(t *testing.T) {
 			t.Logf("%-40s %d", k, dmStats[k])
 		}
 	}()
-	n := dmSeeds()
-	if s := os.Getenv("DIFFATTR_SEEDS"); s != "" {
-		n, _ = strconv.Atoi(s)
-	}
-	seeds := make([]int64, n)
-	for i := range seeds {
-		seeds[i] = int64(i + 1)
-	}
-	if s := os.Getenv("DIFFATTR_SEED"); s != "" {
-		v, _ := strconv.ParseInt(s, 10, 64)
-		seeds = []int64{v}
-	}
+	seeds := dmSeeds()
 	failed := 0
 	for _, seed := range seeds {
 		t.Run(strconv.FormatInt(seed, 10), func(t *testing.T) {
@@ -1312,18 +1296,7 @@ func TestDiffAttributionHeld(t *testing.T) {
 			t.Logf("%-40s %d", k, dmStats[k])
 		}
 	}()
-	n := dmSeeds()
-	if s := os.Getenv("DIFFATTR_SEEDS"); s != "" {
-		n, _ = strconv.Atoi(s)
-	}
-	seeds := make([]int64, n)
-	for i := range seeds {
-		seeds[i] = int64(i + 1)
-	}
-	if s := os.Getenv("DIFFATTR_SEED"); s != "" {
-		v, _ := strconv.ParseInt(s, 10, 64)
-		seeds = []int64{v}
-	}
+	seeds := dmSeeds()
 	for _, seed := range seeds {
 		t.Run(strconv.FormatInt(seed, 10), func(t *testing.T) {
 			diffs, log := dmRunHeld(t, seed)
@@ -1607,22 +1580,31 @@ func dmRunHeld(t testing.TB, seed int64) (diffs, log []string) {
 		u, _ := dispatch.RenderURL(nil, partners[j.Partner], &j, e.clock.Now())
 		got = append(got, string(u))
 	}
-	want := slices.Clone(m.jobs)
-	sort.Strings(got)
-	sort.Strings(want)
-	if !slices.Equal(got, want) {
-		for _, g := range got {
-			if !slices.Contains(want, g) {
-				diffs = append(diffs, "postback only the edge queued: "+g)
-			}
-		}
-		for _, w := range want {
-			if !slices.Contains(got, w) {
-				diffs = append(diffs, "postback only the model queued: "+w)
-			}
-		}
-	}
+	diffs = dmDiffPostbacks(diffs, got, m.jobs)
 	return diffs, log
 }
 
 func holdRetry() time.Duration { return 250 * time.Millisecond }
+
+// dmDiffPostbacks appends to diffs how the postback URLs the edge queued
+// (got) differ from the model's (want).
+func dmDiffPostbacks(diffs, got, want []string) []string {
+	got, want = slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))
+	if slices.Equal(got, want) {
+		return diffs
+	}
+	for _, g := range got {
+		if !slices.Contains(want, g) {
+			diffs = append(diffs, "postback only the edge queued: "+g)
+		}
+	}
+	for _, w := range want {
+		if !slices.Contains(got, w) {
+			diffs = append(diffs, "postback only the model queued: "+w)
+		}
+	}
+	if len(got) != len(want) {
+		diffs = append(diffs, fmt.Sprintf("postbacks: edge %d, model %d", len(got), len(want)))
+	}
+	return diffs
+}
