@@ -457,8 +457,13 @@ func (s *Store) loadBuckets() error {
 func (s *Store) narrowOpenBucket() error {
 	now := s.now().Unix()
 	w := int64(s.bucketWidth)
+	// Clicks made up to MaxClickAhead ahead of the clock may be in the
+	// bucket already: the cut comes after them, or they would lie outside
+	// their bucket, where the device and fingerprint lookups, which pick
+	// buckets by their range, miss them (TestNarrowedBucketKeepsItsFutureClicksFindable).
+	reach := now + int64(MaxClickAhead/time.Second)
 	for i, b := range s.buckets {
-		end := now - now%w + w
+		end := reach - reach%w + w
 		if int64(b.width) <= w || int64(b.start) > now || b.end() <= now || end >= b.end() {
 			continue
 		}
@@ -471,6 +476,10 @@ func (s *Store) narrowOpenBucket() error {
 	}
 	return nil
 }
+
+// MaxClickAhead is how far ahead of the edge's clock a click may be made:
+// a reported click_time or impression_time further ahead is refused.
+const MaxClickAhead = time.Hour
 
 // bucketFor returns the bucket a click made at unix second sec belongs to,
 // and whether the bucket's 'b' key must go into the click's batch: it is

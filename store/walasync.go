@@ -1,6 +1,8 @@
 package store
 
 import (
+	"cmp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,8 +19,12 @@ import (
 // fdatasync.
 type asyncWALFS struct {
 	vfs.FS
-	mu    sync.Mutex
-	files map[*asyncWALFile]struct{}
+	mu sync.Mutex
+	// files are the WAL files not yet closed, oldest first: synced in that
+	// order, so that a power loss between two fdatasyncs (a closed WAL's
+	// tail, then its successor) cannot keep later batches and lose
+	// earlier ones.
+	files []*asyncWALFile
 	// failed is the first fdatasync error, returned by every WAL sync
 	// Pebble makes from then on: a failed fdatasync may have dropped the
 	// pages it could not write, and Pebble cannot go on past a WAL write
@@ -32,7 +38,7 @@ type asyncWALFS struct {
 }
 
 func newAsyncWALFS(fs vfs.FS) *asyncWALFS {
-	return &asyncWALFS{FS: fs, files: map[*asyncWALFile]struct{}{}}
+	return &asyncWALFS{FS: fs}
 }
 
 func (fs *asyncWALFS) Create(name string, cat vfs.DiskWriteCategory) (vfs.File, error) {
@@ -51,7 +57,7 @@ func (fs *asyncWALFS) wrap(name string, f vfs.File, err error) (vfs.File, error)
 	}
 	af := &asyncWALFile{File: f, fs: fs}
 	fs.mu.Lock()
-	fs.files[af] = struct{}{}
+	fs.files = append(fs.files, af)
 	fs.mu.Unlock()
 	return af, nil
 }
@@ -61,10 +67,7 @@ func (fs *asyncWALFS) wrap(name string, f vfs.File, err error) (vfs.File, error)
 func (fs *asyncWALFS) syncAll() error {
 	fs.dirty.Store(false) // a write from now on is synced by the next
 	fs.mu.Lock()
-	files := make([]*asyncWALFile, 0, len(fs.files))
-	for f := range fs.files {
-		files = append(files, f)
-	}
+	files := slices.Clone(fs.files)
 	fs.mu.Unlock()
 	var first error
 	for _, f := range files {
@@ -74,9 +77,12 @@ func (fs *asyncWALFS) syncAll() error {
 			// done means the sync covers every write.
 			done := f.done.Load()
 			err := f.File.SyncData()
-			if err != nil && first == nil {
-				first = err
+			if err != nil {
+				// A later WAL synced now could keep batches this one's
+				// failure lost: stop here (Pebble stops at its next sync).
 				fs.failed.CompareAndSwap(nil, &err)
+				f.mu.Unlock()
+				return cmp.Or(first, err)
 			}
 			if done {
 				if cerr := f.File.Close(); cerr != nil && first == nil {
@@ -84,7 +90,7 @@ func (fs *asyncWALFS) syncAll() error {
 				}
 				f.closed = true
 				fs.mu.Lock()
-				delete(fs.files, f)
+				fs.files = slices.DeleteFunc(fs.files, func(g *asyncWALFile) bool { return g == f })
 				fs.mu.Unlock()
 			}
 		}

@@ -332,7 +332,7 @@ func reportedTime(raw []byte, now time.Time, field string) (time.Time, string) {
 	switch age := now.Unix() - t.Unix(); {
 	case age > 24*3600:
 		return now, field + ": more than 24 h ago"
-	case -age > 3600:
+	case -age > int64(store.MaxClickAhead/time.Second):
 		return now, field + ": more than 1 h ahead"
 	}
 	return t, ""
