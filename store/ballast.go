@@ -44,9 +44,18 @@ type ballast struct {
 // ensure makes the ballast unless it is there, when the disk has room for
 // it and as much again: Open must not fill a nearly full disk itself.
 func (b *ballast) ensure() error {
-	if _, err := b.fs.Stat(b.path); err == nil {
+	if fi, err := b.fs.Stat(b.path); err == nil && !holdsNoBlocks(fi) {
 		b.present.Store(true)
 		return nil
+	} else if err == nil {
+		// Its name without its blocks: a data directory copied (cp, tar,
+		// rsync) copies the file's length, 0, not its preallocation, and a
+		// full disk would have released nothing
+		// (TestBallastAfterDataDirCopied). Made again below.
+		b.present.Store(false)
+		if err := b.fs.Remove(b.path); err != nil {
+			return err
+		}
 	}
 	du, err := b.fs.GetDiskUsage(filepath.Dir(b.path))
 	if err != nil {

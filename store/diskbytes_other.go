@@ -5,3 +5,5 @@ package store
 import "os"
 
 func allocated(fi os.FileInfo) uint64 { return uint64(max(fi.Size(), 0)) }
+
+func holdsNoBlocks(os.FileInfo) bool { return false }

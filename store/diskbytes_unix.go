@@ -15,3 +15,11 @@ func allocated(fi os.FileInfo) uint64 {
 	}
 	return uint64(max(fi.Size(), 0))
 }
+
+// holdsNoBlocks reports whether fi's file is known to take no disk: a
+// preallocated file copied (cp, tar, rsync) keeps its length, 0, and
+// loses its blocks.
+func holdsNoBlocks(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && st.Blocks == 0
+}

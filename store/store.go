@@ -217,6 +217,19 @@ func Open(o Options) (*Store, error) {
 		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 		po.Levels[i].BlockSize = dataBlockSize
 	}
+	if o.Ballast {
+		// Pebble's Open writes (it flushes the WAL it replays), and it
+		// retries a flush that finds the disk full for ever: the edge hung
+		// at start, a core busy, SIGTERM unanswered (TestOpenOnFullDisk).
+		// The ballast found here is released for it; without one, a disk
+		// with no room for a memtable's flush is an error.
+		if fi, err := fs.Stat(bal.path); err == nil && !holdsNoBlocks(fi) {
+			bal.present.Store(true)
+		} else if du, err := fs.GetDiskUsage(o.Dir); err == nil && du.AvailBytes < minOpenBytes {
+			cache.Unref()
+			return nil, &DirError{Dir: o.Dir, Err: fmt.Errorf("no space left on device (%d bytes available, and no emergency ballast): free some first", du.AvailBytes)}
+		}
+	}
 	db, err := pebble.Open(o.Dir, po)
 	if err != nil {
 		cache.Unref()
@@ -398,6 +411,10 @@ func hasManifest(fs vfs.FS, dir string) bool {
 func (s *Store) Now() time.Time { return s.now() }
 
 const memTableSize = 32 << 20
+
+// minOpenBytes is the free space Open needs without a ballast: a memtable
+// flushed and a new WAL.
+const minOpenBytes = 2 * memTableSize
 
 // dataBlockSize is the sstable data block size. A point lookup that misses
 // the block cache reads and decompresses one whole block, so the size sets
