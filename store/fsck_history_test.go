@@ -272,7 +272,7 @@ func (h *history) publish() {
 	}); err != nil {
 		h.t.Fatal(err)
 	}
-	if err := h.s.ReplicationPublished(done); err != nil {
+	if err := h.s.ReplicationPublished(done, 0); err != nil {
 		h.t.Fatal(err)
 	}
 }

@@ -33,7 +33,7 @@ func TestNewIDStepBackResurrectsNothing(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ReplicationPublished(done); err != nil {
+	if err := s.ReplicationPublished(done, 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Compact(); err != nil {

@@ -214,13 +214,23 @@ func (p OutboxPos) Next() OutboxPos { return OutboxPos{At: p.At, ID: p.ID + 1} }
 
 // ReplicationPublished deletes published records from the replicate
 // outbox.
-func (s *Store) ReplicationPublished(done []OutboxPos) error {
-	if len(done) == 0 {
+//
+// ownSeq, when not 0, is the highest sequence the region's own stream gave
+// a record published: saved with the deletions, it says which of the
+// stream's records this store holds, so that a store restored from a
+// checkpoint reads back the ones after it (OwnPublished).
+func (s *Store) ReplicationPublished(done []OutboxPos, ownSeq uint64) error {
+	if len(done) == 0 && ownSeq == 0 {
 		return nil
 	}
 	err := s.Update(func(w *Writer) error {
 		for _, p := range done {
 			w.OutboxDelete(QueueReplicate, p.ID, StatusPending, p.At)
+		}
+		if ownSeq != 0 {
+			var v [8]byte
+			binary.BigEndian.PutUint64(v[:], ownSeq)
+			w.b.Set(appendOwnPublishedKey(nil), v[:], nil)
 		}
 		return nil
 	})
@@ -229,6 +239,20 @@ func (s *Store) ReplicationPublished(done []OutboxPos) error {
 	}
 	s.replBacklog.Add(-int64(len(done)))
 	return nil
+}
+
+// appendOwnPublishedKey appends the key of the highest sequence of the
+// region's own stream that this store published: the replication
+// positions' table, whose peer names never begin with a 0 byte.
+func appendOwnPublishedKey(dst []byte) []byte {
+	return append(append(dst, tableReplPos, 0), "own published"...)
+}
+
+// OwnPublished is the highest sequence of the region's own stream that a
+// record this store published was given; 0: none known (nothing published
+// yet, or only by a version that did not keep it).
+func (s *Store) OwnPublished() (uint64, error) {
+	return s.getUint64(appendOwnPublishedKey(nil), "own stream published")
 }
 
 func appendReplPosKey(dst []byte, peer string) []byte {

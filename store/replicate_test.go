@@ -114,7 +114,7 @@ func TestReplicateClicks(t *testing.T) {
 				}
 			}
 
-			if err := origin.ReplicationPublished(pos[:100]); err != nil {
+			if err := origin.ReplicationPublished(pos[:100], 0); err != nil {
 				t.Fatal(err)
 			}
 			if left, _ := pendingRecords(t, origin); len(left) != n-100 || origin.ReplicationBacklog() != n-100 {

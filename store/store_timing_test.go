@@ -107,7 +107,7 @@ func benchPutClick(b *testing.B, o Options) {
 				return true
 			})
 			if err == nil {
-				err = s.ReplicationPublished(published)
+				err = s.ReplicationPublished(published, 0)
 			}
 			if len(published) > 0 {
 				cursor = published[len(published)-1].Next()

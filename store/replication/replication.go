@@ -126,6 +126,7 @@ type Replicator struct {
 	pos      []store.OutboxPos
 	kinds    []byte
 	done     []store.OutboxPos
+	ownSeq   uint64 // the highest own-stream sequence acknowledged this round
 }
 
 // Start connects to NATS (retrying in the background when the server is
@@ -203,8 +204,37 @@ func Start(o Options) (*Replicator, error) {
 			r.wg.Add(1)
 			go r.recoverOwn()
 		}
+	} else if from, err := o.Store.OwnPublished(); err != nil {
+		r.log.Warn("replication: cannot read how far the own stream was published; not reading it", "err", err)
+	} else if from > 0 {
+		// A store that existed before reads what its region's stream
+		// holds past the last record it knows it published: nothing
+		// after a restart (or the few whose acknowledgement was not
+		// saved), and after a restore from a checkpoint, everything the
+		// region recorded since, which its peers have too
+		// (TestCheckpointRestoreKeepsRecordsSinceCheckpoint).
+		r.wg.Add(1)
+		go r.catchUpOwn(from)
 	}
 	return r, nil
+}
+
+// catchUpOwn applies this region's own stream after sequence from, up to
+// its end at the time, to a store that existed before.
+func (r *Replicator) catchUpOwn(from uint64) {
+	defer r.wg.Done()
+	backoff := minBackoff
+	for {
+		_, err := r.applyOwn(from, "applying the region's own stream past the last record this store published")
+		if err == nil || errors.Is(err, errStopping) {
+			return
+		}
+		r.log.Warn("replication: cannot apply the region's own stream past what this store published; will retry", "err", err)
+		if !r.sleep(backoff) {
+			return
+		}
+		backoff = nextBackoff(backoff)
+	}
 }
 
 // ownStreamPending is the own stream's identity while a new store reads it.
@@ -217,7 +247,7 @@ func (r *Replicator) recoverOwn() {
 	backoff := minBackoff
 	for {
 		err := r.recoverOwnOnce()
-		if err == nil {
+		if err == nil || errors.Is(err, errStopping) {
 			return
 		}
 		r.log.Warn("replication: cannot apply the region's own stream to a new store; will retry", "err", err)
@@ -229,6 +259,21 @@ func (r *Replicator) recoverOwn() {
 }
 
 func (r *Replicator) recoverOwnOnce() error {
+	pos, err := r.o.Store.ReplicationPosition(r.o.Region)
+	if err != nil {
+		return err
+	}
+	created, err := r.applyOwn(pos, "applying the region's own stream to a new store")
+	if err != nil {
+		return err
+	}
+	return r.o.Store.SetReplicationStream(r.o.Region, created, false)
+}
+
+// applyOwn applies this region's own stream after sequence pos, up to its
+// end when it begins (what saying names in the log), and returns the
+// stream's identity.
+func (r *Replicator) applyOwn(pos uint64, saying string) (created int64, err error) {
 	own := r.o.Region
 	ctx, cancel := r.ctx(10 * time.Second)
 	defer cancel()
@@ -238,35 +283,31 @@ func (r *Replicator) recoverOwnOnce() error {
 	case err == nil:
 		created, last = stream.CachedInfo().Created.UnixNano(), stream.CachedInfo().State.LastSeq
 	case !errors.Is(err, jetstream.ErrStreamNotFound):
-		return err
-	}
-	pos, err := r.o.Store.ReplicationPosition(own)
-	if err != nil {
-		return err
+		return 0, err
 	}
 	if pos < last {
 		cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: pos + 1}
 		cons, err := r.js.OrderedConsumer(ctx, StreamName(own), cfg)
 		if err != nil {
-			return err
+			return 0, err
 		}
-		r.log.Info("replication: applying the region's own stream to a new store", "stream", StreamName(own), "records", last-pos)
+		r.log.Info("replication: "+saying, "stream", StreamName(own), "records", last-pos)
 		for pos < last {
 			select {
 			case <-r.stop:
-				return nil
+				return 0, errStopping
 			default:
 			}
 			batch, err := cons.Fetch(int(min(last-pos, applyBatch)), jetstream.FetchMaxWait(5*time.Second))
 			if err != nil {
-				return err
+				return 0, err
 			}
 			var recs [][]byte
 			seq := pos
 			for m := range batch.Messages() {
 				md, err := m.Metadata()
 				if err != nil {
-					return err
+					return 0, err
 				}
 				if md.Sequence.Stream > last {
 					continue
@@ -275,18 +316,22 @@ func (r *Replicator) recoverOwnOnce() error {
 			}
 			if len(recs) == 0 {
 				if err := batch.Error(); err != nil {
-					return err
+					return 0, err
 				}
 				break // aged out under us
 			}
 			if _, err := r.o.Store.ApplyReplicated(own, seq, recs); err != nil {
-				return err
+				return 0, err
 			}
 			pos = seq
 		}
 	}
-	return r.o.Store.SetReplicationStream(own, created, false)
+	return created, nil
 }
+
+// errStopping ends applyOwn when the replicator stops: what it did not
+// apply is applied at the next start.
+var errStopping = errors.New("replication: stopping")
 
 // connErr logs an error of the connection, once until another one.
 func (r *Replicator) connErr(err error) {
@@ -482,8 +527,9 @@ wait:
 		ok := f == nil // an unreadable record, dropped
 		if f != nil {
 			select {
-			case <-f.Ok():
+			case ack := <-f.Ok():
 				ok = true
+				r.ownSeq = max(r.ownSeq, ack.Sequence)
 			case err := <-f.Err():
 				if firstErr == nil {
 					firstErr = err
@@ -510,7 +556,7 @@ wait:
 	if len(futures) < len(r.recs) {
 		firstUnacked = min2(firstUnacked, r.pos[len(futures)])
 	}
-	if err := r.o.Store.ReplicationPublished(r.done); err != nil {
+	if err := r.o.Store.ReplicationPublished(r.done, r.ownSeq); err != nil {
 		return len(r.recs), err
 	}
 	settled := store.OutboxPos{At: time.Now().Add(-cursorMargin).UnixMilli()}
