@@ -6,9 +6,9 @@ package tracker
 // fetches would be attributed installs nobody made.
 type botToken struct {
 	token string
-	// notAfter, when set, is a lower-case text that cancels the match when it
-	// immediately precedes the token (a phone brand that ends in "bot").
-	notAfter string
+	// notAfter lists lower-case texts that cancel the match when one
+	// immediately precedes the token (phone models named "… bot …").
+	notAfter []string
 }
 
 // botTokens is the one list of bots and crawlers. Each entry says why it is
@@ -41,6 +41,7 @@ var botTokens = [...]botToken{
 	{token: "adsbot-google"},         // Google Ads landing-page checks: one per ad review
 	{token: "mediapartners-google"},  // AdSense crawler
 	{token: "google-inspectiontool"}, // Search Console URL inspection
+	{token: "googleother"},           // Google's crawler for its other products (GoogleOther, -Image, -Video)
 	{token: "chrome-lighthouse"},     // PageSpeed Insights and Lighthouse audits
 	{token: "bingbot"},               // Bing search
 	{token: "yandexbot"},             // Yandex search
@@ -61,8 +62,10 @@ var botTokens = [...]botToken{
 	// (DuckDuckBot, AhrefsBot, GPTBot, Bytespider), and by convention put a
 	// contact URL in the agent, "(compatible; Name/1.0; +http://…)", which
 	// no browser does. Cubot is an Android phone brand whose model names
-	// ("CUBOT X30") appear in web-view user agents.
-	{token: "bot", notAfter: "cu"},
+	// ("CUBOT X30") appear in web-view user agents, as do Logicom's
+	// ("; M bot 60", "; M_bot_tab_1150", "; B BOT 550", "; IDbot553"),
+	// the model following the "Android N; " of the agent.
+	{token: "bot", notAfter: []string{"cu", "; m ", "; m_", "; b ", "; id"}},
 	{token: "crawler"},
 	{token: "spider"},
 	{token: "+http"},
@@ -93,9 +96,20 @@ func IsBot(ua []byte) bool {
 		}
 		for _, k := range botsByFirstByte[first] {
 			t := &botTokens[k]
-			if hasPrefixFold(ua[i:], t.token) && !(t.notAfter != "" && hasSuffixFold(ua[:i], t.notAfter)) {
+			if hasPrefixFold(ua[i:], t.token) && !precededBy(ua[:i], t.notAfter) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// precededBy reports whether b ends with one of lower, lower-case texts,
+// ignoring the case of b.
+func precededBy(b []byte, lower []string) bool {
+	for _, l := range lower {
+		if hasSuffixFold(b, l) {
+			return true
 		}
 	}
 	return false

@@ -80,8 +80,13 @@ func TestIsBot(t *testing.T) {
 func TestBotTokens(t *testing.T) {
 	seen := map[string]bool{}
 	for _, b := range botTokens {
-		if len(b.token) < 2 || b.token != strings.ToLower(b.token) || b.notAfter != strings.ToLower(b.notAfter) {
-			t.Errorf("token %q/%q must be lower case, two bytes or more", b.token, b.notAfter)
+		if len(b.token) < 2 || b.token != strings.ToLower(b.token) {
+			t.Errorf("token %q must be lower case, two bytes or more", b.token)
+		}
+		for _, n := range b.notAfter {
+			if n == "" || n != strings.ToLower(n) {
+				t.Errorf("token %q: notAfter %q must be lower case, not empty", b.token, n)
+			}
 		}
 		if seen[b.token] {
 			t.Errorf("duplicate token %q", b.token)

@@ -30,7 +30,14 @@ func ParseUserAgent(ua []byte) (p store.Platform, osVersion []byte) {
 		if bytes.HasPrefix(ua[i:], reducedAndroid) { // where the word is: no second scan of the agent
 			return store.PlatformAndroid, nil
 		}
-		return store.PlatformAndroid, androidVersion(ua[i:])
+		v := androidVersion(ua[i:])
+		// KaiOS feature phones (JioPhone) say ";Android;", with no
+		// version, and run no Android apps: not Android. Looked for only
+		// when no version was read, so most agents are not scanned again.
+		if v == nil && indexFold(ua[i:], "kaios/") >= 0 {
+			return store.PlatformUnknown, nil
+		}
+		return store.PlatformAndroid, v
 	}
 	if indexFold(ua, "iphone") >= 0 || indexFold(ua, "ipad") >= 0 || indexFold(ua, "ipod") >= 0 {
 		v := iosVersion(ua)
