@@ -20,8 +20,9 @@ import (
 // remembers how its last answer began, and an attempt whose head was
 // refused is judged by that status line.
 
-// answerStarts are a sender's open partner connections by local address,
-// which a response names (fasthttp.Response.LocalAddr).
+// answerStarts are a sender's open partner connections by their local and
+// remote addresses, which a response names (fasthttp.Response.LocalAddr,
+// RemoteAddr).
 type answerStarts struct{ m sync.Map }
 
 // answerKeep is how long a closed connection stays known: fasthttp closes
@@ -30,23 +31,31 @@ const answerKeep = 10 * time.Second
 
 // wrap returns c, remembering how each answer on it begins.
 func (a *answerStarts) wrap(c net.Conn) net.Conn {
-	ac := &answerConn{Conn: c, starts: a, key: c.LocalAddr().String()}
+	ac := &answerConn{Conn: c, starts: a, key: connKey(c.LocalAddr(), c.RemoteAddr())}
 	a.m.Store(ac.key, ac)
 	return ac
 }
 
-// status is the status code that the last answer on the connection with
-// this local address began with, 0 when unknown.
-func (a *answerStarts) status(laddr net.Addr) int {
-	if a == nil || laddr == nil {
+// status is the status code that the last answer on the connection
+// between these addresses began with, 0 when unknown.
+func (a *answerStarts) status(laddr, raddr net.Addr) int {
+	if a == nil || laddr == nil || raddr == nil {
 		return 0
 	}
-	c, ok := a.m.Load(laddr.String())
+	c, ok := a.m.Load(connKey(laddr, raddr))
 	if !ok {
 		return 0
 	}
 	return c.(*answerConn).status()
 }
+
+// connKey names a live TCP connection. Its local address alone does not:
+// Linux gives connections to different destinations the same one, and a
+// sender keeps connections to each host its templates name and to each
+// address of a host behind DNS round robin
+// (TestAnswerStatusNotTakenFromAnotherHostsConn: a timeout was judged by
+// another host's 200, and its postback deleted as delivered).
+func connKey(laddr, raddr net.Addr) string { return laddr.String() + " " + raddr.String() }
 
 // answerConn is a partner connection (TLS already made, if any) that
 // remembers the first bytes of each answer: those read after a request.

@@ -147,7 +147,7 @@ func (cs clientSettings) client(addr string, isTLS bool) *fasthttp.HostClient {
 		if !staleConn(err) {
 			return false, false
 		}
-		if resp := cs.answers.of(req); resp != nil && (headRead(resp) || cs.starts.status(resp.LocalAddr()) != 0) {
+		if resp := cs.answers.of(req); resp != nil && (headRead(resp) || cs.starts.status(resp.LocalAddr(), resp.RemoteAddr()) != 0) {
 			// The partner answered, and its body was reset (or its head
 			// was refused): it has the postback, and the status decides.
 			// Sent again at once, it would have it twice.
@@ -247,7 +247,7 @@ func (h *hostClients) do(req *fasthttp.Request, resp *fasthttp.Response, timeout
 		return nil
 	}
 	if err != nil {
-		if code := h.settings.starts.status(resp.LocalAddr()); code != 0 {
+		if code := h.settings.starts.status(resp.LocalAddr(), resp.RemoteAddr()); code != 0 {
 			// A head fasthttp refused: its status line decides
 			// (answerstart.go).
 			resp.Reset()

@@ -255,6 +255,33 @@ func (s *Store) OwnPublished() (uint64, error) {
 	return s.getUint64(appendOwnPublishedKey(nil), "own stream published")
 }
 
+// appendOwnCatchUpKey appends the key of the sequence an unfinished
+// catch-up of the region's own stream began from.
+func appendOwnCatchUpKey(dst []byte) []byte {
+	return append(append(dst, tableReplPos, 0), "own catch-up"...)
+}
+
+// OwnCatchUp is the sequence an unfinished catch-up of the own stream
+// began from (see SetOwnCatchUp); 0: none.
+func (s *Store) OwnCatchUp() (uint64, error) {
+	return s.getUint64(appendOwnCatchUpKey(nil), "own stream catch-up")
+}
+
+// SetOwnCatchUp records that a catch-up of the region's own stream from
+// sequence from is under way, or with 0 that it is done: the records the
+// edge publishes meanwhile move OwnPublished past it, and a stop before it
+// is done must resume it from where it began.
+func (s *Store) SetOwnCatchUp(from uint64) error {
+	return s.Update(func(w *Writer) error {
+		if from == 0 {
+			return w.b.Delete(appendOwnCatchUpKey(nil), nil)
+		}
+		var v [8]byte
+		binary.BigEndian.PutUint64(v[:], from)
+		return w.b.Set(appendOwnCatchUpKey(nil), v[:], nil)
+	})
+}
+
 func appendReplPosKey(dst []byte, peer string) []byte {
 	return append(append(dst, tableReplPos), peer...)
 }

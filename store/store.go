@@ -232,6 +232,9 @@ func Open(o Options) (*Store, error) {
 	}
 	db, err := pebble.Open(o.Dir, po)
 	if err != nil {
+		if walFS != nil {
+			walFS.syncAll() // closes a WAL Pebble made before it failed
+		}
 		cache.Unref()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			// Pebble's flock of <dir>/LOCK: say what it means.

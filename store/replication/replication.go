@@ -204,7 +204,7 @@ func Start(o Options) (*Replicator, error) {
 			r.wg.Add(1)
 			go r.recoverOwn()
 		}
-	} else if from, err := o.Store.OwnPublished(); err != nil {
+	} else if from, err := ownCatchUpFrom(o.Store); err != nil {
 		r.log.Warn("replication: cannot read how far the own stream was published; not reading it", "err", err)
 	} else if from > 0 {
 		// A store that existed before reads what its region's stream
@@ -212,11 +212,36 @@ func Start(o Options) (*Replicator, error) {
 		// after a restart (or the few whose acknowledgement was not
 		// saved), and after a restore from a checkpoint, everything the
 		// region recorded since, which its peers have too
-		// (TestCheckpointRestoreKeepsRecordsSinceCheckpoint).
-		r.wg.Add(1)
-		go r.catchUpOwn(from)
+		// (TestCheckpointRestoreKeepsRecordsSinceCheckpoint). Marked
+		// first: the records published meanwhile move OwnPublished past
+		// what is still to read, and a stop before the end resumes from
+		// the mark (TestOwnCatchUpSurvivesRestart).
+		if err := o.Store.SetOwnCatchUp(from); err != nil {
+			r.log.Warn("replication: cannot mark the own stream's catch-up; not reading it", "err", err)
+		} else {
+			r.wg.Add(1)
+			go r.catchUpOwn(from)
+		}
 	}
 	return r, nil
+}
+
+// ownCatchUpFrom is the sequence of the own stream a store that existed
+// before reads past: where an unfinished catch-up began, else the highest
+// sequence it published (0: none known, nothing to read).
+func ownCatchUpFrom(st *store.Store) (uint64, error) {
+	pending, err := st.OwnCatchUp()
+	if err != nil {
+		return 0, err
+	}
+	published, err := st.OwnPublished()
+	if err != nil {
+		return 0, err
+	}
+	if pending > 0 && (published == 0 || pending < published) {
+		return pending, nil
+	}
+	return published, nil
 }
 
 // catchUpOwn applies this region's own stream after sequence from, up to
@@ -226,6 +251,9 @@ func (r *Replicator) catchUpOwn(from uint64) {
 	backoff := minBackoff
 	for {
 		_, err := r.applyOwn(from, "applying the region's own stream past the last record this store published")
+		if err == nil {
+			err = r.o.Store.SetOwnCatchUp(0)
+		}
 		if err == nil || errors.Is(err, errStopping) {
 			return
 		}
@@ -469,6 +497,7 @@ func (r *Replicator) ensureStream() error {
 // returns how many it read.
 func (r *Replicator) publishRound() (int, error) {
 	r.recs, r.pos, r.kinds, r.done = r.recs[:0], r.pos[:0], r.kinds[:0], r.done[:0]
+	r.ownSeq = 0 // numbered by the stream as it is now (one made again starts over)
 	if now := time.Now(); now.Sub(r.lastFull) >= rescanEvery {
 		r.cursor, r.lastFull = store.OutboxPos{}, now
 	}
