@@ -409,7 +409,11 @@ func (e *Edge) adminRedrive(ctx *fasthttp.RequestCtx) {
 // knownParams answers 400 naming the first query parameter of the request
 // that is not one of known, and reports whether there was none.
 func knownParams(ctx *fasthttp.RequestCtx, known ...string) bool {
-	if msg := unknownParam(ctx.QueryArgs(), known...); msg != "" {
+	msg := unknownParam(ctx.QueryArgs(), known...)
+	if msg == "" {
+		msg = emptyParam(ctx.QueryArgs())
+	}
+	if msg != "" {
 		writeJSON(ctx, fasthttp.StatusBadRequest, map[string]string{"error": msg})
 		return false
 	}
@@ -435,6 +439,20 @@ func unknownParam(args *fasthttp.Args, known ...string) string {
 				return name + ": not a parameter here (this endpoint takes none)"
 			}
 			return name + ": not a parameter here (" + strings.Join(known, ", ") + ")"
+		}
+	}
+	return ""
+}
+
+// emptyParam names the first query parameter given with no value, or is
+// "": an empty filter (?partner=, an unset shell variable in
+// redrive?partner=$P) is not no filter, and taken for none it widened what
+// is answered, exported or re-sent, as a misspelt name had
+// (TestAdminEmptyFilterIsNotDropped).
+func emptyParam(args *fasthttp.Args) string {
+	for k, v := range args.All() {
+		if len(v) == 0 {
+			return string(k) + ": empty (leave it out for no " + string(k) + " filter)"
 		}
 	}
 	return ""
