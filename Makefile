@@ -43,7 +43,11 @@ FUZZ_TARGETS := ./tracker:FuzzClickParse ./tracker:FuzzUserAgent ./tracker:FuzzA
 	./tracker:FuzzClickIDFromReferrer ./tracker:FuzzHeldCodec ./tracker:FuzzAnonymizedIP ./tracker:FuzzAppendAppURL ./tracker:FuzzRedirectAllowed ./dispatch:FuzzRender ./dispatch:FuzzJobCodec \
 	./store:FuzzClickCodec ./store:FuzzInstallRecord ./store:FuzzReplicationRecord ./store:FuzzArchiveSegment ./config:FuzzParse ./config:FuzzParseSize \
 	./edge:FuzzParseExportFilter ./tracker:FuzzIsMacro ./tracker:FuzzUserAgentPromises ./store:FuzzClickFlags \
-	./loadtest:FuzzValueAtNearestRank
+	./loadtest:FuzzValueAtNearestRank \
+	./config:FuzzParseDuration ./config:FuzzExpand ./dispatch:FuzzAppendWithAttempt ./dispatch:FuzzAnswerStatus \
+	./dispatch:FuzzRetryAfter ./edge:FuzzConversionBatch ./edge:FuzzClickRedirect ./edge:FuzzAdminPostbacksQuery \
+	./internal/deadline:FuzzHeldWrites ./store:FuzzReplicatedRoundTrip ./tracker:FuzzClickParseOracle \
+	./tracker:FuzzParseConversionFormDiff ./tracker:FuzzHeldCodecAll ./tracker:FuzzNDJSONLines ./tracker:FuzzReferrerRoundTrip
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
