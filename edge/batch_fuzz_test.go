@@ -2,15 +2,11 @@ package edge
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"path/filepath"
 	"testing"
 
-	"github.com/clickedge/clickedge/config"
 	"github.com/clickedge/clickedge/tracker"
 )
 
@@ -22,23 +18,11 @@ func FuzzConversionBatch(f *testing.F) {
 	f.Add([]byte("{\"type\":\"install\",\"install_id\":\"b1\"}\n\n{\"type\":\"event\",\"install_id\":\"b1\",\"event_name\":\"purchase\",\"revenue\":\"1.5\",\"currency\":\"usd\"}\r\n \t\nnot json\n{\"type\":\"signup\"}"))
 	f.Add([]byte("{\"type\":\"install\",\"install_id\":\"\xff\"}\r\r\n\r"))
 	f.Add([]byte("[1]\n\"x\"\nnull\n{}\n{\"type\":\"install\",\"install_id\":\"b2\",\"event_time\":1e3}"))
-	yaml := `listen: "127.0.0.1:0"
-admin_listen: "127.0.0.1:0"
-data_dir: "` + filepath.Join(f.TempDir(), "data") + `"
-apps:
+	e := startLocalEdge(f, `apps:
   com.example.app: {web: "https://example.com/"}
 campaigns:
   ca: {app: com.example.app}
-`
-	cfg, err := config.Parse("test.yaml", []byte(yaml), func(string) (string, bool) { return "", false })
-	if err != nil {
-		f.Fatal(err)
-	}
-	e, err := Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer e.Shutdown(context.Background())
+`)
 	url := "http://" + e.PublicAddr() + "/v1/conversions/batch"
 	f.Fuzz(func(t *testing.T, body []byte) {
 		if len(body) > 16<<10 {

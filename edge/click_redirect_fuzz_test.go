@@ -1,16 +1,12 @@
 package edge
 
 import (
-	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/clickedge/clickedge/config"
 	"github.com/clickedge/clickedge/tracker"
 )
 
@@ -22,25 +18,13 @@ func FuzzClickRedirect(f *testing.F) {
 		"click_id=" + strings.Repeat("%E2%82%AC", 200), "redirect=https://evil.example/", "c=other&click_id=x", "deep_link=a%23b"} {
 		f.Add(q)
 	}
-	yaml := `listen: "127.0.0.1:0"
-admin_listen: "127.0.0.1:0"
-data_dir: "` + filepath.Join(f.TempDir(), "data") + `"
-apps:
+	e := startLocalEdge(f, `apps:
   com.example.app:
     android: "https://play.google.com/store/apps/details?id=com.example.app#x"
     web: "https://example.com/"
 campaigns:
   ca: {app: com.example.app}
-`
-	cfg, err := config.Parse("test.yaml", []byte(yaml), func(string) (string, bool) { return "", false })
-	if err != nil {
-		f.Fatal(err)
-	}
-	e, err := Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer e.Shutdown(context.Background())
+`)
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	f.Fuzz(func(t *testing.T, q string) {
 		if len(q) > 4000 {

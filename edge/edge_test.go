@@ -20,7 +20,7 @@ import (
 	"github.com/clickedge/clickedge/internal/testlog"
 )
 
-func startTestEdge(t *testing.T, yaml string) *Edge {
+func startTestEdge(t testing.TB, yaml string) *Edge {
 	t.Helper()
 	cfg, err := config.Parse("test.yaml", []byte(yaml), func(string) (string, bool) { return "", false })
 	if err != nil {
@@ -110,7 +110,7 @@ func TestReloadNamesRestartOnlyKeys(t *testing.T) {
 // request sends method base+path with auth as its Authorization header
 // (none when empty), never following a redirect, and returns the status and
 // body. The path is sent as written, not re-escaped by net/url.
-func request(t *testing.T, method, base, path, auth string) (int, string) {
+func request(t testing.TB, method, base, path, auth string) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, base+path, nil)
 	if err != nil {
@@ -406,7 +406,7 @@ campaigns:
 
 // startLocalEdge is startTestEdge for a config that leaves out the
 // listeners (127.0.0.1, free ports) and the data directory (a temp dir).
-func startLocalEdge(t *testing.T, yaml string) *Edge {
+func startLocalEdge(t testing.TB, yaml string) *Edge {
 	t.Helper()
 	return startTestEdge(t, `listen: "127.0.0.1:0"
 admin_listen: "127.0.0.1:0"
