@@ -60,21 +60,10 @@ func TestRealWorldAgentsOverHTTP(t *testing.T) {
 				t.Errorf("stored flags %q platform %q, want bot=%v", got["flags"], got["platform"], row.bot)
 			}
 
-			body := `{"type":"install","install_id":"i-` + id + `","click_id":"` + id + `","app":"com.example.app","event_time":` +
-				strconv.FormatInt(clickNow.Add(time.Minute).Unix(), 10) + `}`
-			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-			defer fasthttp.ReleaseRequest(req)
-			defer fasthttp.ReleaseResponse(resp)
-			req.Header.SetMethod("POST")
-			req.SetRequestURI(base + "/v1/conversions")
-			req.Header.SetContentType("application/json")
-			req.SetBodyString(body)
-			if err := client.DoTimeout(req, resp, 10*time.Second); err != nil {
-				t.Fatal(err)
-			}
-			credited := strings.Contains(string(resp.Body()), `"attributed":true`)
-			if resp.StatusCode() != 200 || credited != row.credited {
-				t.Errorf("install naming %s: %d %s, want attributed=%v", id, resp.StatusCode(), resp.Body(), row.credited)
+			code, answer := postInstall(t, client, base, `"install_id":"i-`+id+`","click_id":"`+id+`"`)
+			credited := strings.Contains(answer, `"attributed":true`)
+			if code != 200 || credited != row.credited {
+				t.Errorf("install naming %s: %d %s, want attributed=%v", id, code, answer, row.credited)
 			}
 		})
 	}
@@ -90,19 +79,27 @@ func TestKaiOSClickNotAndroidFingerprint(t *testing.T) {
 	client := &fasthttp.Client{}
 	clickHTTP(t, client, "GET", base+"/?c="+clickCampaign+"&click_id=k1&ip=49.36.10.20", "User-Agent", jioPhone)
 
-	body := `{"type":"install","install_id":"k-i1","app":"com.example.app","ip":"49.36.10.20","user_agent":"Dalvik/2.1.0 (Linux; U; Android 14; SM-A155F Build/UP1A.231005.007)","event_time":` +
-		strconv.FormatInt(clickNow.Add(time.Minute).Unix(), 10) + `}`
+	_, answer := postInstall(t, client, base, `"install_id":"k-i1","ip":"49.36.10.20","user_agent":"Dalvik/2.1.0 (Linux; U; Android 14; SM-A155F Build/UP1A.231005.007)"`)
+	if !strings.Contains(answer, `"match":"organic"`) {
+		t.Fatalf("Android install from the JioPhone's address: %s, want organic (a KaiOS phone installs no Play app)", answer)
+	}
+}
+
+// postInstall posts an install for com.example.app a minute after
+// clickNow, with fields (JSON members, comma-separated) added, and returns
+// the answer's status and body.
+func postInstall(t *testing.T, client *fasthttp.Client, base, fields string) (int, string) {
+	t.Helper()
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
 	req.Header.SetMethod("POST")
 	req.SetRequestURI(base + "/v1/conversions")
 	req.Header.SetContentType("application/json")
-	req.SetBodyString(body)
+	req.SetBodyString(`{"type":"install","app":"com.example.app","event_time":` +
+		strconv.FormatInt(clickNow.Add(time.Minute).Unix(), 10) + `,` + fields + `}`)
 	if err := client.DoTimeout(req, resp, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(resp.Body()), `"match":"organic"`) {
-		t.Fatalf("Android install from the JioPhone's address: %s, want organic (a KaiOS phone installs no Play app)", resp.Body())
-	}
+	return resp.StatusCode(), string(resp.Body())
 }
