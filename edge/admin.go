@@ -452,7 +452,7 @@ func unknownParam(args *fasthttp.Args, known ...string) string {
 func emptyParam(args *fasthttp.Args) string {
 	for k, v := range args.All() {
 		if len(v) == 0 {
-			return string(k) + ": empty (leave it out for no " + string(k) + " filter)"
+			return string(k) + ": empty (give it a value, or leave it out)"
 		}
 	}
 	return ""

@@ -558,7 +558,9 @@ wait:
 			select {
 			case ack := <-f.Ok():
 				ok = true
-				r.ownSeq = max(r.ownSeq, ack.Sequence)
+				if !ack.Duplicate { // a duplicate's is its first copy's, older
+					r.ownSeq = max(r.ownSeq, ack.Sequence)
+				}
 			case err := <-f.Err():
 				if firstErr == nil {
 					firstErr = err
