@@ -22,15 +22,18 @@ func TestOpenOnFullDisk(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		ballast bool // the ballast is in the data directory
+		d       Durability
 	}{
-		{"with its ballast", true},
-		{"ballast spent", false},
+		{"with its ballast", true, Sync},
+		{"ballast spent", false, Sync},
+		{"with its ballast, async", true, Async},
+		{"ballast spent, async", false, Async},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mem := vfs.NewMem()
 			mem.TestingSetDiskUsage(vfs.DiskUsage{TotalBytes: 20 << 30, AvailBytes: 10 << 30, UsedBytes: 10 << 30})
 			clk := newClock(t0)
-			s := openOpts(t, Options{Dir: "db", fs: mem, Durability: Sync, Now: clk.Now, Ballast: tc.ballast})
+			s := openOpts(t, Options{Dir: "db", fs: mem, Durability: tc.d, Now: clk.Now, Ballast: tc.ballast})
 			mustPut(t, s, testClick("in-the-wal", t0))
 			if err := s.Close(); err != nil {
 				t.Fatal(err)
@@ -59,7 +62,7 @@ func TestOpenOnFullDisk(t *testing.T) {
 			}
 			done := make(chan result, 1)
 			go func() {
-				s, err := Open(Options{Dir: "db", fs: errorfs.Wrap(mem, inj), Durability: Sync, Now: clk.Now, Ballast: true})
+				s, err := Open(Options{Dir: "db", fs: errorfs.Wrap(mem, inj), Durability: tc.d, Now: clk.Now, Ballast: true})
 				done <- result{s, err}
 			}()
 			select {
