@@ -3,7 +3,6 @@ package dispatch
 import (
 	"bufio"
 	"net"
-	"net/http"
 	"syscall"
 	"testing"
 	"time"
@@ -85,38 +84,19 @@ func TestAnswerStatusNotTakenFromAnotherHostsConn(t *testing.T) {
 // connection with answer(n) verbatim, or never ("").
 func serveRaw(t *testing.T, answer func(n int) string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	t.Cleanup(func() { close(done); ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
+	return newConnPartner(t, func(p *connPartner, c *net.TCPConn, br *bufio.Reader) {
+		for n := 1; ; n++ {
+			if _, ok := p.read(br); !ok {
 				return
 			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for n := 1; ; n++ {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					req.Body.Close()
-					a := answer(n)
-					if a == "" {
-						<-done
-						return
-					}
-					if _, err := c.Write([]byte(a)); err != nil {
-						return
-					}
-				}
-			}()
+			a := answer(n)
+			if a == "" {
+				<-p.done
+				return
+			}
+			if _, err := c.Write([]byte(a)); err != nil {
+				return
+			}
 		}
-	}()
-	return ln.Addr().String()
+	}).addr
 }

@@ -41,13 +41,20 @@ type ballast struct {
 	spentLog *logthrottle.Throttle
 }
 
+// onDisk reports whether the ballast's file exists, and whether it holds
+// the disk space it was made to hold back.
+func (b *ballast) onDisk() (exists, holds bool) {
+	fi, err := b.fs.Stat(b.path)
+	return err == nil, err == nil && !holdsNoBlocks(fi)
+}
+
 // ensure makes the ballast unless it is there, when the disk has room for
 // it and as much again: Open must not fill a nearly full disk itself.
 func (b *ballast) ensure() error {
-	if fi, err := b.fs.Stat(b.path); err == nil && !holdsNoBlocks(fi) {
+	if exists, holds := b.onDisk(); holds {
 		b.present.Store(true)
 		return nil
-	} else if err == nil {
+	} else if exists {
 		// Its name without its blocks: a data directory copied (cp, tar,
 		// rsync) copies the file's length, 0, not its preallocation, and a
 		// full disk would have released nothing

@@ -228,9 +228,7 @@ func (s *Store) ReplicationPublished(done []OutboxPos, ownSeq uint64) error {
 			w.OutboxDelete(QueueReplicate, p.ID, StatusPending, p.At)
 		}
 		if ownSeq != 0 {
-			var v [8]byte
-			binary.BigEndian.PutUint64(v[:], ownSeq)
-			w.b.Set(appendOwnPublishedKey(nil), v[:], nil)
+			w.setUint64(appendOwnPublishedKey(nil), ownSeq)
 		}
 		return nil
 	})
@@ -239,6 +237,13 @@ func (s *Store) ReplicationPublished(done []OutboxPos, ownSeq uint64) error {
 	}
 	s.replBacklog.Add(-int64(len(done)))
 	return nil
+}
+
+// setUint64 sets key to v, 8 bytes big-endian, as getUint64 reads it.
+func (w *Writer) setUint64(key []byte, v uint64) {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], v)
+	w.b.Set(key, b[:], nil)
 }
 
 // appendOwnPublishedKey appends the key of the highest sequence of the
@@ -276,9 +281,8 @@ func (s *Store) SetOwnCatchUp(from uint64) error {
 		if from == 0 {
 			return w.b.Delete(appendOwnCatchUpKey(nil), nil)
 		}
-		var v [8]byte
-		binary.BigEndian.PutUint64(v[:], from)
-		return w.b.Set(appendOwnCatchUpKey(nil), v[:], nil)
+		w.setUint64(appendOwnCatchUpKey(nil), from)
+		return nil
 	})
 }
 
@@ -311,9 +315,7 @@ func (s *Store) ReplicationStream(peer string) (int64, error) {
 // identity with the old stream's position.
 func (s *Store) SetReplicationStream(peer string, created int64, startOver bool) error {
 	return s.Update(func(w *Writer) error {
-		var v [8]byte
-		binary.BigEndian.PutUint64(v[:], uint64(created))
-		w.b.Set(appendReplStreamKey(nil, peer), v[:], nil)
+		w.setUint64(appendReplStreamKey(nil, peer), uint64(created))
 		if startOver {
 			w.b.Delete(appendReplPosKey(nil, peer), nil)
 		}
@@ -420,9 +422,7 @@ func (s *Store) ApplyReplicated(peer string, seq uint64, recs [][]byte) (Applied
 	}
 	err := s.Update(func(w *Writer) error {
 		w.key = appendReplPosKey(w.key[:0], peer)
-		var v [8]byte
-		binary.BigEndian.PutUint64(v[:], seq)
-		w.b.Set(w.key, v[:], nil)
+		w.setUint64(w.key, seq)
 		return nil
 	})
 	if err != nil {

@@ -223,7 +223,7 @@ func Open(o Options) (*Store, error) {
 		// at start, a core busy, SIGTERM unanswered (TestOpenOnFullDisk).
 		// The ballast found here is released for it; without one, a disk
 		// with no room for a memtable's flush is an error.
-		if fi, err := fs.Stat(bal.path); err == nil && !holdsNoBlocks(fi) {
+		if _, holds := bal.onDisk(); holds {
 			bal.present.Store(true)
 		} else if du, err := fs.GetDiskUsage(o.Dir); err == nil && du.AvailBytes < minOpenBytes {
 			cache.Unref()

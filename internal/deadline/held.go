@@ -55,7 +55,8 @@ func (r *rawIO) exchange(fd uintptr) bool {
 	if len(r.pending) == 0 {
 		return r.read(fd)
 	}
-	if !r.sentAt.IsZero() && time.Since(r.sentAt) >= idleCheckAfter && r.read(fd) {
+	now := time.Now() // one clock read: the idle check's and the next one's
+	if !r.sentAt.IsZero() && now.Sub(r.sentAt) >= idleCheckAfter && r.read(fd) {
 		// The server ended the connection while it was idle (or sent
 		// what nobody asked for): the request is not sent here, and the
 		// client makes it again on a fresh connection.
@@ -65,7 +66,7 @@ func (r *rawIO) exchange(fd uintptr) bool {
 		}
 		return true
 	}
-	r.sentAt = time.Now()
+	r.sentAt = now
 	r.wbuf, r.wdone, r.werr = r.pending, 0, nil
 	done := r.write(fd)
 	sent := r.wdone

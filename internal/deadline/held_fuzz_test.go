@@ -22,26 +22,11 @@ func FuzzHeldWrites(f *testing.F) {
 		if len(ops) > 40 {
 			ops = ops[:40]
 		}
-		ln, err := net.Listen("tcp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		c, err := net.Dial("tcp4", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := ln.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
+		client, s := clientPair(t)
 		if small {
-			c.(*net.TCPConn).SetWriteBuffer(4096)
-			s.(*net.TCPConn).SetReadBuffer(4096)
+			client.Conn.(*net.TCPConn).SetWriteBuffer(4096)
+			s.SetReadBuffer(4096)
 		}
-		client := WrapClient(c)
-		defer client.Close()
-		defer s.Close()
 
 		next := func() int {
 			if len(ops) == 0 {

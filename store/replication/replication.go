@@ -202,7 +202,7 @@ func Start(o Options) (*Replicator, error) {
 			r.log.Warn("replication: cannot mark the region's own stream to read", "err", err)
 		} else {
 			r.wg.Add(1)
-			go r.recoverOwn()
+			go r.untilDone("apply the region's own stream to a new store", r.recoverOwnOnce)
 		}
 	} else if from, err := ownCatchUpFrom(o.Store); err != nil {
 		r.log.Warn("replication: cannot read how far the own stream was published; not reading it", "err", err)
@@ -220,7 +220,12 @@ func Start(o Options) (*Replicator, error) {
 			r.log.Warn("replication: cannot mark the own stream's catch-up; not reading it", "err", err)
 		} else {
 			r.wg.Add(1)
-			go r.catchUpOwn(from)
+			go r.untilDone("apply the region's own stream past what this store published", func() error {
+				if _, err := r.applyOwn(from, "applying the region's own stream past the last record this store published"); err != nil {
+					return err
+				}
+				return o.Store.SetOwnCatchUp(0)
+			})
 		}
 	}
 	return r, nil
@@ -244,41 +249,20 @@ func ownCatchUpFrom(st *store.Store) (uint64, error) {
 	return published, nil
 }
 
-// catchUpOwn applies this region's own stream after sequence from, up to
-// its end at the time, to a store that existed before.
-func (r *Replicator) catchUpOwn(from uint64) {
-	defer r.wg.Done()
-	backoff := minBackoff
-	for {
-		_, err := r.applyOwn(from, "applying the region's own stream past the last record this store published")
-		if err == nil {
-			err = r.o.Store.SetOwnCatchUp(0)
-		}
-		if err == nil || errors.Is(err, errStopping) {
-			return
-		}
-		r.log.Warn("replication: cannot apply the region's own stream past what this store published; will retry", "err", err)
-		if !r.sleep(backoff) {
-			return
-		}
-		backoff = nextBackoff(backoff)
-	}
-}
-
 // ownStreamPending is the own stream's identity while a new store reads it.
 const ownStreamPending = -1
 
-// recoverOwn applies this region's own stream, up to its end at the time,
-// to a new store, then marks it read.
-func (r *Replicator) recoverOwn() {
+// untilDone runs once until it succeeds or the replicator stops, waiting
+// longer after each failure, which it logs as what could not be done.
+func (r *Replicator) untilDone(what string, once func() error) {
 	defer r.wg.Done()
 	backoff := minBackoff
 	for {
-		err := r.recoverOwnOnce()
+		err := once()
 		if err == nil || errors.Is(err, errStopping) {
 			return
 		}
-		r.log.Warn("replication: cannot apply the region's own stream to a new store; will retry", "err", err)
+		r.log.Warn("replication: cannot "+what+"; will retry", "err", err)
 		if !r.sleep(backoff) {
 			return
 		}
@@ -286,6 +270,8 @@ func (r *Replicator) recoverOwn() {
 	}
 }
 
+// recoverOwnOnce applies this region's own stream, up to its end at the
+// time, to a new store, then marks it read.
 func (r *Replicator) recoverOwnOnce() error {
 	pos, err := r.o.Store.ReplicationPosition(r.o.Region)
 	if err != nil {
