@@ -467,9 +467,11 @@ func (s *Store) loadBuckets() error {
 	return nil
 }
 
-// narrowOpenBucket cuts the bucket that holds now, when it was made wider
-// than the current retention's width (click_retention lowered across a
-// restart), at the next boundary of the current width. Left whole, it would
+// narrowOpenBucket cuts the buckets that will take new clicks (the one that
+// holds now, and one a click made ahead of the clock opened before the
+// restart), when they were made wider than the current retention's width
+// (click_retention lowered across a restart), at the next boundary of the
+// current width. Left whole, it would
 // take clicks until its old end, and none of them could expire before that
 // end plus the new retention: days past it, with 30d's 7.5-day buckets.
 // Cut, it holds no click past one new width from now. Its clicks already
@@ -484,7 +486,13 @@ func (s *Store) narrowOpenBucket() error {
 	reach := now + int64(MaxClickAhead/time.Second)
 	for i, b := range s.buckets {
 		end := reach - reach%w + w
-		if int64(b.width) <= w || int64(b.start) > now || b.end() <= now || end >= b.end() {
+		// A bucket that starts after now but before reach was opened by a
+		// click made ahead of the clock, and would take every click made
+		// until its old end (TestShorterRetentionCutsBucketAheadOfClock).
+		// One that starts after reach was made while the clock ran ahead
+		// and has since stepped back: its clicks may lie anywhere in it,
+		// so no cut is known to leave them inside; it is left whole.
+		if int64(b.width) <= w || int64(b.start) > reach || b.end() <= now || end >= b.end() {
 			continue
 		}
 		var v [4]byte
