@@ -35,7 +35,18 @@ func deliveryHistogram(partner string) *metrics.PrometheusHistogram {
 	if h, ok := deliveryHistograms.Load(partner); ok {
 		return h.(*metrics.PrometheusHistogram)
 	}
-	h := metrics.GetOrCreatePrometheusHistogramExt("clickedge_postback_delivery_seconds{partner="+promlabel.Quote(partner)+"}", LatencyBuckets)
+	h := metrics.GetOrCreatePrometheusHistogramExt(deliveryHistogramName(partner), LatencyBuckets)
 	deliveryHistograms.Store(partner, h)
 	return h
+}
+
+func deliveryHistogramName(partner string) string {
+	return "clickedge_postback_delivery_seconds{partner=" + promlabel.Quote(partner) + "}"
+}
+
+// dropDeliveryHistogram stops exporting the histogram of a partner a
+// reload removed.
+func dropDeliveryHistogram(partner string) {
+	deliveryHistograms.Delete(partner)
+	metrics.UnregisterMetric(deliveryHistogramName(partner))
 }

@@ -45,6 +45,9 @@ type sender struct {
 	// has drained to half.
 	fullPass uint64
 	wantRoom atomic.Bool
+	// resume is the first due entry skipped while the queue was full
+	// (scheduler only; noPos: none).
+	resume pos
 
 	// The breaker: after breakerThreshold consecutive retryable failures
 	// the partner is not sent to until openUntil, which doubles each time it
@@ -78,6 +81,7 @@ func newSender(d *Dispatcher, name string, p *Partner, allowPrivate bool, pace *
 		maxRPS:       pc.MaxRPS,
 		pace:         pace,
 		retiredCh:    make(chan struct{}),
+		resume:       noPos,
 	}
 	s.hosts.settings = clientSettings{
 		answers:  new(answerOf),

@@ -6,6 +6,7 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 
+	"github.com/clickedge/clickedge/config"
 	"github.com/clickedge/clickedge/dispatch"
 	"github.com/clickedge/clickedge/internal/promlabel"
 	"github.com/clickedge/clickedge/store"
@@ -88,10 +89,28 @@ func countDecided(in *store.Install, clickAfterBegin bool) {
 	k := ctitKey{in.Partner, in.Match}
 	h, ok := ctitHistograms.Load(k)
 	if !ok {
-		h, _ = ctitHistograms.LoadOrStore(k, metrics.GetOrCreatePrometheusHistogramExt(
-			`clickedge_install_ctit_seconds{partner=`+promlabel.Quote(in.Partner)+`,match=`+promlabel.Quote(in.Match.String())+`}`, ctitBuckets))
+		h, _ = ctitHistograms.LoadOrStore(k, metrics.GetOrCreatePrometheusHistogramExt(k.name(), ctitBuckets))
 	}
 	h.(*metrics.PrometheusHistogram).Update(max(float64(in.Time)-float64(in.ClickTime)/1000, 0))
+}
+
+func (k ctitKey) name() string {
+	return `clickedge_install_ctit_seconds{partner=` + promlabel.Quote(k.partner) + `,match=` + promlabel.Quote(k.match.String()) + `}`
+}
+
+// dropRemovedPartners stops exporting the click-to-install histograms of
+// partners a reload removed: left, an edge whose partners are renamed
+// through reloads exported every partner it ever had, frozen
+// (TestRemovedPartnerSeriesDropped). One a peer region still credits comes
+// back at its next install.
+func dropRemovedPartners(c *config.Config) {
+	ctitHistograms.Range(func(key, _ any) bool {
+		if k := key.(ctitKey); c.Partners[k.partner] == nil {
+			ctitHistograms.Delete(k)
+			metrics.UnregisterMetric(k.name())
+		}
+		return true
+	})
 }
 
 var conversionCounters = func() (m [4][8]*metrics.Counter) {

@@ -102,7 +102,10 @@ func New(o Options) *Tracker {
 
 // SetConfig swaps in a reloaded configuration (apps, partners, campaigns).
 // Requests already running finish with the one they started with.
-func (t *Tracker) SetConfig(c *config.Config) { t.cfg.Store(c) }
+func (t *Tracker) SetConfig(c *config.Config) {
+	t.cfg.Store(c)
+	dropRemovedPartners(c)
+}
 
 // Config returns the configuration in force.
 func (t *Tracker) Config() *config.Config { return t.cfg.Load() }
