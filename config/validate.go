@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"slices"
@@ -82,9 +83,11 @@ func (c *Config) validateTop(v *validator) {
 	hostPort(v, "admin_listen", c.AdminListen)
 	if c.Listen == c.AdminListen && !strings.HasSuffix(c.Listen, ":0") {
 		v.fail("admin_listen", "%s is the same address as listen", quote(c.AdminListen))
-	} else if port, ok := sharedPort(c.Listen, c.AdminListen); ok {
+	} else if port, every, ok := sharedPort(c.Listen, c.AdminListen); ok && every {
 		v.fail("admin_listen", "%s and listen %s would both take port %s (one listens on every address)",
 			quote(c.AdminListen), quote(c.Listen), port)
+	} else if ok {
+		v.fail("admin_listen", "%s is the same address as listen %s, written otherwise", quote(c.AdminListen), quote(c.Listen))
 	}
 	switch {
 	case c.TLSCert != "" && c.TLSKey == "":
@@ -393,24 +396,41 @@ func hostPort(v *validator, path, addr string) {
 }
 
 // sharedPort reports the port two listen addresses would both bind when
-// one of them is every address (":p", "0.0.0.0:p", "[::]:p"): the second
+// one of them is every address (":p", "0.0.0.0:p", "[::]:p", every is
+// true) or both are one address written otherwise ("[::1]:p" and
+// "[0:0::1]:p", "127.0.0.1:p" and "[::ffff:127.0.0.1]:p"): the second
 // listener would fail at start with "address already in use".
-func sharedPort(a, b string) (string, bool) {
+func sharedPort(a, b string) (port string, every, ok bool) {
 	ha, pa, erra := net.SplitHostPort(a)
 	hb, pb, errb := net.SplitHostPort(b)
 	if erra != nil || errb != nil || badPort(pa) || badPort(pb) {
-		return "", false
+		return "", false, false
 	}
 	na, _ := strconv.ParseUint(pa, 10, 16)
 	nb, _ := strconv.ParseUint(pb, 10, 16)
-	if na == 0 || na != nb || !(anyAddress(ha) || anyAddress(hb)) {
-		return "", false
+	every = anyAddress(ha) || anyAddress(hb)
+	if na == 0 || na != nb || !(every || sameAddress(ha, hb)) {
+		return "", false, false
 	}
-	return strconv.FormatUint(na, 10), true
+	return strconv.FormatUint(na, 10), every, true
 }
 
 // anyAddress reports whether a listen host is every address.
-func anyAddress(host string) bool { return host == "" || host == "0.0.0.0" || host == "::" }
+func anyAddress(host string) bool {
+	if host == "" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsUnspecified() // "0.0.0.0", "::", "::0", "::ffff:0.0.0.0"
+}
+
+// sameAddress reports whether two listen hosts are one address written
+// differently ("::1" and "0:0::1", "127.0.0.1" and "::ffff:127.0.0.1").
+func sameAddress(a, b string) bool {
+	x, errx := netip.ParseAddr(a)
+	y, erry := netip.ParseAddr(b)
+	return errx == nil && erry == nil && x.Unmap() == y.Unmap()
+}
 
 // badPort reports a port that is not a number in 0..65535; "" (no port) is fine.
 func badPort(port string) bool {

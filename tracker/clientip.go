@@ -98,7 +98,14 @@ func parseForwardedAddr(b []byte) (netip.Addr, bool) {
 	// in place is safe.
 	s := unsafe.String(unsafe.SliceData(b), len(b))
 	var a netip.Addr
-	if b[0] == '[' || bytes.Count(b, []byte(":")) == 1 {
+	if n := len(s); s[0] == '[' && s[n-1] == ']' {
+		// "[2001:db8::1]": an IPv6 address in brackets, without a port
+		// (the URI and RFC 7239 form).
+		var err error
+		if a, err = netip.ParseAddr(s[1 : n-1]); err != nil || !a.Is6() {
+			return netip.Addr{}, false
+		}
+	} else if b[0] == '[' || bytes.Count(b, []byte(":")) == 1 {
 		ap, err := netip.ParseAddrPort(s)
 		if err != nil {
 			return netip.Addr{}, false
