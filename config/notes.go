@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -44,6 +45,13 @@ func notesAt(c *Config, now time.Time) []string {
 			notes = append(notes, "country_header ("+c.CountryHeader+") is believed from every client, as no trusted_proxies are set: "+
 				"one reaching the edge directly can claim any country (behind a CDN, list its addresses in trusted_proxies)")
 		}
+	}
+	if strings.EqualFold(c.ClientIPHeader, "Forwarded") {
+		// RFC 7239's "for=a.b.c.d;proto=https" is not an address: every
+		// element would be skipped, and every click take the proxy's.
+		notes = append(notes, "client_ip_header ("+c.ClientIPHeader+") is read as a list of addresses (X-Forwarded-For style); "+
+			"RFC 7239's for= pairs are not parsed, so every click would get the proxy's address (use X-Forwarded-For, or the CDN's own "+
+			"client address header, such as CF-Connecting-IP or True-Client-IP)")
 	}
 	if name, key, window := longestWindow(c); window > c.ClickRetention {
 		notes = append(notes, "click_retention ("+formatDuration(c.ClickRetention)+") is shorter than campaigns."+name+"'s "+key+

@@ -37,6 +37,12 @@ conversion_tokens: [abc]
 client_ip_header: X-Forwarded-For
 trusted_proxies: ["10.0.0.0/8"]
 `, nil},
+		{"client_ip_header Forwarded: its for= pairs are not read", `listen: "127.0.0.1:8080"
+admin_token: t
+conversion_tokens: [abc]
+client_ip_header: forwarded
+trusted_proxies: ["10.0.0.0/8"]
+`, []string{"client_ip_header (forwarded) is read as a list of addresses"}},
 		{"no admin token", `listen: "127.0.0.1:8080"
 conversion_tokens: [abc]
 `, []string{"admin_token"}},
