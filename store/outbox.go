@@ -123,9 +123,10 @@ func (s *Store) dropLegacyLocators() error {
 // Update runs fn on a fresh Writer and commits what it wrote in one batch,
 // synced as the store's durability says.
 func (s *Store) Update(fn func(w *Writer) error) error {
-	if err := s.shut("update"); err != nil {
+	if err := s.enter("update"); err != nil {
 		return err
 	}
+	defer s.leave()
 	w := Writer{b: s.db.NewBatch(), s: s}
 	defer w.b.Close()
 	defer w.release()
@@ -173,9 +174,10 @@ func (s *Store) OutboxScanFrom(q Queue, st Status, from int64, fromID uint64, to
 }
 
 func (s *Store) outboxScan(q Queue, st Status, from int64, fromID uint64, to int64, toID uint64, reverse bool, limit int, fn func(e OutboxEntry) bool) error {
-	if err := s.shut("outbox scan"); err != nil {
+	if err := s.enter("outbox scan"); err != nil {
 		return err
 	}
+	defer s.leave()
 	// Times are kept as unsigned big-endian numbers: a negative from would
 	// sort after every time and hide them all.
 	if from < 0 {
@@ -197,7 +199,12 @@ func (s *Store) outboxScan(q Queue, st Status, from int64, fromID uint64, to int
 	if reverse {
 		valid = it.Last()
 	}
-	for ; valid; valid = step(it, reverse) {
+	for read := 0; valid; valid = step(it, reverse) {
+		// A long scan (an admin listing or redrive of a whole queue)
+		// stops when Close begins, which waits for it.
+		if read++; read%exportCheckEvery == 0 && s.closed.Load() {
+			return fmt.Errorf("store: outbox scan: %w", errClosed)
+		}
 		k := it.Key()
 		if len(k) < 3+16 {
 			continue
@@ -249,9 +256,10 @@ func step(it *pebble.Iterator, reverse bool) bool {
 // Nothing locates an entry by id alone, so it scans q's whole index (every
 // status) for id: it is meant for tests and tools, not for a hot path.
 func (s *Store) OutboxGet(q Queue, id uint64) ([]byte, error) {
-	if err := s.shut("outbox get"); err != nil {
+	if err := s.enter("outbox get"); err != nil {
 		return nil, err
 	}
+	defer s.leave()
 	lo := []byte{tableOutIdx, byte(q)}
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
 	if err != nil {
@@ -288,9 +296,10 @@ func (s *Store) OutboxGet(q Queue, id uint64) ([]byte, error) {
 // OutboxCount counts the entries of q with status st; it scans the index,
 // so callers use it at startup and keep a gauge from there.
 func (s *Store) OutboxCount(q Queue, st Status) (int64, error) {
-	if err := s.shut("outbox count"); err != nil {
+	if err := s.enter("outbox count"); err != nil {
 		return 0, err
 	}
+	defer s.leave()
 	var n int64
 	lo := []byte{tableOutIdx, byte(q), byte(st)}
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})

@@ -67,6 +67,7 @@ type Options struct {
 type Store struct {
 	db    *pebble.DB
 	cache *pebble.Cache
+	ops   opGate // outbox scans and updates under way (opgate.go)
 	opts  Options
 	// fresh: the data directory held no store when it was opened.
 	fresh bool
@@ -339,6 +340,7 @@ func (s *Store) Close() error {
 	s.convSyncs.Wait() // and for the syncs of those that wrote nothing
 	s.exportMu.Lock()
 	s.exportMu.Unlock() //nolint:staticcheck // waits for the exports to see closed
+	s.waitOps()         // and for outbox scans and updates, which stop when they see closed
 	close(s.stop)
 	s.wg.Wait()
 	err := s.saveIDFloor()
