@@ -74,8 +74,9 @@ func Start(cfg *config.Config, log *slog.Logger) (*Edge, error) {
 		return nil, fmt.Errorf("edge: admin listen %s: %w", cfg.AdminListen, err)
 	}
 	// The public listener's deadlines move three times a request; see
-	// internal/deadline.
-	e.pubLn, e.admLn = deadline.Listener{Listener: pubLn}, admLn
+	// internal/deadline. Both wait out accept errors that pass
+	// (acceptretry.go).
+	e.pubLn, e.admLn = deadline.Listener{Listener: newAcceptRetry(pubLn, log)}, newAcceptRetry(admLn, log)
 	if cfg.Demo {
 		// The demo partner posts to wherever the admin listener really is.
 		cfg.SetDemoSink(admLn.Addr().String())
