@@ -16,7 +16,19 @@ import (
 
 // Load reads and parses the file at path, expanding ${VAR} from the process
 // environment, and checks that the TLS files it names form a key pair.
-func Load(path string) (*Config, error) {
+func Load(path string) (*Config, error) { return load(path, true) }
+
+// Reload is Load for a SIGHUP: a file that holds no YAML document (empty,
+// blank or comments only) is refused rather than read as every default.
+// A reload that lands while a tool rewrites the file (truncated, not yet
+// written: `cat > clickedge.yaml`) finds it so, and every default meant
+// no campaign (every click a 404) and no partner (every pending postback
+// failed at once, "partner not configured")
+// (TestSIGHUPWithEmptyConfigKeepsRunningConfig). At start an empty file
+// still means the defaults.
+func Reload(path string) (*Config, error) { return load(path, false) }
+
+func load(path string, emptyMeansDefaults bool) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		// The os error repeats the path; keep just its reason.
@@ -26,6 +38,11 @@ func Load(path string) (*Config, error) {
 			msg = pe.Err.Error()
 		}
 		return nil, &Error{File: path, Msg: "cannot read: " + msg, Err: err}
+	}
+	if !emptyMeansDefaults {
+		if root, err := parseYAML(path, data); err == nil && root == nil {
+			return nil, &Error{File: path, Msg: "the file holds no configuration (empty, or comments only): is it being rewritten?"}
+		}
 	}
 	c, err := Parse(path, data, os.LookupEnv)
 	if err != nil {

@@ -87,7 +87,12 @@ type serveFlags struct {
 	configSet, dataSet                bool // -config, -data were given, even empty
 }
 
-func (f *serveFlags) load() (*config.Config, error) {
+func (f *serveFlags) load() (*config.Config, error) { return f.loadWith(config.Load) }
+
+// reload is load for a SIGHUP, which refuses an empty file (config.Reload).
+func (f *serveFlags) reload() (*config.Config, error) { return f.loadWith(config.Reload) }
+
+func (f *serveFlags) loadWith(loadFile func(string) (*config.Config, error)) (*config.Config, error) {
 	var cfg *config.Config
 	var err error
 	switch {
@@ -95,7 +100,7 @@ func (f *serveFlags) load() (*config.Config, error) {
 		// Given, but empty (an unset $VAR): not the demo config.
 		return nil, errors.New("clickedge: -config: must not be empty")
 	case f.config != "":
-		cfg, err = config.Load(f.config)
+		cfg, err = loadFile(f.config)
 	default:
 		cfg, err = config.LoadDefault()
 	}
@@ -228,7 +233,7 @@ func serve(args []string, stderr io.Writer) int {
 		case s := <-sigs:
 			return drain(e, log, s, sigs, hups)
 		case <-hups:
-			next, err := f.load()
+			next, err := f.reload()
 			if err != nil {
 				log.Error("config reload refused; keeping the running config", "err", err)
 				continue
