@@ -75,8 +75,12 @@ func (c *Conn) Close() error {
 // Lingering close (RFC 9112 §9.6): how long, and how many bytes, a
 // connection closed with a request body unread is drained for.
 const (
-	lingerTime  = 2 * time.Second
-	lingerBytes = 16 << 20
+	lingerTime = 2 * time.Second
+	// More than the largest body the edge refuses from its head (a batch
+	// of 16 MiB and a byte) takes on the wire: over TLS, with its record
+	// framing, 16 MiB of drain ran out before a slow client had sent it,
+	// and the client read a broken pipe instead of the 400.
+	lingerBytes = 17 << 20
 )
 
 // LingerOnClose makes Close a lingering close: it sends its FIN after the
