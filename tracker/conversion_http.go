@@ -83,6 +83,9 @@ func (t *Tracker) conversion(ctx *fasthttp.RequestCtx) {
 	if !t.conversionAllowed(ctx) {
 		return
 	}
+	if encodedBody(ctx) {
+		return
+	}
 	body, err := readBody(ctx, MaxConversionBody)
 	if err != nil {
 		conversionsRejected.Inc()
@@ -144,6 +147,9 @@ func (t *Tracker) conversionBatch(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	if !t.conversionAllowed(ctx) {
+		return
+	}
+	if encodedBody(ctx) {
 		return
 	}
 	if n := ctx.Request.Header.ContentLength(); n > MaxConversionBody || n == -1 { // -1: chunked
@@ -247,6 +253,22 @@ func closeUnread(ctx *fasthttp.RequestCtx) {
 func methodNotAllowed(ctx *fasthttp.RequestCtx) {
 	ctx.Response.Header.Set(fasthttp.HeaderAllow, fasthttp.MethodPost)
 	jsonError(ctx, fasthttp.StatusMethodNotAllowed, "method: use POST")
+}
+
+// encodedBody answers 415 to a body with a content coding (gzip, br, …):
+// its bytes are not the conversions, and read as if they were, a batch was
+// answered 200 with nothing stored (RFC 9110 §8.4: the server may refuse a
+// coding it does not accept, with 415). It reports whether it answered.
+func encodedBody(ctx *fasthttp.RequestCtx) bool {
+	ce := ctx.Request.Header.Peek(fasthttp.HeaderContentEncoding)
+	if len(ce) == 0 || bytes.EqualFold(bytes.TrimSpace(ce), s2b("identity")) {
+		return false
+	}
+	conversionsRejected.Inc()
+	closeUnread(ctx)
+	ctx.Response.Header.Set("Accept-Encoding", "identity")
+	jsonError(ctx, fasthttp.StatusUnsupportedMediaType, "body: Content-Encoding "+convQuote(string(ce))+" not supported; send the body uncompressed")
+	return true
 }
 
 var errBodyTooLarge = errors.New("body: over the size limit")
