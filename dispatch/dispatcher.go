@@ -467,6 +467,13 @@ func (d *Dispatcher) claim(id uint64) bool {
 // release frees a task that was not attempted: nothing was written, so it
 // is due again where it was.
 func (d *Dispatcher) release(t task) {
+	if now := d.now().UnixMilli(); t.dueAt > now {
+		// The clock went back since the pass read it, and redate left it
+		// to the recorder as in flight: have the recorder move it back to
+		// now, or it waits out the step.
+		d.results <- result{id: t.job.ID, job: t.job, dueAt: t.dueAt, outcome: retry, next: now}
+		return
+	}
 	d.mu.Lock()
 	delete(d.inFlight, t.job.ID)
 	d.mu.Unlock()
@@ -561,6 +568,12 @@ func (d *Dispatcher) pass() time.Duration {
 		}
 		if len(s.queue) < cap(s.queue) {
 			err = d.resumeSender(&ps, s, name, start)
+		} else {
+			// Full, with a backlog behind start that no scan of this
+			// pass tries to enqueue: ask to be woken when it has room
+			// (its last fill may have stopped on BatchSize, not on a
+			// refused enqueue, and not asked).
+			s.markFull(d.passNo)
 		}
 	}
 	if ps.more {
@@ -614,6 +627,9 @@ const redateBatch = 10000
 // kept. Those in flight are left to the recorder, which moves them.
 func (d *Dispatcher) redate(now, back int64) {
 	d.log.Warn("dispatch: the clock went back; pending postbacks are moved back with it", "by", time.Duration(back)*time.Millisecond)
+	for _, s := range d.senders {
+		s.redateBreaker(now, back)
+	}
 	type entry struct {
 		at      int64
 		id      uint64

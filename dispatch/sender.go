@@ -183,6 +183,20 @@ func templateHosts(p *config.Partner) string {
 	return strings.Join(slices.Compact(hs), " ")
 }
 
+// redateBreaker moves s's breaker back by back (ms), but not before now:
+// the clock was stepped back (see Dispatcher.redate), and a pause read
+// from the clock that ran ahead would otherwise last the whole step.
+func (s *sender) redateBreaker(now, back int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if until := s.openUntil.Load(); until > now {
+		s.openUntil.Store(max(now, until-back))
+	}
+	if s.askedUntil > now {
+		s.askedUntil = max(now, s.askedUntil-back)
+	}
+}
+
 func (s *sender) breakerOpenUntil(now int64) int64 {
 	if until := s.openUntil.Load(); until > now {
 		return until
