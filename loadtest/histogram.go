@@ -2,6 +2,8 @@ package loadtest
 
 import (
 	"math"
+	"math/big"
+	"strconv"
 	"sync"
 	"time"
 
@@ -113,7 +115,7 @@ func (h *Histogram) valuesAt(ps ...float64) []int64 {
 			pm := int64(math.Round(x))
 			ranks[i] = min(max((pm*n+999_999)/1_000_000, 1), n)
 		} else {
-			ranks[i] = min(max(int64(math.Ceil(p/100*float64(n))), 1), n)
+			ranks[i] = nearestRank(p, n)
 		}
 		out[i] = h.maxUS
 	}
@@ -129,6 +131,25 @@ func (h *Histogram) valuesAt(ps ...float64) []int64 {
 		}
 	}
 	return out
+}
+
+// nearestRank is ⌈p·n/100⌉, at least 1 and at most n, for p read as the
+// decimal it prints as, in exact arithmetic: in floating point
+// 33.333333333333336/100·3 is 1, one rank too low, where the decimal's
+// product is a little over 1 (FuzzValueAtNearestRank). The report's curve
+// calls it once a point.
+func nearestRank(p float64, n int64) int64 {
+	r, ok := new(big.Rat).SetString(strconv.FormatFloat(p, 'g', -1, 64))
+	if !ok { // not a finite number: valuesAt's callers clamp p to 0..100
+		return min(max(int64(math.Ceil(p/100*float64(n))), 1), n)
+	}
+	r.Mul(r, big.NewRat(n, 100))
+	q, m := new(big.Int).QuoRem(r.Num(), r.Denom(), new(big.Int))
+	rank := q.Int64()
+	if m.Sign() != 0 {
+		rank++
+	}
+	return min(max(rank, 1), n)
 }
 
 // ValueAt returns the latency in milliseconds at percentile p (0..100); the
