@@ -263,6 +263,17 @@ func chaosRun(t *testing.T, seed uint64) {
 		t.Fatalf("seed %d: %d of %d postbacks delivered; %d pending, %d failed\ntrail: %v", seed, n, total,
 			count(t, st, store.StatusPending), count(t, st, store.StatusFailed), trail)
 	}
+	// A 200 that reached the client after its timeout (a slow sink on a
+	// loaded machine) is an attempt without an answer, retried: at least
+	// once allows a second 2xx then, and only then.
+	unanswered := map[string]bool{}
+	for _, v := range list(t, d, store.StatusDelivered) {
+		for _, a := range v.Attempts {
+			if a.StatusCode == 0 && a.Error != "" {
+				unanswered[v.EventID] = true
+			}
+		}
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	for _, ev := range queued {
@@ -271,6 +282,9 @@ func chaosRun(t *testing.T, seed uint64) {
 		case 0:
 			t.Errorf("seed %d: %s delivered but its sink never answered 2xx", seed, ev)
 		default:
+			if unanswered[ev] {
+				continue
+			}
 			t.Errorf("seed %d: %s answered 2xx %d times in a run without a crash\ntrail: %v", seed, ev, got2xx[ev], trail)
 		}
 	}

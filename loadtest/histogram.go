@@ -106,17 +106,11 @@ func (h *Histogram) valuesAt(ps ...float64) []int64 {
 	out := make([]int64, len(ps))
 	ranks := make([]int64, len(ps))
 	for i, p := range ps {
-		// p in millionths (99.9 -> 999000) so that p·n/100 is exact in
-		// integers: in floating point 0.999·1000 is 999.0000000000001,
-		// whose ceiling is one rank too high.
-		// Any other p (the report's curve asks for 100·(1-10^-x)) is
-		// ranked as it is: rounding it to millionths moved its rank.
-		if x := p * 1e4; math.Abs(x-math.Round(x)) < 1e-6 {
-			pm := int64(math.Round(x))
-			ranks[i] = min(max((pm*n+999_999)/1_000_000, 1), n)
-		} else {
-			ranks[i] = nearestRank(p, n)
-		}
+		// Exact, for p read as the decimal it prints as: a shortcut for
+		// p within a hair of a millionth (99.9) rounded such a p to the
+		// millionth and ranked the report curve's 100·(1-10^-1) =
+		// 90.00000000000001 one too low (TestValueAtNearMillionth).
+		ranks[i] = nearestRank(p, n)
 		out[i] = h.maxUS
 	}
 	i, seen := 0, int64(0)
