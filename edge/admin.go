@@ -454,6 +454,12 @@ func emptyParam(args *fasthttp.Args) string {
 		if len(v) == 0 {
 			return string(k) + ": empty (give it a value, or leave it out)"
 		}
+		if len(args.PeekMulti(string(k))) > 1 {
+			// Only the first would be read: the others' records left out
+			// of what is answered, exported or re-sent, and nothing said
+			// (TestAdminRepeatedFilterNotDropped).
+			return string(k) + ": given more than once (one value per parameter)"
+		}
 	}
 	return ""
 }

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"cmp"
 	"math/big"
 	"slices"
 	"strings"
@@ -38,9 +39,6 @@ type reportRow struct {
 
 	sums     map[string]*big.Rat // revenue per currency
 	decimals map[string]int      // the most fraction digits seen per currency
-	// installOf is the install of one of the row's events, read for the
-	// partner when the range holds none of the campaign's installs.
-	installOf string
 }
 
 func (e *Edge) adminReport(ctx *fasthttp.RequestCtx) {
@@ -54,20 +52,42 @@ func (e *Edge) adminReport(ctx *fasthttp.RequestCtx) {
 		bad(msg)
 		return
 	}
-	rows := map[string]*reportRow{}
-	row := func(campaign string) *reportRow {
-		r := rows[campaign]
+	// A row per campaign and partner: a campaign a reload moved to another
+	// partner has its installs under the partner each was credited to
+	// (and posted to), not all under whichever the scan met first
+	// (TestReportCampaignMovedBetweenPartners).
+	type rowKey struct{ campaign, partner string }
+	rows := map[rowKey]*reportRow{}
+	row := func(campaign, partner string) *reportRow {
+		r := rows[rowKey{campaign, partner}]
 		if r == nil {
-			r = &reportRow{Campaign: campaign, ByMatch: map[string]int{}, Revenue: map[string]string{},
+			r = &reportRow{Campaign: campaign, Partner: partner, ByMatch: map[string]int{}, Revenue: map[string]string{},
 				sums: map[string]*big.Rat{}, decimals: map[string]int{}}
-			rows[campaign] = r
+			rows[rowKey{campaign, partner}] = r
 		}
 		return r
 	}
+	// partners: the partner of each attributed install met, for its
+	// events (an event stores its install's campaign only); one from
+	// before the range is read once.
+	partners := map[string]string{}
+	partnerOf := func(ev *store.Event) string {
+		if ev.Campaign == "" {
+			return ""
+		}
+		p, ok := partners[ev.InstallID]
+		if !ok {
+			if in, err := e.st.GetInstall(ev.InstallID); err == nil && in != nil {
+				p = in.Partner
+			}
+			partners[ev.InstallID] = p
+		}
+		return p
+	}
 	err := e.st.ExportInstalls(from, to, func(in *store.Install) bool {
-		r := row(in.Campaign)
-		if r.Partner == "" {
-			r.Partner = in.Partner
+		r := row(in.Campaign, in.Partner)
+		if in.Campaign != "" {
+			partners[in.InstallID] = in.Partner
 		}
 		r.Installs++
 		if in.Attributed() {
@@ -84,10 +104,7 @@ func (e *Edge) adminReport(ctx *fasthttp.RequestCtx) {
 				// applied here too, is the one counted, as it is there.
 				return true
 			}
-			r := row(ev.Campaign)
-			if r.Partner == "" && r.installOf == "" && ev.Campaign != "" {
-				r.installOf = ev.InstallID
-			}
+			r := row(ev.Campaign, partnerOf(ev))
 			switch tracker.ConversionType(ev.Kind) {
 			case tracker.ConversionSignup:
 				r.Signups++
@@ -106,19 +123,14 @@ func (e *Edge) adminReport(ctx *fasthttp.RequestCtx) {
 	}
 	out := make([]*reportRow, 0, len(rows))
 	for _, r := range rows {
-		if r.Partner == "" && r.installOf != "" {
-			// Only events in range: their install, from before it, names
-			// the partner (an event stores its install's campaign only).
-			if in, err := e.st.GetInstall(r.installOf); err == nil && in != nil {
-				r.Partner = in.Partner
-			}
-		}
 		for cur, sum := range r.sums {
 			r.Revenue[cur] = sum.FloatString(max(r.decimals[cur], 2))
 		}
 		out = append(out, r)
 	}
-	slices.SortFunc(out, func(a, b *reportRow) int { return strings.Compare(a.Campaign, b.Campaign) })
+	slices.SortFunc(out, func(a, b *reportRow) int {
+		return cmp.Or(strings.Compare(a.Campaign, b.Campaign), strings.Compare(a.Partner, b.Partner))
+	})
 	writeJSON(ctx, fasthttp.StatusOK, map[string]any{
 		"from": time.Unix(from, 0).UTC().Format(time.RFC3339),
 		"to":   time.Unix(to, 0).UTC().Format(time.RFC3339),
