@@ -183,12 +183,12 @@ type Dispatcher struct {
 	senders    map[string]*sender
 	sendersFor *partnerSet
 	passNo     uint64
-	lastPassAt int64         // unix ms
-	lastFullAt int64         // unix ms; 0: never
-	carry      pos           // lowest position left due by the last pass
-	lateFrom   int64         // unix ms: a late window not yet read; MaxInt64: none
-	lateSince  uint64        // the pass that opened it
-	visits     atomic.Uint64 // pending entries the passes have read (tests)
+	lastPassAt int64  // unix ms
+	lastFullAt int64  // unix ms; 0: never
+	carry      pos    // lowest position left due by the last pass
+	lateFrom   int64  // unix ms: a late window not yet read; MaxInt64: none
+	lateSince  uint64 // the pass that opened it
+	visits     uint64 // pending entries the passes have read (tests read it after Stop)
 	out        []result
 
 	recBuf []byte // the recorder's encoding buffer
@@ -669,7 +669,7 @@ func (d *Dispatcher) redate(now, back int64) {
 
 // visit decides what to do with one pending entry met by a pass.
 func (d *Dispatcher) visit(ps *passState, e store.OutboxEntry) {
-	d.visits.Add(1)
+	d.visits++
 	p := pos{e.At, int64(e.ID)}
 	if e.At > ps.now {
 		ps.next, ps.done = e.At, true

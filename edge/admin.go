@@ -411,7 +411,7 @@ func (e *Edge) adminRedrive(ctx *fasthttp.RequestCtx) {
 func knownParams(ctx *fasthttp.RequestCtx, known ...string) bool {
 	msg := unknownParam(ctx.QueryArgs(), known...)
 	if msg == "" {
-		msg = emptyParam(ctx.QueryArgs())
+		msg = emptyOrRepeatedParam(ctx.QueryArgs())
 	}
 	if msg != "" {
 		writeJSON(ctx, fasthttp.StatusBadRequest, map[string]string{"error": msg})
@@ -444,12 +444,12 @@ func unknownParam(args *fasthttp.Args, known ...string) string {
 	return ""
 }
 
-// emptyParam names the first query parameter given with no value, or is
-// "": an empty filter (?partner=, an unset shell variable in
+// emptyOrRepeatedParam names the first query parameter given with no
+// value or more than once, or is "": an empty filter (?partner=, an unset shell variable in
 // redrive?partner=$P) is not no filter, and taken for none it widened what
 // is answered, exported or re-sent, as a misspelt name had
 // (TestAdminEmptyFilterIsNotDropped).
-func emptyParam(args *fasthttp.Args) string {
+func emptyOrRepeatedParam(args *fasthttp.Args) string {
 	for k, v := range args.All() {
 		if len(v) == 0 {
 			return string(k) + ": empty (give it a value, or leave it out)"

@@ -197,7 +197,7 @@ func parseExportFilter(args *fasthttp.Args, events bool, now time.Time) (f expor
 			return f, "type: install, signup or event"
 		}
 	}
-	return f, emptyParam(args)
+	return f, emptyOrRepeatedParam(args)
 }
 
 // parseRange reads from and to (RFC 3339 times or dates, UTC), by default

@@ -8,47 +8,35 @@ import "sync"
 // SIGTERM: closed under such a scan's iterator, Pebble's Close failed
 // ("leaked iterators") and the edge exited 1, and an update under way
 // would have committed to a closed database
-// (TestShutdownDuringLongAdminScan). Unlike the RWMutex exports use,
-// entering never waits, so a scan whose callback updates cannot deadlock a
-// Close that waits for it.
+// (TestShutdownDuringLongAdminScan). It is the clicks' own barrier (a
+// mutex that orders the closed check against Close, then a WaitGroup), so
+// entering never waits, and a scan whose callback updates cannot deadlock
+// a Close that waits for it.
 type opGate struct {
-	mu   sync.Mutex
-	idle sync.Cond // broadcast when n drops to 0
-	n    int
+	mu sync.Mutex // held across enter's closed check and its Add
+	wg sync.WaitGroup
 }
 
 // enter counts an operation in, or returns errClosed (with op's name) once
 // Close has begun.
 func (s *Store) enter(op string) error {
-	g := &s.ops
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	// closed is set before Close takes mu to wait: an operation counted
-	// in before that is waited for, one after sees closed.
+	s.ops.mu.Lock()
+	defer s.ops.mu.Unlock()
 	if err := s.shut(op); err != nil {
 		return err
 	}
-	g.n++
+	s.ops.wg.Add(1)
 	return nil
 }
 
 // leave counts an operation out.
-func (s *Store) leave() {
-	g := &s.ops
-	g.mu.Lock()
-	if g.n--; g.n == 0 && g.idle.L != nil {
-		g.idle.Broadcast()
-	}
-	g.mu.Unlock()
-}
+func (s *Store) leave() { s.ops.wg.Done() }
 
-// waitOps returns when no operation is under way; closed must be set.
+// waitOps returns when no operation is under way; closed must be set. An
+// enter that read closed before it was set has made its Add by the time
+// the mutex is free; one after sees closed.
 func (s *Store) waitOps() {
-	g := &s.ops
-	g.mu.Lock()
-	g.idle.L = &g.mu
-	for g.n > 0 {
-		g.idle.Wait()
-	}
-	g.mu.Unlock()
+	s.ops.mu.Lock()
+	s.ops.mu.Unlock() //nolint:staticcheck // an empty critical section is the point
+	s.ops.wg.Wait()
 }
